@@ -1,0 +1,57 @@
+/*
+ * dfukit error codes.
+ *
+ * Every dfukit function that can fail returns int (or a signed size): >= 0 is success or a
+ * result, < 0 is one of the codes below. Values reuse errno numbers where the meaning matches
+ * (as littlefs does). SMP wire codes (`rc`, `err{group,rc}`) are a separate positive space,
+ * translated in exactly one place in the SMP server.
+ */
+#ifndef DFUKIT_DFU_ERR_H
+#define DFUKIT_DFU_ERR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dfu_err {
+    DFU_OK = 0,
+    DFU_ERR_IO = -5,          /* flash / transport I/O failed */
+    DFU_ERR_NOMEM = -12,      /* caller-provided buffer too small */
+    DFU_ERR_BUSY = -16,       /* resource in use (slot active, operation pending) */
+    DFU_ERR_EXIST = -17,      /* already exists / already pending */
+    DFU_ERR_NODEV = -19,      /* no such device / slot / area */
+    DFU_ERR_INVAL = -22,      /* invalid argument or configuration */
+    DFU_ERR_NOSPC = -28,      /* does not fit (image larger than slot) */
+    DFU_ERR_RANGE = -34,      /* offset/length out of range */
+    DFU_ERR_NOTSUP = -95,     /* feature/algorithm not supported by this build */
+    DFU_ERR_TIMEOUT = -110,   /* timed out */
+    DFU_ERR_ACCESS = -13,     /* permission / link security too low */
+    DFU_ERR_CORRUPT = -84,    /* malformed data (bad magic, truncated, bad length) */
+    /* dfukit-specific codes, below -1000 */
+    DFU_ERR_BAD_MAGIC = -1001,     /* image header magic wrong */
+    DFU_ERR_BAD_HEADER = -1002,    /* image header fields inconsistent */
+    DFU_ERR_BAD_TLV = -1003,       /* TLV area malformed */
+    DFU_ERR_NO_HASH = -1004,       /* hash TLV missing */
+    DFU_ERR_HASH_MISMATCH = -1005, /* computed hash differs from the hash TLV */
+    DFU_ERR_NO_SIGNATURE = -1006,  /* signature required but missing */
+    DFU_ERR_BAD_SIGNATURE = -1007, /* signature does not verify */
+    DFU_ERR_KEY_MISMATCH = -1008,  /* no configured key matches KEYHASH/PUBKEY */
+    DFU_ERR_DOWNGRADE = -1009,     /* version / security counter lower than running */
+    DFU_ERR_CRYPTO = -1010,        /* crypto backend failure */
+    DFU_ERR_DECRYPT = -1011,       /* encrypted image cannot be decrypted (key unwrap failed) */
+    DFU_ERR_BAD_TRAILER = -1012,   /* slot trailer unreadable / inconsistent */
+    DFU_ERR_POWER_CUT = -1013,     /* simulated power loss (host flash only) */
+    DFU_ERR_FLASH_RULE = -1014,    /* write to non-erased byte / misaligned op (sim flash) */
+    DFU_ERR_PROTO = -1015,         /* protocol / framing error */
+    DFU_ERR_BAD_CBOR = -1016,      /* CBOR malformed or of the wrong type */
+    DFU_ERR_NOT_FOUND = -1017,     /* key / entry not found */
+    DFU_ERR_BAD_STATUS = -1018,    /* swap status area inconsistent */
+} dfu_err_t;
+
+/* Returns a short, static, human-readable description of `err` (never NULL). */
+const char *dfu_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
