@@ -35,6 +35,15 @@ const char *dfu_strerror(int err)
     case DFU_ERR_BAD_CBOR: return "malformed CBOR";
     case DFU_ERR_NOT_FOUND: return "not found";
     case DFU_ERR_BAD_STATUS: return "swap status inconsistent";
+    case DFU_ERR_SMP_NO_OFF: return "upload request lacks \"off\"";
+    case DFU_ERR_SMP_NO_LEN: return "first upload chunk lacks \"len\"";
+    case DFU_ERR_SMP_BAD_HASH: return "hash missing or not 32 bytes";
+    case DFU_ERR_SMP_TEST_ACTIVE: return "cannot test the running image";
+    case DFU_ERR_SMP_DENIED: return "confirm of a non-running image denied";
+    case DFU_ERR_SMP_TOO_NEW: return "SMP version too new";
+    case DFU_ERR_SMP_TOO_OLD: return "SMP version too old";
+    case DFU_ERR_SMP_BAD_FORMAT: return "bad info format letter";
+    case DFU_ERR_SMP_NO_ANSWER: return "query yields no answer";
     default: return "unknown error";
     }
 }
