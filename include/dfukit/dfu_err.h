@@ -27,6 +27,8 @@ typedef enum dfu_err {
     DFU_ERR_TIMEOUT = -110,   /* timed out */
     DFU_ERR_ACCESS = -13,     /* permission / link security too low */
     DFU_ERR_CORRUPT = -84,    /* malformed data (bad magic, truncated, bad length) */
+    DFU_ERR_MSGSIZE = -90,    /* message larger than the link MTU / receive buffer */
+    DFU_ERR_NOTCONN = -107,   /* link not connected (peer disconnected, link dropped) */
     /* dfukit-specific codes, below -1000 */
     DFU_ERR_BAD_MAGIC = -1001,     /* image header magic wrong */
     DFU_ERR_BAD_HEADER = -1002,    /* image header fields inconsistent */
@@ -56,6 +58,8 @@ typedef enum dfu_err {
     DFU_ERR_SMP_TOO_OLD = -1106,      /* SMP protocol version older than supported */
     DFU_ERR_SMP_BAD_FORMAT = -1107,   /* unknown letter in an OS info format string */
     DFU_ERR_SMP_NO_ANSWER = -1108,    /* query has no answer (unknown bootloader query) */
+    /* Host link codes (-1200..-1209). */
+    DFU_ERR_PAIRING = -1200,          /* BLE pairing failed (wrong passkey, refused) */
 } dfu_err_t;
 
 /* Returns a short, static, human-readable description of `err` (never NULL). */

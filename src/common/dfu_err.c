@@ -17,6 +17,8 @@ const char *dfu_strerror(int err)
     case DFU_ERR_TIMEOUT: return "timed out";
     case DFU_ERR_ACCESS: return "access denied (link security too low)";
     case DFU_ERR_CORRUPT: return "malformed data";
+    case DFU_ERR_MSGSIZE: return "message larger than the link MTU or buffer";
+    case DFU_ERR_NOTCONN: return "link not connected (peer gone or link dropped)";
     case DFU_ERR_BAD_MAGIC: return "bad image magic";
     case DFU_ERR_BAD_HEADER: return "bad image header";
     case DFU_ERR_BAD_TLV: return "malformed TLV area";
@@ -44,6 +46,7 @@ const char *dfu_strerror(int err)
     case DFU_ERR_SMP_TOO_OLD: return "SMP version too old";
     case DFU_ERR_SMP_BAD_FORMAT: return "bad info format letter";
     case DFU_ERR_SMP_NO_ANSWER: return "query yields no answer";
+    case DFU_ERR_PAIRING: return "pairing failed (wrong passkey or refused)";
     default: return "unknown error";
     }
 }
