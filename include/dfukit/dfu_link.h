@@ -1,0 +1,217 @@
+/*
+ * Host transports ("links") for SMP messages: one abstraction used by both the dfukit client and
+ * the simulated device, so both ends run the same code paths.
+ *
+ * A link carries whole SMP messages (8-byte header + CBOR payload). Framing (UDP datagrams,
+ * console base64 lines, BLE fragmentation) is the link's business. All links are single-threaded
+ * and poll()-based. Host only: uses the OS and the heap; device code must not include this.
+ *
+ * Lifetime: the caller owns the dfu_link_t (zero it or not; open functions initialise it).
+ * An open function either succeeds and the link must later be closed with dfu_link_close(), or
+ * fails and leaves nothing to release. dfu_link_close() is idempotent.
+ *
+ * Timing model: dfu_link_set_model() makes the link as slow as a modelled BLE or serial link
+ * (see dfu_host_linkmodel.h). The model delays both directions as seen by this end: each send()
+ * is delivered only after the modelled downlink time, each received message is handed to the
+ * caller only after the modelled uplink time, on one shared link clock (so transfers queue).
+ * Enable it on ONE end only (normally the simulated device): a third-party client then sees the
+ * modelled speed. Off by default.
+ *
+ * Fault hooks (dfu_link_faults_t): for tests and the simulator; off by default.
+ */
+#ifndef DFUKIT_DFU_LINK_H
+#define DFUKIT_DFU_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfukit/dfu_host_linkmodel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dfu_link dfu_link_t;
+
+typedef enum dfu_link_kind {
+    DFU_LINK_NONE = 0,
+    DFU_LINK_UDP = 1,    /* one SMP message per datagram */
+    DFU_LINK_SERIAL = 2, /* SMP console framing over a tty / pty */
+    DFU_LINK_BLE = 3,    /* modelled BLE link over a Unix socket (docs/LINKS.md) */
+} dfu_link_kind_t;
+
+/* Operations of one link implementation. Called only through the dfu_link_* wrappers. */
+typedef struct dfu_link_ops {
+    /* Sends one whole message (len <= link->mtu, checked by the wrapper). */
+    int (*send)(dfu_link_t *l, const uint8_t *msg, size_t len);
+    /* Waits up to timeout_ms (<0 forever, 0 poll) for one whole message; returns its length. */
+    int (*recv)(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms);
+    /* Drops the connection (fault injection / reset); see dfu_link_drop(). May be NULL. */
+    void (*drop)(dfu_link_t *l, uint8_t reason);
+    /* Re-establishes a dropped client connection. May be NULL (then: just clears the flag). */
+    int (*reconnect)(dfu_link_t *l);
+    /* Pollable descriptor signalled when recv() may make progress, or -1. */
+    int (*fd)(const dfu_link_t *l);
+    /* Releases everything. */
+    void (*close)(dfu_link_t *l);
+} dfu_link_ops_t;
+
+/* Fault injection. All counters are 1-based message numbers on this end; 0 disables. */
+typedef struct dfu_link_faults {
+    uint32_t drop_link_after; /* after this many messages (sent + received) the link drops */
+    uint32_t drop_tx_nth;     /* the N-th sent message is silently lost */
+    uint32_t garble_tx_nth;   /* the N-th sent message has one byte inverted (middle byte) */
+    uint32_t drop_rx_nth;     /* the N-th received message is silently discarded */
+    uint32_t garble_rx_nth;   /* the N-th received message has one byte inverted */
+    uint16_t loss_permille;   /* random loss of sent messages, 0..1000 */
+    uint32_t seed;            /* seed of the loss generator (0 = 1) */
+} dfu_link_faults_t;
+
+/* Counters kept by the wrappers. */
+typedef struct dfu_link_stats {
+    uint64_t tx_bytes, rx_bytes;
+    uint32_t tx_msgs, rx_msgs;
+    uint32_t tx_dropped, rx_dropped; /* by fault injection */
+    uint64_t modelled_delay_us;      /* total time the timing model waited */
+} dfu_link_stats_t;
+
+struct dfu_link {
+    const dfu_link_ops_t *ops;
+    void *ctx;            /* implementation state (heap) */
+    dfu_link_kind_t kind;
+    bool server;          /* device end */
+    bool down;            /* dropped: send/recv return DFU_ERR_NOTCONN until reconnect */
+    size_t mtu;           /* largest SMP message one send() carries */
+    uint8_t security;     /* BLE security level 1..4; 0 for links without the notion */
+    uint16_t att_mtu;     /* BLE: negotiated ATT MTU; 0 otherwise */
+    dfu_linkmodel_t model;
+    dfu_link_faults_t faults;
+    dfu_link_stats_t stats;
+    uint64_t clock_us;    /* timing model: the link is busy until this monotonic time */
+    uint32_t rng;         /* loss generator state */
+};
+
+/* Default UDP port (Zephyr CONFIG_MCUMGR_TRANSPORT_UDP_PORT). */
+#define DFU_LINK_UDP_PORT 1337
+/* Default largest SMP message per UDP datagram (Zephyr's UDP MTU option default). */
+#define DFU_LINK_UDP_MTU 1500
+/* Largest UDP payload over IPv4. */
+#define DFU_LINK_UDP_MTU_MAX 65507
+/* Default largest SMP message on a serial link (the console frame length field allows more). */
+#define DFU_LINK_SERIAL_MTU 4096
+
+/* ---- generic calls ------------------------------------------------------------------------ */
+
+/*
+ * Sends one SMP message. Returns DFU_OK, DFU_ERR_MSGSIZE if len > link mtu (nothing sent),
+ * DFU_ERR_NOTCONN if the link is down, DFU_ERR_IO on an OS error, or an implementation error
+ * (BLE: DFU_ERR_NOTCONN when the peer went away).
+ */
+int dfu_link_send(dfu_link_t *l, const uint8_t *msg, size_t len);
+
+/*
+ * Receives one SMP message into buf (cap bytes). timeout_ms < 0 waits forever, 0 polls.
+ * Returns the message length (>0), DFU_ERR_TIMEOUT, DFU_ERR_MSGSIZE (a message larger than cap or
+ * the link mtu arrived and was discarded), DFU_ERR_NOTCONN (link dropped / peer disconnected),
+ * DFU_ERR_ACCESS (BLE client: the device answered the write with an ATT error; see
+ * dfu_host_ble.h), or DFU_ERR_IO.
+ */
+int dfu_link_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms);
+
+/* Closes the link and releases its resources. Safe on a zeroed or already closed link. */
+void dfu_link_close(dfu_link_t *l);
+
+/* Largest SMP message per send (0 if not open). */
+size_t dfu_link_mtu(const dfu_link_t *l);
+
+/* Current link security level (BLE 1..4), 0 for transports without one. */
+int dfu_link_security(const dfu_link_t *l);
+
+/* Pollable fd (or -1) for callers multiplexing several sources. */
+int dfu_link_fd(const dfu_link_t *l);
+
+/*
+ * Drops the link now, as the fault hook does: a BLE server disconnects its peer (reason = HCI
+ * reason code, e.g. 0x08 supervision timeout) and keeps listening; a client link (and the
+ * connectionless UDP/serial servers) is marked down until dfu_link_reconnect().
+ */
+void dfu_link_drop(dfu_link_t *l, uint8_t reason);
+
+/* Re-establishes a dropped link (BLE client: new connection, bond reused). Returns DFU_OK,
+ * DFU_ERR_NOTCONN if the peer is not reachable, or another error. */
+int dfu_link_reconnect(dfu_link_t *l);
+
+/* Sets the timing model (kind OFF disables). Returns DFU_ERR_INVAL for an invalid model. */
+int dfu_link_set_model(dfu_link_t *l, const dfu_linkmodel_t *m);
+
+/* Sets the fault configuration (counters restart from the next message). */
+void dfu_link_set_faults(dfu_link_t *l, const dfu_link_faults_t *f);
+
+/*
+ * Parses "drop_after=N,drop_tx=N,garble_tx=N,drop_rx=N,garble_rx=N,loss=PERMILLE,seed=N" (any
+ * subset; "" or "none" = no faults). Returns DFU_OK or DFU_ERR_INVAL.
+ */
+int dfu_link_faults_parse(dfu_link_faults_t *f, const char *spec);
+
+/* Monotonic clock in microseconds (CLOCK_MONOTONIC), shared by all links of all processes on
+ * the host so BLE connection-event anchors line up on both ends. */
+uint64_t dfu_link_now_us(void);
+
+/* ---- UDP ---------------------------------------------------------------------------------- */
+
+/*
+ * Device end: binds host:port (host NULL or "" = 0.0.0.0; port 0 = any free port, see
+ * dfu_link_udp_port(); pass DFU_LINK_UDP_PORT for the standard port) and
+ * replies to the address of the last datagram received. send() before any datagram arrived
+ * returns DFU_ERR_NOTCONN. mtu 0 = DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
+ * Returns DFU_OK, DFU_ERR_INVAL (bad address/mtu), DFU_ERR_BUSY (port in use) or DFU_ERR_IO.
+ */
+int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
+
+/* Bound local port of a UDP server (the chosen one when opened with port 0) or the peer port of a
+ * client; 0 if not a UDP link. */
+uint16_t dfu_link_udp_port(const dfu_link_t *l);
+
+/* Client end: sends to host:port (host name or dotted quad; port 0 = DFU_LINK_UDP_PORT) and
+ * accepts datagrams only from that address. mtu as for the server. */
+int dfu_link_udp_client_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
+
+/* ---- serial ------------------------------------------------------------------------------- */
+
+/*
+ * Device end: creates a pseudo-terminal (posix_openpt), puts it in raw mode, and creates a
+ * symlink at `link_path` to the pty's slave device (an existing symlink there is replaced; any
+ * other existing file is refused with DFU_ERR_EXIST). A serial client such as
+ * `mcumgr --conntype serial --connstring dev=<link_path>` or dfu_link_serial_client_open() can
+ * attach. Messages use SMP console framing. mtu 0 = DFU_LINK_SERIAL_MTU. The symlink is removed
+ * by dfu_link_close().
+ */
+int dfu_link_pty_server_open(dfu_link_t *l, const char *link_path, size_t mtu);
+
+/* Path of the pty slave device of a pty server (e.g. "/dev/pts/5"), or NULL. */
+const char *dfu_link_pty_name(const dfu_link_t *l);
+
+/*
+ * Client end: opens a tty (or the pty symlink), sets raw mode 8N1 and `baud` (0 = 115200; must be
+ * a standard termios rate). Returns DFU_OK, DFU_ERR_NODEV (cannot open), DFU_ERR_INVAL (baud),
+ * or DFU_ERR_IO.
+ */
+int dfu_link_serial_client_open(dfu_link_t *l, const char *tty_path, uint32_t baud, size_t mtu);
+
+/* ---- by spec string ---------------------------------------------------------------------- */
+
+/*
+ * Opens a link from a connection string, for command lines:
+ *   "udp:HOST[:PORT]"             UDP (client: peer address; server: bind address)
+ *   "serial:PATH[,baud=N]"        client: tty path; server: pty symlink path (baud ignored)
+ *   "ble:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,sec=N]"   BLE model socket (dfu_host_ble.h
+ *                                 gives the full options; bonds are not persisted this way)
+ * server selects the device end. Returns DFU_OK, DFU_ERR_INVAL (bad string) or the open error.
+ */
+int dfu_link_open(dfu_link_t *l, const char *spec, bool server);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

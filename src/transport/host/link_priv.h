@@ -1,0 +1,24 @@
+/* Internals shared by the host link implementations. */
+#ifndef DFU_LINK_PRIV_H
+#define DFU_LINK_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfukit/dfu_link.h"
+
+/* Waits until fd is readable. Returns 1 readable, 0 timeout (timeout_ms < 0: forever),
+ * DFU_ERR_IO on a poll error. POLLHUP/POLLERR count as readable (the read reports them). */
+int dfu_link_poll_in(int fd, int timeout_ms);
+
+/* Writes all len bytes to a blocking or non-blocking fd (waits with poll on EAGAIN).
+ * Returns DFU_OK, DFU_ERR_NOTCONN (EPIPE/ECONNRESET/EIO) or DFU_ERR_IO. */
+int dfu_link_write_all(int fd, const uint8_t *p, size_t len);
+
+/* Time left until deadline_us in ms for poll(), given the caller's original timeout (<0 = -1). */
+int dfu_link_ms_left(uint64_t deadline_us, int timeout_ms);
+
+/* Deadline for a timeout in ms (ignored when timeout_ms < 0). */
+uint64_t dfu_link_deadline(int timeout_ms);
+
+#endif

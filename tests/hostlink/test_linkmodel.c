@@ -1,0 +1,165 @@
+/* Link timing models checked against hand-computed values and peers.md's bounds. */
+#include <math.h>
+
+#include "dfu_test.h"
+#include "dfukit/dfu_err.h"
+#include "dfukit/dfu_host_linkmodel.h"
+
+#define NEAR(a, b, tol) CHECK(fabs((double)(a) - (double)(b)) <= (tol))
+
+static void test_parse(void)
+{
+    dfu_linkmodel_t m;
+    char buf[128];
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=2m,dle=251,ci=7.5,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(m.kind, DFU_LINKMODEL_BLE);
+    CHECK_EQ_INT(m.ble.phy_mbps, 2);
+    CHECK_EQ_INT(m.ble.dle, 251);
+    CHECK_EQ_INT(m.ble.ci_us, 7500);
+    CHECK_EQ_INT(m.ble.mtu, 247);
+    CHECK_EQ_INT(m.ble.ppe, 0);
+    CHECK(dfu_linkmodel_format(&m, buf, sizeof(buf)) > 0);
+    CHECK(strcmp(buf, "ble,phy=2m,dle=251,ci=7.5,mtu=247,ppe=0,enc=0") == 0);
+    dfu_linkmodel_t again;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&again, buf), DFU_OK);
+    CHECK_MEM(&again.ble, &m.ble, sizeof(m.ble));
+    CHECK_EQ_INT(dfu_linkmodel_format(&m, buf, 10), DFU_ERR_NOMEM);
+
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,ci=11.25,enc=1,ppe=4"), DFU_OK);
+    CHECK_EQ_INT(m.ble.ci_us, 11250);
+    CHECK_EQ_INT(m.ble.phy_mbps, 1);
+    CHECK_EQ_INT(m.ble.dle, 27);
+    CHECK_EQ_INT(m.ble.encrypted, 1);
+    CHECK_EQ_INT(m.ble.ppe, 4);
+    CHECK(dfu_linkmodel_format(&m, buf, sizeof(buf)) > 0);
+    CHECK(strstr(buf, "ci=11.25,") != NULL);
+
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "serial,baud=115200"), DFU_OK);
+    CHECK_EQ_INT(m.kind, DFU_LINKMODEL_SERIAL);
+    CHECK_EQ_INT(m.serial.baud, 115200);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "serial"), DFU_OK);
+    CHECK_EQ_INT(m.serial.baud, 115200);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "off"), DFU_OK);
+    CHECK_EQ_INT(m.kind, DFU_LINKMODEL_OFF);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, ""), DFU_OK);
+    CHECK_EQ_INT(m.kind, DFU_LINKMODEL_OFF);
+
+    const char *bad[] = {"ble,ci=7.4",  "ble,ci=5",     "ble,dle=300",   "ble,dle=26",
+                         "ble,phy=3m",  "ble,mtu=22",   "ble,mtu=518",   "ble,mtu",
+                         "ble,foo=1",   "wifi",         "serial,baud=x", "serial,baud=-5",
+                         "serial,raw=2", "ble,ci=7.5.1", "ble,ci=",      "ble,enc=2",
+                         "serial,dle=27"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = dfu_linkmodel_parse(&m, bad[i]);
+        if (rc != DFU_ERR_INVAL) {
+            fprintf(stderr, "accepted bad spec '%s'\n", bad[i]);
+        }
+        CHECK_EQ_INT(rc, DFU_ERR_INVAL);
+        CHECK_EQ_INT(m.kind, DFU_LINKMODEL_OFF);
+    }
+}
+
+static void test_serial(void)
+{
+    dfu_linkmodel_t m;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "serial,baud=115200,raw=1"), DFU_OK);
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 11.52, 1e-9); /* 115200 / 10 bits per byte */
+    CHECK_EQ_INT(dfu_linkmodel_oneway_us(&m, 1152, 0), 100000);
+
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "serial,baud=115200"), DFU_OK);
+    /* 93 payload bytes per 127-byte console line: 11.52 * 93 / 127 = 8.4359 (peers.md: ~8.4). */
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 11.52 * 93.0 / 127.0, 1e-9);
+    CHECK(dfu_linkmodel_ceiling_kBps(&m) > 8.3 && dfu_linkmodel_ceiling_kBps(&m) < 8.5);
+    /* 100-byte message: 104 framed bytes -> 140 base64 chars -> 2 lines -> 146 wire bytes. */
+    CHECK_EQ_INT(dfu_linkmodel_serial_wire_bytes(&m, 100), 146);
+    CHECK_EQ_INT(dfu_linkmodel_oneway_us(&m, 100, 0), 12674); /* ceil(1460 bits / 115200 Hz) */
+    /* 89-byte message: 93 framed bytes -> exactly 124 base64 chars -> 1 line -> 127 bytes. */
+    CHECK_EQ_INT(dfu_linkmodel_serial_wire_bytes(&m, 89), 127);
+    CHECK_EQ_INT(dfu_linkmodel_exchange_us(&m, 100, 89, 0), 12674 + 11025);
+
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "serial,baud=1000000"), DFU_OK);
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 73.228, 0.001); /* peers.md: ~73 kB/s at 1 Mbaud */
+}
+
+static void test_ble_air(void)
+{
+    dfu_linkmodel_t m;
+    /* peers.md b2 per-packet costs. */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=1m,dle=27,mtu=23"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_air_us(&m, 27), 296);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_air_us(&m, 0), 80);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_slot_us(&m), 676);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=1m,dle=251,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_slot_us(&m), 2468);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=2m,dle=251,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_air_us(&m, 251), 1048);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_air_us(&m, 0), 44);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_slot_us(&m), 1392);
+    m.ble.encrypted = 1;
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_air_us(&m, 251), 1064); /* + 4-byte MIC */
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdu_air_us(&m, 0), 44);     /* empty PDUs carry no MIC */
+
+    /* PDU counts for a 2 KiB message: MTU 23 -> 102 full 20-byte values + 8 -> 103 PDUs at
+     * DLE 27; MTU 247 -> 8 full 244-byte values + 96 -> 9 PDUs at DLE 251. */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,dle=27,mtu=23"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdus(&m, 2048, 0), 103);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,dle=251,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdus(&m, 2048, 0), 9);
+    /* MTU 247 over DLE 27: a 251-byte L2CAP SDU needs 10 PDUs. */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,dle=27,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdus(&m, 244, 0), 10);
+    /* The link's negotiated MTU overrides when the model has none. */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,dle=251"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdus(&m, 2048, 247), 9);
+}
+
+static void test_ble_timing(void)
+{
+    dfu_linkmodel_t m;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=2m,dle=251,ci=7.5,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_ble_pdus_per_event(&m), 5); /* 7500 / 1392 */
+    /* 2 KiB: 9 PDUs, 5 per event -> 2 events: 7500 + 3 * 1392 + last PDU (103 B: 456 + 344). */
+    CHECK_EQ_INT(dfu_linkmodel_oneway_us(&m, 2048, 0), 7500 + 3 * 1392 + 800);
+    /* Exchange: response starts at the anchor after the request's 2 events; 30-byte response is
+     * one 37-byte PDU: (11 + 37) * 4 + 344 = 536 us. */
+    CHECK_EQ_INT(dfu_linkmodel_exchange_us(&m, 2048, 30, 0), 2 * 7500 + 536);
+    /* Ceiling at CI 7.5 ms: 5 * 244 B per 7.5 ms = 162.67 kB/s, under peers.md's 175 kB/s. */
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 5.0 * 244.0 / 7.5, 1e-6);
+    CHECK(dfu_linkmodel_ceiling_kBps(&m) <= 175.3);
+    /* Long intervals approach the back-to-back bound 244 B / 1392 us = 175.3 kB/s. */
+    m.ble.ci_us = 4000000;
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 175.0, 0.5);
+    m.ble.encrypted = 1;
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 173.0, 0.5); /* peers.md: encrypted ~173 kB/s */
+
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=1m,dle=251,ci=4000,mtu=247"), DFU_OK);
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 98.9, 0.2); /* peers.md: ~98.9 kB/s */
+    m.ble.encrypted = 1;
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 97.6, 0.2);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=1m,dle=27,ci=4000,mtu=23"), DFU_OK);
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 29.6, 0.1); /* peers.md: ~29.6 kB/s */
+
+    /* Packets per event limit: ppe=1 at CI 30 ms with MTU 23 -> 20 B / 30 ms. */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,ci=30,ppe=1,mtu=23"), DFU_OK);
+    NEAR(dfu_linkmodel_ceiling_kBps(&m), 20.0 / 30.0, 1e-9);
+
+    /* Stop-and-wait: a 244-byte request and small response at CI 7.5 ms take one interval plus
+     * the response PDU, so 218-byte chunks are bounded near 218 / 7.5 ms = 29 kB/s (peers.md). */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=2m,dle=251,ci=7.5,mtu=247"), DFU_OK);
+    uint64_t ex = dfu_linkmodel_exchange_us(&m, 244, 20, 0);
+    CHECK(ex > 7500 && ex < 8500);
+    CHECK(218.0 / ((double)ex / 1e6) / 1000.0 <= 29.1);
+
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "off"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_oneway_us(&m, 1000, 0), 0);
+    CHECK(dfu_linkmodel_ceiling_kBps(&m) == 0.0);
+}
+
+int main(void)
+{
+    test_parse();
+    test_serial();
+    test_ble_air();
+    test_ble_timing();
+    return dfu_test_finish("test_hostlink_model");
+}
