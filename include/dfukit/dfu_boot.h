@@ -1,0 +1,232 @@
+/*
+ * dfukit bootloader core: MCUboot-compatible slot trailers, the application API that requests and
+ * confirms upgrades, the swap-type decision, and the boot run itself (dfu_boot_go) with runtime
+ * selectable upgrade strategies.
+ *
+ * Byte layouts follow ../shared/docs/mcuboot-format.md sections 3-5 exactly (trailer offsets for
+ * BOOT_MAX_ALIGN 8/16/32, magic values, flag encodings, status record indices), so a trailer
+ * written here is read correctly by MCUboot and vice versa.
+ *
+ * Device-side: no heap, no globals, all flash access through dfu_flash_* on dfu_flash_area_t,
+ * caller-provided copy buffer. Every function returns 0 / a positive result or a negative dfu_err.
+ */
+#ifndef DFUKIT_DFU_BOOT_H
+#define DFUKIT_DFU_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfukit/dfu_flash.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Trailer field decodings (MCUboot's values) -------------------------------------------- */
+
+#define DFU_BOOT_MAGIC_GOOD 1  /* all 16 magic bytes equal the expected value */
+#define DFU_BOOT_MAGIC_BAD 2   /* neither the magic nor erased */
+#define DFU_BOOT_MAGIC_UNSET 3 /* all 16 bytes erased */
+
+#define DFU_BOOT_FLAG_SET 1   /* byte == 0x01 */
+#define DFU_BOOT_FLAG_BAD 2   /* any other non-erased byte */
+#define DFU_BOOT_FLAG_UNSET 3 /* erased value */
+
+/* Swap types (MCUboot's numbering; also the low nibble of the swap_info byte). */
+typedef enum dfu_boot_swap_type {
+    DFU_BOOT_SWAP_NONE = 1,
+    DFU_BOOT_SWAP_TEST = 2,
+    DFU_BOOT_SWAP_PERM = 3,
+    DFU_BOOT_SWAP_REVERT = 4,
+    DFU_BOOT_SWAP_FAIL = 5,    /* interrupted request whose secondary no longer validates */
+    DFU_BOOT_SWAP_PANIC = 0xff /* unrecoverable flash error */
+} dfu_boot_swap_type_t;
+
+/* Upgrade strategies (MCUBOOT_SWAP_USING_MOVE / _SCRATCH / _OFFSET, MCUBOOT_OVERWRITE_ONLY). */
+typedef enum dfu_boot_strategy {
+    DFU_BOOT_STRATEGY_MOVE = 0,
+    DFU_BOOT_STRATEGY_SCRATCH = 1,
+    DFU_BOOT_STRATEGY_OFFSET = 2,
+    DFU_BOOT_STRATEGY_OVERWRITE = 3,
+} dfu_boot_strategy_t;
+
+/* Trailer geometry. Must match the bootloader build (BOOT_MAX_ALIGN, BOOT_MAX_IMG_SECTORS and the
+ * strategy) for offsets to agree. A zeroed struct means MCUboot's defaults: max_align 8,
+ * max_sectors 128, swap-using-move. Pass NULL wherever a `tcfg` is taken for the defaults. */
+typedef struct dfu_boot_trailer_cfg {
+    uint32_t max_align;   /* BOOT_MAX_ALIGN: 8, 16 or 32 (0 = 8); >= the flash write_align */
+    uint32_t max_sectors; /* BOOT_MAX_IMG_SECTORS (0 = 128) */
+    uint8_t strategy;     /* dfu_boot_strategy_t: sets records per sector (3 or 2) and whether the
+                           * swap-offset "unprotected TLV sizes" field exists */
+} dfu_boot_trailer_cfg_t;
+
+/* Decoded trailer of one slot. */
+typedef struct dfu_boot_slot_state {
+    uint8_t magic;     /* DFU_BOOT_MAGIC_* */
+    uint8_t image_ok;  /* DFU_BOOT_FLAG_* */
+    uint8_t copy_done; /* DFU_BOOT_FLAG_* */
+    uint8_t swap_type; /* DFU_BOOT_SWAP_*: swap_info low nibble; NONE if erased or > REVERT */
+    uint8_t image_num; /* swap_info high nibble (0 if erased / invalid) */
+    uint8_t swap_info; /* raw byte */
+    uint32_t swap_size; /* raw u32 LE (erased pattern if never written) */
+} dfu_boot_slot_state_t;
+
+/* Trailer offsets (slot-relative) for a slot of `slot_size` bytes on a flash with status write
+ * size `write_align` (W). Computed by dfu_boot_trailer_layout(). */
+typedef struct dfu_boot_trailer_layout {
+    uint32_t magic_off;     /* start of the ALIGN_UP(16, max_align) magic unit */
+    uint32_t image_ok_off;
+    uint32_t copy_done_off;
+    uint32_t swap_info_off;
+    uint32_t tlv_sizes_off; /* swap-offset only; == swap_info_off otherwise */
+    uint32_t swap_size_off;
+    uint32_t status_off;    /* first status record (slot_size - trailer_size) */
+    uint32_t trailer_size;  /* bytes from status_off to the end of the slot */
+    uint32_t status_entries; /* max_sectors * records per sector */
+    uint32_t write_sz;      /* W: bytes per status record / field write granule */
+} dfu_boot_trailer_layout_t;
+
+/* Computes the layout. DFU_ERR_INVAL if max_align is not 8/16/32, write_align is 0, not a power
+ * of two or larger than max_align, or the trailer does not fit in the slot. */
+int dfu_boot_trailer_layout(const dfu_boot_trailer_cfg_t *tcfg, uint32_t slot_size,
+                            uint32_t write_align, dfu_boot_trailer_layout_t *out);
+
+/* Reads and decodes the trailer of `slot`. Never fails on content: garbage reads as BAD/NONE.
+ * Returns 0, DFU_ERR_INVAL (bad geometry) or a flash error. */
+int dfu_boot_read_slot_state(const dfu_flash_area_t *slot, const dfu_boot_trailer_cfg_t *tcfg,
+                             dfu_boot_slot_state_t *out);
+
+/* ---- Application API (what the running firmware / SMP image group calls) ------------------- */
+
+/* Requests an upgrade to the image in the secondary slot (MCUboot boot_set_pending): if the
+ * secondary trailer magic is UNSET, writes the magic, image_ok = 0x01 when `permanent`, and
+ * swap_info = TEST (2) or PERM (3). Returns 0 (also when the request already exists: magic GOOD,
+ * nothing is written), DFU_ERR_BAD_TRAILER if the magic is BAD (erase the slot first), or a
+ * flash error. The image must be fully written first; it is validated by the bootloader. */
+int dfu_boot_set_pending(const dfu_flash_area_t *secondary, int permanent,
+                         const dfu_boot_trailer_cfg_t *tcfg);
+
+/* Confirms the running image (MCUboot boot_set_confirmed): if the primary magic is GOOD and
+ * image_ok UNSET, writes image_ok = 0x01. Returns 0 when nothing needed writing (magic UNSET or
+ * already confirmed), DFU_ERR_BAD_TRAILER if magic or image_ok is BAD, or a flash error. */
+int dfu_boot_set_confirmed(const dfu_flash_area_t *primary, const dfu_boot_trailer_cfg_t *tcfg);
+
+/* Swap type the next boot will perform if nothing is in progress, per MCUboot's decision table
+ * (rows: [offset only] S GOOD+ok UNSET+copy_done SET -> REVERT; S GOOD+ok UNSET -> TEST; S GOOD+ok
+ * SET -> PERM; P GOOD+ok UNSET+copy_done SET -> REVERT; else NONE). Pure function of the states. */
+int dfu_boot_decide(const dfu_boot_slot_state_t *primary, const dfu_boot_slot_state_t *secondary,
+                    int offset_mode);
+
+/* Reads both trailers and applies dfu_boot_decide(). Returns a DFU_BOOT_SWAP_* (> 0) or an error.
+ * Does not validate the image. */
+int dfu_boot_swap_type(const dfu_flash_area_t *primary, const dfu_flash_area_t *secondary,
+                       const dfu_boot_trailer_cfg_t *tcfg);
+
+/* Slot-relative offset where an upload into the secondary slot must start: one sector for
+ * swap-using-offset (MCUboot stores the update at S + one sector), 0 otherwise. */
+uint32_t dfu_boot_secondary_image_off(const dfu_boot_trailer_cfg_t *tcfg,
+                                      const dfu_flash_area_t *secondary);
+
+/* ---- Boot run ------------------------------------------------------------------------------ */
+
+/* What validation reports about an image. */
+typedef struct dfu_boot_image_info {
+    uint8_t ver_major;
+    uint8_t ver_minor;
+    uint16_t ver_revision;
+    uint32_t ver_build;
+    uint32_t security_counter;
+    uint8_t has_security_counter;
+    uint8_t hash_len; /* bytes of `hash` valid (image hash TLV) */
+    uint8_t hash[64];
+    uint32_t hdr_size;
+    uint32_t img_size;
+    uint32_t total_size; /* header + payload + all TLVs */
+    uint32_t flags;      /* ih_flags */
+} dfu_boot_image_info_t;
+
+/* Image validation hook: validate the image at slot offset `img_off` of `slot`, which may use at
+ * most `max_size` bytes (header+payload+TLVs). Returns 0 and fills `info`, or a negative dfu_err
+ * (image invalid or I/O error; DFU_ERR_POWER_CUT must be passed through). The standard hook is
+ * dfu_boot_image_validator() (dfu_boot_validate.h) over the image library. */
+typedef struct dfu_boot_validator {
+    void *ctx;
+    int (*validate)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint32_t max_size,
+                    dfu_boot_image_info_t *info);
+} dfu_boot_validator_t;
+
+/* cfg->flags */
+#define DFU_BOOT_F_DOWNGRADE_VERSION 0x1u /* refuse TEST/PERM when S version < P version */
+#define DFU_BOOT_F_DOWNGRADE_SECCNT 0x2u  /* refuse when S security counter < P's (or S has none
+                                           * while P has one) */
+#define DFU_BOOT_F_NO_PRIMARY_CHECK 0x4u  /* skip full validation of P before booting (MCUboot
+                                           * without VALIDATE_PRIMARY_SLOT): only its header */
+
+typedef struct dfu_boot_cfg {
+    dfu_flash_area_t primary;   /* slot 0 */
+    dfu_flash_area_t secondary; /* slot 1 */
+    dfu_flash_area_t scratch;   /* swap-using-scratch only; size 0 = none */
+    dfu_boot_trailer_cfg_t trailer; /* strategy + trailer geometry */
+    dfu_boot_validator_t validator; /* required */
+    uint8_t *buf;   /* copy buffer, caller-owned; length a multiple of the write alignment */
+    size_t buf_len; /* >= 64; MCUboot uses 1024 */
+    uint32_t flags; /* DFU_BOOT_F_* */
+} dfu_boot_cfg_t;
+
+/* Last-boot record: the outcome of one dfu_boot_go(). Kept in RAM by the caller (the simulator
+ * passes it on to the application); dfu_boot_record_encode/decode give a fixed 32-byte form for
+ * storing it in a storage partition. */
+typedef struct dfu_boot_result {
+    uint8_t swap_type;   /* swap performed or resumed this boot: DFU_BOOT_SWAP_* (NONE if none) */
+    uint8_t resumed;     /* 1 if an interrupted swap was completed */
+    uint8_t reverted;    /* 1 if this boot reverted an unconfirmed test image */
+    uint8_t booted;      /* 1 if the primary slot holds a valid image to jump to */
+    int32_t secondary_err; /* why a pending secondary was refused (0 = not refused) */
+    int32_t primary_err;   /* why the primary failed validation (0 = ok) */
+    const char *reason;  /* short static text describing the outcome */
+    dfu_boot_image_info_t image; /* booted image (when booted) */
+} dfu_boot_result_t;
+
+/* Boot instance; caller-allocated, fields private. */
+typedef struct dfu_boot {
+    const dfu_boot_cfg_t *cfg;
+    const void *ops; /* strategy ops table */
+    dfu_boot_trailer_layout_t lp; /* primary trailer layout */
+    dfu_boot_trailer_layout_t ls; /* secondary trailer layout */
+    dfu_boot_trailer_layout_t lx; /* scratch trailer layout (scratch strategy) */
+    uint32_t sector_size;
+    uint32_t swap_size; /* bytes to swap in the current operation */
+    uint8_t swap_type;  /* swap type of the current operation */
+} dfu_boot_t;
+
+/* Binds `b` to `cfg` (which must outlive `b`) and checks the layout for the chosen strategy:
+ * areas valid and sector aligned, on one flash device, non-overlapping, equal sector sizes,
+ * slot size relations of the strategy, scratch present for scratch, buffer usable, max_align >=
+ * write_align. Returns 0 or DFU_ERR_INVAL. */
+int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg);
+
+/* One boot: completes an interrupted swap or decides on a new one (validating the secondary,
+ * applying downgrade prevention, refusing/erasing an invalid secondary), performs it, finalises
+ * the trailers, then validates the primary. Returns 0 when the primary holds a bootable image
+ * (result->booted = 1), DFU_ERR_NOT_FOUND when no bootable image exists, or a flash error
+ * (DFU_ERR_POWER_CUT from the simulator: just call again after power-on; every step is
+ * resumable). `result` is always filled as far as the boot got. */
+int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *result);
+
+/* Largest image (header + payload + TLVs) the strategy can swap into the primary. */
+uint32_t dfu_boot_max_image_size(const dfu_boot_t *b);
+
+/* Fixed 32-byte little-endian encoding of a result (reason and hash omitted): "DFBR", version,
+ * swap_type, resumed, reverted, booted, secondary_err, primary_err, image version, security
+ * counter. decode returns DFU_ERR_CORRUPT on a wrong tag. */
+#define DFU_BOOT_RECORD_SIZE 32u
+void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_RECORD_SIZE]);
+int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r);
+
+/* Short static name of a swap type ("none", "test", "perm", "revert", "fail", "panic"). */
+const char *dfu_boot_swap_name(int swap_type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
