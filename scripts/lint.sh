@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Static analysis and format check over all project sources; any finding fails.
+#   1. clang-format (.clang-format): every .c/.h under include/ src/ tests/ fuzz/ bench/ formatted
+#   2. cppcheck: warnings, portability and performance findings in src/
+#   3. clang-tidy (.clang-tidy): analyzer + bugprone checks over src/ (needs build/compile_commands.json)
+# Usage: scripts/lint.sh [BUILD_DIR]   (FIX=1 reformats instead of checking)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+status=0
+mapfile -t files < <(git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' \
+                                  'fuzz/*.c' 'bench/*.c')
+if [ "${FIX:-0}" = 1 ]; then
+    clang-format -i "${files[@]}"; echo "lint: reformatted ${#files[@]} files"; exit 0
+fi
+if ! clang-format --dry-run --Werror "${files[@]}" >/tmp/dfu-format.log 2>&1; then
+    echo "lint: clang-format: these files need 'FIX=1 scripts/lint.sh':"
+    grep -oE '^[^ :]+\.(c|h):[0-9]+:' /tmp/dfu-format.log | cut -d: -f1 | sort -u | sed 's/^/  /'
+    status=1
+else
+    echo "lint: clang-format clean (${#files[@]} files)"
+fi
+mapfile -t srcs < <(git ls-files 'src/*.c')
+if cppcheck --quiet --std=c11 --language=c --enable=warning,portability,performance \
+        --error-exitcode=1 --inline-suppr --suppress=missingIncludeSystem \
+        -Iinclude -Isrc -D__GNUC__ "${srcs[@]}" 2>/tmp/dfu-cppcheck.log; then
+    echo "lint: cppcheck clean (${#srcs[@]} files)"
+else
+    echo "lint: cppcheck findings:"; cat /tmp/dfu-cppcheck.log; status=1
+fi
+if [ -f "$BUILD/compile_commands.json" ]; then
+    # Only files that are part of the build (present in compile_commands.json).
+    mapfile -t tidy < <(for f in "${srcs[@]}"; do
+        grep -q "\"file\": \"$PWD/$f\"" "$BUILD/compile_commands.json" && echo "$f"; done)
+    if printf '%s\n' "${tidy[@]}" | xargs -P "$(nproc)" -n 8 clang-tidy -p "$BUILD" --quiet \
+            >/tmp/dfu-tidy.log 2>&1; then
+        echo "lint: clang-tidy clean (${#tidy[@]} files)"
+    else
+        echo "lint: clang-tidy findings:"; grep -E 'warning:|error:' /tmp/dfu-tidy.log | sort -u | head -60
+        status=1
+    fi
+else
+    echo "lint: $BUILD/compile_commands.json missing (run make build first)"; status=1
+fi
+exit $status
