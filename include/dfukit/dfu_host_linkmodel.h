@@ -65,10 +65,6 @@ typedef struct dfu_linkmodel {
 #define DFU_LINKMODEL_BLE_DEFAULT_MTU 23
 #define DFU_LINKMODEL_SERIAL_DEFAULT_BAUD 115200
 
-/* Console framing geometry used by the serial model (smp-protocol.md 6.2). */
-#define DFU_LINKMODEL_SERIAL_LINE_B64 124u /* base64 characters per console line */
-#define DFU_LINKMODEL_SERIAL_LINE_EXTRA 3u /* 2 marker bytes + newline per line */
-
 /*
  * Parses a spec string into *m:
  *   "off" | "none" | ""                                    -> kind OFF
@@ -100,7 +96,8 @@ uint32_t dfu_linkmodel_ble_pdus(const dfu_linkmodel_t *m, size_t n, uint16_t mtu
 /* BLE: PDUs sent per connection event (ppe, or as many full PDUs as fit in the interval; >= 1). */
 uint32_t dfu_linkmodel_ble_pdus_per_event(const dfu_linkmodel_t *m);
 
-/* Serial: bytes on the wire for an n-byte SMP message (console framing or raw). */
+/* Serial: bytes on the wire for an n-byte SMP message (console framing: the framing code's own
+ * dfu_serial_encoded_size(); raw: n). */
 uint64_t dfu_linkmodel_serial_wire_bytes(const dfu_linkmodel_t *m, size_t n);
 
 /*

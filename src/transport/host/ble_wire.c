@@ -1,4 +1,4 @@
-/* Modelled BLE link: packet I/O over the Unix stream socket, and SMP reassembly glue. */
+/* Modelled BLE link: packet I/O over the Unix stream socket. */
 #include "ble_wire.h"
 
 #include <errno.h>
@@ -98,39 +98,4 @@ int ble_rx_wait(ble_rx_t *rx, int fd, uint64_t deadline, int timeout_ms, ble_pkt
             return rc;
         }
     }
-}
-
-/* ---- reassembly ------------------------------------------------------------------------------
- * Same rule as Zephyr's smp_reassembly: the first fragment carries the whole 8-byte SMP header,
- * whose length field says how many bytes to expect; more than that is an error. */
-
-#define SMP_HDR 8u
-
-void ble_reasm_reset(ble_reasm_t *r)
-{
-    r->have = 0;
-}
-
-int ble_reasm_feed(ble_reasm_t *r, const uint8_t *frag, size_t len)
-{
-    if (r->have == 0 && len < SMP_HDR) {
-        return DFU_ERR_PROTO;
-    }
-    const uint8_t *hdr = r->have == 0 ? frag : r->buf;
-    size_t want = SMP_HDR + (((size_t)hdr[2] << 8) | hdr[3]);
-    if (want > r->cap) {
-        r->have = 0;
-        return DFU_ERR_MSGSIZE;
-    }
-    if (r->have + len > want) {
-        r->have = 0;
-        return DFU_ERR_PROTO;
-    }
-    memcpy(r->buf + r->have, frag, len);
-    r->have += len;
-    if (r->have < want) {
-        return 0;
-    }
-    r->have = 0;
-    return (int)want;
 }

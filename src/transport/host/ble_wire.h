@@ -58,19 +58,4 @@ int ble_rx_fill(ble_rx_t *rx, int fd);
  * DFU_ERR_PROTO or DFU_ERR_IO. */
 int ble_rx_wait(ble_rx_t *rx, int fd, uint64_t deadline, int timeout_ms, ble_pkt_t *pkt);
 
-/* SMP message reassembly from ATT fragments (header length decides the end). */
-typedef struct ble_reasm {
-    uint8_t *buf;
-    size_t cap;
-    size_t have;
-} ble_reasm_t;
-
-/* Feeds one fragment. Returns the message length when complete (buffer holds it until the next
- * feed), 0 when more is needed, DFU_ERR_MSGSIZE (message larger than cap) or DFU_ERR_PROTO
- * (first fragment shorter than the SMP header, or surplus bytes); on error the partial message
- * is dropped. */
-int ble_reasm_feed(ble_reasm_t *r, const uint8_t *frag, size_t len);
-
-void ble_reasm_reset(ble_reasm_t *r);
-
 #endif

@@ -8,6 +8,7 @@
 
 #include "ble_wire.h"
 #include "dfukit/dfu_err.h"
+#include "dfukit/dfu_framing.h"
 #include "dfukit/dfu_host_ble.h"
 #include "link_priv.h"
 
@@ -22,7 +23,7 @@ typedef struct ble_cli {
     dfu_ble_bond_t bond;
     uint8_t last_att;
     ble_rx_t rx;
-    ble_reasm_t re;
+    dfu_reasm_t re;
     uint8_t *pending; /* a message completed while waiting for a setup answer */
     size_t pending_len;
     ble_pkt_t pkt;
@@ -39,7 +40,7 @@ static void cli_disconnected(dfu_link_t *l)
     c->fd = -1;
     c->rx.have = 0;
     c->pending_len = 0;
-    ble_reasm_reset(&c->re);
+    dfu_reasm_reset(&c->re);
     l->down = true;
     l->security = 1;
     l->att_mtu = DFU_BLE_ATT_MTU_MIN;
@@ -53,7 +54,7 @@ static int cli_async(dfu_link_t *l, const ble_pkt_t *p)
     ble_cli_t *c = l->ctx;
     switch (p->type) {
     case BLE_PKT_NOTIFY: {
-        int rc = ble_reasm_feed(&c->re, p->payload, p->len);
+        int rc = dfu_reasm_feed(&c->re, p->payload, p->len);
         return rc > 0 ? rc : 0; /* a malformed notification stream is dropped, like a stack */
     }
     case BLE_PKT_ATT_ERR:
@@ -358,18 +359,21 @@ int dfu_link_ble_client_open(dfu_link_t *l, const char *path, const dfu_ble_clie
         memcpy(c->cfg.addr, default_addr, 6);
     }
     c->bond = k->known_bond;
-    c->re.cap = k->max_msg ? k->max_msg : CLIENT_MAX_MSG;
-    c->re.buf = malloc(c->re.cap);
-    c->pending = malloc(c->re.cap);
+    size_t cap = k->max_msg ? k->max_msg : CLIENT_MAX_MSG;
+    uint8_t *rbuf = malloc(cap);
+    if (rbuf != NULL) {
+        (void)dfu_reasm_init(&c->re, rbuf, cap);
+    }
+    c->pending = malloc(cap);
     strcpy(c->path, path);
     c->fd = -1;
     l->ops = &ble_cli_ops;
     l->ctx = c;
     l->kind = DFU_LINK_BLE;
-    l->mtu = c->re.cap;
+    l->mtu = cap;
     l->security = 1;
     l->att_mtu = DFU_BLE_ATT_MTU_MIN;
-    int rc = (c->re.buf && c->pending) ? cli_connect(l) : DFU_ERR_NOMEM;
+    int rc = (rbuf && c->pending) ? cli_connect(l) : DFU_ERR_NOMEM;
     if (rc != DFU_OK) {
         dfu_link_close(l);
     }

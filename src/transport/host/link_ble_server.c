@@ -11,6 +11,7 @@
 
 #include "ble_wire.h"
 #include "dfukit/dfu_err.h"
+#include "dfukit/dfu_framing.h"
 #include "dfukit/dfu_host_ble.h"
 #include "link_priv.h"
 
@@ -22,7 +23,7 @@ typedef struct ble_srv {
     uint8_t peer[6];
     uint32_t key_counter; /* mixes into generated keys */
     ble_rx_t rx;
-    ble_reasm_t re;
+    dfu_reasm_t re;
     ble_pkt_t pkt;
 } ble_srv_t;
 
@@ -38,7 +39,7 @@ static void srv_reset_conn(dfu_link_t *l)
     }
     s->cfd = -1;
     s->rx.have = 0;
-    ble_reasm_reset(&s->re);
+    dfu_reasm_reset(&s->re);
     memset(s->peer, 0, sizeof(s->peer));
     l->security = 1;
     l->att_mtu = DFU_BLE_ATT_MTU_MIN;
@@ -171,10 +172,10 @@ static int srv_handle(dfu_link_t *l, const ble_pkt_t *p)
     case BLE_PKT_ENC_REQ: rc = srv_encrypt(l, p); break;
     case BLE_PKT_WRITE:
         if (p->len > (size_t)l->att_mtu - 3u) {
-            ble_reasm_reset(&s->re); /* longer than the ATT MTU allows: dropped, as a stack does */
+            dfu_reasm_reset(&s->re); /* longer than the ATT MTU allows: dropped, as a stack does */
             break;
         }
-        rc = ble_reasm_feed(&s->re, p->payload, p->len);
+        rc = dfu_reasm_feed(&s->re, p->payload, p->len);
         return rc > 0 ? rc : 0; /* malformed or oversized messages are dropped silently */
     case BLE_PKT_DISC: srv_reset_conn(l); return DFU_ERR_NOTCONN;
     default: break; /* unknown packets are ignored, like unknown ATT opcodes for commands */
@@ -348,15 +349,18 @@ int dfu_link_ble_server_open(dfu_link_t *l, const char *path, const dfu_ble_serv
     s->cfg = *c;
     s->cfg.mtu = c->mtu ? c->mtu : DFU_BLE_ATT_MTU_DEFAULT;
     s->cfg.pair_level = c->pair_level ? c->pair_level : 4;
-    s->re.cap = c->max_msg ? c->max_msg : DFU_BLE_MSG_DEFAULT;
-    s->re.buf = malloc(s->re.cap);
+    size_t cap = c->max_msg ? c->max_msg : DFU_BLE_MSG_DEFAULT;
+    uint8_t *rbuf = malloc(cap);
+    if (rbuf != NULL) {
+        (void)dfu_reasm_init(&s->re, rbuf, cap);
+    }
     strcpy(s->name, c->name ? c->name : "dfukit");
     s->cfg.name = s->name;
     strcpy(s->path, path);
     s->cfd = -1;
-    rc = s->re.buf ? srv_listen(path, &s->lfd) : DFU_ERR_NOMEM;
+    rc = rbuf ? srv_listen(path, &s->lfd) : DFU_ERR_NOMEM;
     if (rc != DFU_OK) {
-        free(s->re.buf);
+        free(rbuf);
         free(s);
         return rc;
     }
@@ -364,7 +368,7 @@ int dfu_link_ble_server_open(dfu_link_t *l, const char *path, const dfu_ble_serv
     l->ctx = s;
     l->kind = DFU_LINK_BLE;
     l->server = true;
-    l->mtu = s->re.cap;
+    l->mtu = cap;
     l->security = 1;
     l->att_mtu = DFU_BLE_ATT_MTU_MIN;
     return DFU_OK;

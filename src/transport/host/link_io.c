@@ -29,8 +29,11 @@ int dfu_link_write_all(int fd, const uint8_t *p, size_t len)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* Nobody drains the other end (e.g. no client on a pty): give up after 2 s. */
             struct pollfd pf = {.fd = fd, .events = POLLOUT};
-            (void)poll(&pf, 1, 1000);
+            if (poll(&pf, 1, 2000) == 0) {
+                return DFU_ERR_TIMEOUT;
+            }
             continue;
         }
         if (n < 0) {

@@ -12,7 +12,8 @@
 int dfu_link_poll_in(int fd, int timeout_ms);
 
 /* Writes all len bytes to a blocking or non-blocking fd (waits with poll on EAGAIN).
- * Returns DFU_OK, DFU_ERR_NOTCONN (EPIPE/ECONNRESET/EIO) or DFU_ERR_IO. */
+ * Returns DFU_OK, DFU_ERR_NOTCONN (EPIPE/ECONNRESET/EIO), DFU_ERR_TIMEOUT (no progress for 2 s)
+ * or DFU_ERR_IO. */
 int dfu_link_write_all(int fd, const uint8_t *p, size_t len);
 
 /* Time left until deadline_us in ms for poll(), given the caller's original timeout (<0 = -1). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dfukit/dfu_err.h"
+#include "dfukit/dfu_framing.h"
 
 #define BLE_T_IFS_US 150u
 #define BLE_L2CAP_HDR 4u
@@ -303,10 +304,7 @@ uint64_t dfu_linkmodel_serial_wire_bytes(const dfu_linkmodel_t *m, size_t n)
     if (m->serial.raw) {
         return n;
     }
-    uint64_t pkt = (uint64_t)n + 4; /* BE16 length + message + CRC16 */
-    uint64_t b64 = 4 * ((pkt + 2) / 3);
-    uint64_t lines = (b64 + DFU_LINKMODEL_SERIAL_LINE_B64 - 1) / DFU_LINKMODEL_SERIAL_LINE_B64;
-    return b64 + lines * DFU_LINKMODEL_SERIAL_LINE_EXTRA;
+    return dfu_serial_encoded_size(n);
 }
 
 static uint64_t serial_oneway_us(const dfu_linkmodel_t *m, size_t n)
@@ -355,8 +353,7 @@ double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m)
             return raw_Bps / 1000.0;
         }
         /* A full line: 124 base64 chars = 93 bytes, plus 3 framing bytes = 127 on the wire. */
-        double eff = (double)(DFU_LINKMODEL_SERIAL_LINE_B64 / 4u * 3u) /
-                     (double)(DFU_LINKMODEL_SERIAL_LINE_B64 + DFU_LINKMODEL_SERIAL_LINE_EXTRA);
+        double eff = (double)(DFU_SERIAL_LINE_B64 / 4u * 3u) / (double)DFU_SERIAL_LINE_MAX;
         return raw_Bps * eff / 1000.0;
     }
     if (m->kind != DFU_LINKMODEL_BLE) {
