@@ -15,7 +15,8 @@
  * is delivered only after the modelled downlink time, each received message is handed to the
  * caller only after the modelled uplink time, on one shared link clock (so transfers queue).
  * Enable it on ONE end only (normally the simulated device): a third-party client then sees the
- * modelled speed. Off by default.
+ * modelled speed. Off by default. On a BLE link the model uses the negotiated ATT MTU when the
+ * model's mtu is 0, and counts the 4-byte MIC once the link is encrypted (security >= 2).
  *
  * Fault hooks (dfu_link_faults_t): for tests and the simulator; off by default.
  */
@@ -203,10 +204,14 @@ int dfu_link_serial_client_open(dfu_link_t *l, const char *tty_path, uint32_t ba
 
 /*
  * Opens a link from a connection string, for command lines:
- *   "udp:HOST[:PORT]"             UDP (client: peer address; server: bind address)
- *   "serial:PATH[,baud=N]"        client: tty path; server: pty symlink path (baud ignored)
- *   "ble:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,sec=N]"   BLE model socket (dfu_host_ble.h
- *                                 gives the full options; bonds are not persisted this way)
+ *   "udp:[HOST][:PORT][,mtu=N]"       client: peer (default 127.0.0.1:1337); server: bind address
+ *                                     (default 0.0.0.0:1337)
+ *   "serial:PATH[,baud=N][,mtu=N]"    client: tty path; server: pty symlink path (baud ignored)
+ *   "ble:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,sec=0..4][,bond=0|1]"
+ *                                     BLE model socket. Server: name, passkey (6 digits: device
+ *                                     displays it), level reached by passkey pairing. Client:
+ *                                     sec = level to reach at connect, passkey to enter, bond.
+ *                                     Bonds are not persisted this way (use dfu_host_ble.h).
  * server selects the device end. Returns DFU_OK, DFU_ERR_INVAL (bad string) or the open error.
  */
 int dfu_link_open(dfu_link_t *l, const char *spec, bool server);

@@ -374,6 +374,7 @@ int main(void)
         return 1;
     }
     static device_t dev;
+    dfu_link_t l0;
     device_start(&dev, dir);
     CHECK_EQ_INT(dev.ready, 1);
     test_fragmentation(dev.path, 23);
@@ -381,7 +382,20 @@ int main(void)
     test_connect_mtu(&dev);
     test_pairing_and_security(&dev);
     test_faults_and_model(&dev);
+    /* Connection string: pair at connect with the passkey, reach L3. */
+    char spec[300];
+    snprintf(spec, sizeof(spec), "ble:%s,mtu=100,sec=3,passkey=123456", dev.path);
+    CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_OK);
+    CHECK_EQ_INT(dfu_link_security(&l0), 3);
+    CHECK_EQ_INT(l0.att_mtu, 100);
+    CHECK_EQ_INT(echo(&l0, 1000, 1), DFU_OK);
+    dfu_link_close(&l0);
+    snprintf(spec, sizeof(spec), "ble:%s,sec=3,passkey=12345", dev.path); /* 5 digits */
+    CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_ERR_INVAL);
     device_stop(&dev);
+    snprintf(spec, sizeof(spec), "ble:%s,name=spec-dev,passkey=000042,level=4", dev.path);
+    CHECK_EQ_INT(dfu_link_open(&l0, spec, true), DFU_OK);
+    dfu_link_close(&l0);
     /* The socket file is removed on close; the config is validated. */
     CHECK(access(dev.path, F_OK) != 0);
     dfu_link_t l;

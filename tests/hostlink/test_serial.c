@@ -186,6 +186,21 @@ int main(void)
     test_round_trip(path);
     test_errors(dir, path);
     test_model(path);
+    /* Connection strings. */
+    dfu_link_t dev, cli;
+    char spec[300];
+    snprintf(spec, sizeof(spec), "serial:%s,mtu=1024", path);
+    CHECK_EQ_INT(dfu_link_open(&dev, spec, true), DFU_OK);
+    CHECK_EQ_INT(dfu_link_mtu(&dev), 1024);
+    snprintf(spec, sizeof(spec), "serial:%s,baud=921600,mtu=1024", path);
+    CHECK_EQ_INT(dfu_link_open(&cli, spec, false), DFU_OK);
+    uint8_t m[20], g[64];
+    make_msg(m, sizeof(m), 8);
+    CHECK_EQ_INT(dfu_link_send(&cli, m, sizeof(m)), DFU_OK);
+    CHECK_EQ_INT(dfu_link_recv(&dev, g, sizeof(g), 2000), (int)sizeof(m));
+    CHECK_MEM(g, m, sizeof(m));
+    dfu_link_close(&cli);
+    dfu_link_close(&dev);
     unlink(path);
     rmdir(dir);
     return dfu_test_finish("test_hostlink_serial");

@@ -167,9 +167,32 @@ static void test_model_and_faults(void)
     dfu_link_close(&srv);
 }
 
+static void test_open_spec(void)
+{
+    dfu_link_t srv, cli;
+    uint8_t msg[32] = {1, 2, 3}, got[64];
+    CHECK_EQ_INT(dfu_link_open(&srv, "udp:127.0.0.1:0", true), DFU_ERR_INVAL); /* port 0 */
+    CHECK_EQ_INT(dfu_link_open(&srv, "udp:127.0.0.1:41337,mtu=300", true), DFU_OK);
+    CHECK_EQ_INT(dfu_link_mtu(&srv), 300);
+    CHECK_EQ_INT(dfu_link_udp_port(&srv), 41337);
+    CHECK_EQ_INT(dfu_link_open(&cli, "udp::41337", false), DFU_OK); /* default host 127.0.0.1 */
+    CHECK_EQ_INT(cli.kind, DFU_LINK_UDP);
+    CHECK_EQ_INT(dfu_link_send(&cli, msg, sizeof(msg)), DFU_OK);
+    CHECK_EQ_INT(dfu_link_recv(&srv, got, sizeof(got), 2000), (int)sizeof(msg));
+    dfu_link_close(&cli);
+    dfu_link_close(&srv);
+    CHECK_EQ_INT(dfu_link_open(&cli, "udp", false), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&cli, "tcp:1.2.3.4", false), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&cli, "udp:127.0.0.1:99999", false), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&cli, "udp:127.0.0.1,mtu=x", false), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&cli, "udp:127.0.0.1,frob=1", false), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&cli, "serial:", false), DFU_ERR_INVAL);
+}
+
 int main(void)
 {
     test_round_trip();
+    test_open_spec();
     test_oversize();
     test_model_and_faults();
     return dfu_test_finish("test_hostlink_udp");

@@ -39,7 +39,11 @@ static void model_delay(dfu_link_t *l, size_t n)
         uint64_t ci = l->model.ble.ci_us;
         start = (start + ci - 1) / ci * ci;
     }
-    uint64_t done = start + dfu_linkmodel_oneway_us(&l->model, n, l->att_mtu);
+    dfu_linkmodel_t m = l->model;
+    if (m.kind == DFU_LINKMODEL_BLE && l->security >= 2) {
+        m.ble.encrypted = 1; /* an encrypted link adds a MIC to every data PDU */
+    }
+    uint64_t done = start + dfu_linkmodel_oneway_us(&m, n, l->att_mtu);
     l->clock_us = done;
     l->stats.modelled_delay_us += done - now;
     sleep_until_us(done);

@@ -1,0 +1,167 @@
+/* dfu_link_open(): a link from a command-line connection string. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfukit/dfu_err.h"
+#include "dfukit/dfu_host_ble.h"
+#include "link_priv.h"
+
+#define SPEC_MAX 512
+
+typedef struct link_opts {
+    unsigned long mtu, baud, passkey, sec, level;
+    bool has_passkey, bond;
+    const char *name;
+} link_opts_t;
+
+static int opt_num(const char *v, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    if (v[0] < '0' || v[0] > '9') {
+        return DFU_ERR_INVAL;
+    }
+    errno = 0;
+    unsigned long x = strtoul(v, &end, 10);
+    if (errno != 0 || *end != '\0' || x > max) {
+        return DFU_ERR_INVAL;
+    }
+    *out = x;
+    return DFU_OK;
+}
+
+static int parse_opt(link_opts_t *o, char *kv)
+{
+    char *eq = strchr(kv, '=');
+    if (eq == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    *eq = '\0';
+    const char *v = eq + 1;
+    if (strcmp(kv, "mtu") == 0) {
+        return opt_num(v, DFU_LINK_UDP_MTU_MAX, &o->mtu);
+    }
+    if (strcmp(kv, "baud") == 0) {
+        return opt_num(v, 100000000ul, &o->baud);
+    }
+    if (strcmp(kv, "passkey") == 0) {
+        o->has_passkey = true;
+        return strlen(v) == 6 ? opt_num(v, 999999ul, &o->passkey) : DFU_ERR_INVAL;
+    }
+    if (strcmp(kv, "sec") == 0) {
+        return opt_num(v, 4, &o->sec);
+    }
+    if (strcmp(kv, "level") == 0) {
+        int rc = opt_num(v, 4, &o->level);
+        return (rc == DFU_OK && o->level < 3) ? DFU_ERR_INVAL : rc;
+    }
+    if (strcmp(kv, "bond") == 0) {
+        unsigned long b = 0;
+        int rc = opt_num(v, 1, &b);
+        o->bond = b != 0;
+        return rc;
+    }
+    if (strcmp(kv, "name") == 0) {
+        o->name = v;
+        return strlen(v) <= DFU_BLE_NAME_MAX ? DFU_OK : DFU_ERR_INVAL;
+    }
+    return DFU_ERR_INVAL;
+}
+
+/* "HOST[:PORT]", "[:PORT]" -> host (may be empty) and port (0 if absent). */
+static int split_host_port(char *s, char **host, uint16_t *port)
+{
+    char *colon = strrchr(s, ':');
+    unsigned long p = 0;
+    *host = s;
+    *port = 0;
+    if (colon == NULL) {
+        return DFU_OK;
+    }
+    *colon = '\0';
+    if (opt_num(colon + 1, 65535, &p) != DFU_OK || p == 0) {
+        return DFU_ERR_INVAL;
+    }
+    *port = (uint16_t)p;
+    return DFU_OK;
+}
+
+static int open_udp(dfu_link_t *l, char *addr, const link_opts_t *o, bool server)
+{
+    char *host = NULL;
+    uint16_t port = 0;
+    if (split_host_port(addr, &host, &port) != DFU_OK) {
+        return DFU_ERR_INVAL;
+    }
+    port = port ? port : DFU_LINK_UDP_PORT;
+    if (server) {
+        return dfu_link_udp_server_open(l, host, port, o->mtu);
+    }
+    return dfu_link_udp_client_open(l, host[0] ? host : "127.0.0.1", port, o->mtu);
+}
+
+static int open_ble(dfu_link_t *l, const char *path, const link_opts_t *o, bool server)
+{
+    if (o->mtu > DFU_BLE_ATT_MTU_MAX || (o->mtu != 0 && o->mtu < DFU_BLE_ATT_MTU_MIN)) {
+        return DFU_ERR_INVAL;
+    }
+    if (server) {
+        dfu_ble_server_cfg_t c = {
+            .name = o->name,
+            .mtu = (uint16_t)o->mtu,
+            .has_passkey = o->has_passkey,
+            .passkey = (uint32_t)o->passkey,
+            .pair_level = (uint8_t)o->level,
+        };
+        return dfu_link_ble_server_open(l, path, &c);
+    }
+    dfu_ble_client_cfg_t c = {
+        .mtu = (uint16_t)o->mtu,
+        .security = (uint8_t)o->sec,
+        .has_passkey = o->has_passkey,
+        .passkey = (uint32_t)o->passkey,
+        .bond = o->bond,
+    };
+    return dfu_link_ble_client_open(l, path, &c);
+}
+
+int dfu_link_open(dfu_link_t *l, const char *spec, bool server)
+{
+    char buf[SPEC_MAX];
+    link_opts_t o;
+    memset(&o, 0, sizeof(o));
+    if (l == NULL || spec == NULL || strlen(spec) >= sizeof(buf)) {
+        return DFU_ERR_INVAL;
+    }
+    strcpy(buf, spec);
+    char *colon = strchr(buf, ':');
+    if (colon == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    *colon = '\0';
+    char *addr = colon + 1;
+    char *opts = strchr(addr, ',');
+    if (opts != NULL) {
+        *opts++ = '\0';
+        char *save = NULL;
+        for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+            if (parse_opt(&o, kv) != DFU_OK) {
+                return DFU_ERR_INVAL;
+            }
+        }
+    }
+    if (strcmp(buf, "udp") == 0) {
+        return open_udp(l, addr, &o, server);
+    }
+    if (addr[0] == '\0') {
+        return DFU_ERR_INVAL;
+    }
+    if (strcmp(buf, "serial") == 0) {
+        return server ? dfu_link_pty_server_open(l, addr, o.mtu)
+                      : dfu_link_serial_client_open(l, addr, (uint32_t)o.baud, o.mtu);
+    }
+    if (strcmp(buf, "ble") == 0) {
+        return open_ble(l, addr, &o, server);
+    }
+    return DFU_ERR_INVAL;
+}
