@@ -1,9 +1,568 @@
-/* Placeholder until the component lands; replaced by its owner. */
+/* `dfukit image ...`: the imgtool-compatible image tool (keygen, getpub, getpubhash, sign,
+ * verify, info) plus forwarding of the device image verbs to the SMP client.
+ * Option names and meanings follow MCUboot's imgtool. Exit codes: 0 ok, 1 failure, 2 usage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "imgtool/dfu_imgtool.h"
+
+/* ---- a small table-driven option parser ---------------------------------------------------- */
+
+typedef struct {
+    const char *s;  /* short form ("-k") or NULL */
+    const char *l;  /* long form ("--key") */
+    int nargs;      /* 0 (flag), 1 or 2 values */
+    int id;
+} opt_t;
+
+typedef struct {
+    const char *verb;
+    const opt_t *opts;
+    size_t nopts;
+    const char *usage;
+} cmd_t;
+
+/* One parsed option occurrence. */
+typedef struct {
+    int id;
+    const char *v[2];
+    const char *name; /* as typed, for messages */
+} hit_t;
+
+static int usage_error(const cmd_t *c, const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "dfukit image %s: ", c->verb);
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, " (see 'dfukit image %s --help')\n", c->verb);
+    return DFU_EXIT_USAGE;
+}
+
+static const opt_t *find_opt(const cmd_t *c, const char *arg, size_t len)
+{
+    for (size_t i = 0; i < c->nopts; i++) {
+        const opt_t *o = &c->opts[i];
+        if ((o->s && strlen(o->s) == len && strncmp(o->s, arg, len) == 0) ||
+            (strlen(o->l) == len && strncmp(o->l, arg, len) == 0)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* Parses argv[1..]; fills hits and positionals. Returns -1 on --help, 0 ok, else exit code. */
+static int parse(const cmd_t *c, int argc, char **argv, hit_t *hits, size_t *nhits,
+                 const char **pos, size_t *npos, size_t maxpos)
+{
+    *nhits = 0;
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            return -1;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            if (*npos >= maxpos) {
+                return usage_error(c, "unexpected argument '%s'%s", a, "");
+            }
+            pos[(*npos)++] = a;
+            continue;
+        }
+        const char *eq = (a[1] == '-') ? strchr(a, '=') : NULL;
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        const opt_t *o = find_opt(c, a, len);
+        if (!o) {
+            char name[64];
+            snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), a);
+            return usage_error(c, "unknown option '%s'%s", name, "");
+        }
+        hit_t *h = &hits[(*nhits)++];
+        h->id = o->id;
+        h->name = o->l;
+        h->v[0] = h->v[1] = NULL;
+        if (eq && o->nargs != 1) {
+            return usage_error(c, "option %s does not take '=VALUE' here%s", o->l, "");
+        }
+        if (eq) {
+            h->v[0] = eq + 1;
+            continue;
+        }
+        for (int k = 0; k < o->nargs; k++) {
+            if (i + 1 >= argc) {
+                return usage_error(c, "option %s needs %s", o->l,
+                                   o->nargs == 2 ? "two values" : "a value");
+            }
+            h->v[k] = argv[++i];
+        }
+    }
+    return 0;
+}
+
+static int fail(const char *verb, const dfu_imgtool_diag_t *d)
+{
+    fprintf(stderr, "dfukit image %s: %s\n", verb, d->msg[0] ? d->msg : "failed");
+    return DFU_EXIT_FAIL;
+}
+
+/* Option value problems (bad number, bad version ...) are usage errors. */
+static int bad_value(const char *verb, const dfu_imgtool_diag_t *d)
+{
+    fprintf(stderr, "dfukit image %s: %s\n", verb, d->msg);
+    return DFU_EXIT_USAGE;
+}
+
+static int write_out(const char *verb, const char *path, const dfu_imgtool_buf_t *b)
+{
+    dfu_imgtool_diag_t d = {{0}};
+    if (dfu_imgtool_file_write(path ? path : "-", b->data, b->len, &d)) {
+        return fail(verb, &d);
+    }
+    return DFU_EXIT_OK;
+}
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_HITS 128
+
+/* ---- keygen / getpub / getpubhash ------------------------------------------------------------- */
+
+enum { O_KEY = 1, O_TYPE, O_ENC, O_OUT, O_LANG, O_PASS, O_JSON };
+
+static const opt_t key_opts[] = {
+    {"-k", "--key", 1, O_KEY},      {"-t", "--type", 1, O_TYPE},     {"-e", "--encoding", 1, O_ENC},
+    {"-o", "--output", 1, O_OUT},   {"-l", "--lang", 1, O_LANG},     {"-p", "--password", 0, O_PASS},
+};
+
+static int cmd_keygen(int argc, char **argv)
+{
+    const cmd_t c = {"keygen", key_opts, 2,
+                     "usage: dfukit image keygen -k FILE -t TYPE\n"
+                     "  -t: ecdsa-p256 | ecdsa-p384 | ed25519 | rsa-2048 | rsa-3072 | x25519\n"
+                     "  writes an unencrypted PKCS#8 PEM private key (as imgtool keygen)\n"};
+    const opt_t all[] = {key_opts[0], key_opts[1], key_opts[5]};
+    const cmd_t cc = {c.verb, all, 3, c.usage};
+    hit_t hits[MAX_HITS];
+    size_t nh, np;
+    const char *pos[1];
+    int rc = parse(&cc, argc, argv, hits, &nh, pos, &np, 0);
+    if (rc) {
+        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+    }
+    const char *key = NULL, *type = NULL;
+    for (size_t i = 0; i < nh; i++) {
+        if (hits[i].id == O_PASS) {
+            return usage_error(&cc, "password-protected keys are not supported%s%s; omit -p",
+                               "", "");
+        }
+        *(hits[i].id == O_KEY ? &key : &type) = hits[i].v[0];
+    }
+    if (!key || !type) {
+        return usage_error(&cc, "missing %s%s", !key ? "-k/--key FILE" : "-t/--type TYPE", "");
+    }
+    dfu_imgtool_key_type_t t = dfu_imgtool_key_type_parse(type);
+    if (!t) {
+        return usage_error(&cc,
+                           "unknown key type '%s'%s; use ecdsa-p256, ecdsa-p384, ed25519, "
+                           "rsa-2048, rsa-3072 or x25519",
+                           type, "");
+    }
+    dfu_imgtool_diag_t d = {{0}};
+    return dfu_imgtool_key_generate(t, key, &d) ? fail(c.verb, &d) : DFU_EXIT_OK;
+}
+
+static int cmd_getpub_common(int argc, char **argv, bool hash)
+{
+    const char *verb = hash ? "getpubhash" : "getpub";
+    const cmd_t c = {verb, key_opts, ARRAY_LEN(key_opts),
+                     hash ? "usage: dfukit image getpubhash -k KEY [-e raw|c] [-o FILE]\n"
+                            "  SHA-256 of the public key DER (default encoding: c)\n"
+                          : "usage: dfukit image getpub -k KEY [-e pem|raw|c] [-o FILE]\n"
+                            "  public key as MCUboot embeds it (default encoding: c)\n"};
+    hit_t hits[MAX_HITS];
+    size_t nh, np;
+    const char *pos[1];
+    int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 0);
+    if (rc) {
+        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+    }
+    const char *key = NULL, *enc = "c", *out = NULL;
+    for (size_t i = 0; i < nh; i++) {
+        switch (hits[i].id) {
+        case O_KEY: key = hits[i].v[0]; break;
+        case O_ENC: enc = hits[i].v[0]; break;
+        case O_LANG: enc = hits[i].v[0]; break;
+        case O_OUT: out = hits[i].v[0]; break;
+        default: return usage_error(&c, "option %s is not valid here%s", hits[i].name, "");
+        }
+    }
+    if (!key) {
+        return usage_error(&c, "missing -k/--key KEY%s%s", "", "");
+    }
+    dfu_imgtool_encoding_t e = 0;
+    if (strcmp(enc, "raw") == 0) {
+        e = DFU_IMGTOOL_ENC_RAW;
+    } else if (strcmp(enc, "c") == 0 || strcmp(enc, "lang-c") == 0) {
+        e = DFU_IMGTOOL_ENC_C;
+    } else if (!hash && strcmp(enc, "pem") == 0) {
+        e = DFU_IMGTOOL_ENC_PEM;
+    } else {
+        return usage_error(&c, "unsupported encoding '%s'; use %s", enc,
+                           hash ? "raw or c (lang-c)" : "pem, raw or c (lang-c)");
+    }
+    dfu_imgtool_diag_t d = {{0}};
+    dfu_imgtool_key_t *k = NULL;
+    dfu_imgtool_buf_t b = {0};
+    rc = dfu_imgtool_key_load(key, &k, &d);
+    if (!rc) {
+        rc = hash ? dfu_imgtool_key_getpubhash(k, e, &b, &d) : dfu_imgtool_key_getpub(k, e, &b, &d);
+    }
+    int ex = rc ? fail(verb, &d) : write_out(verb, out, &b);
+    dfu_imgtool_key_free(k);
+    dfu_imgtool_buf_free(&b);
+    return ex;
+}
+
+/* ---- sign ------------------------------------------------------------------------------------- */
+
+enum {
+    S_KEY = 1, S_HDR, S_PADHDR, S_SLOT, S_ALIGN, S_MAXALIGN, S_VER, S_SECCNT, S_PAD, S_TEST,
+    S_CONFIRM, S_OVERWRITE, S_ERASED, S_ENC, S_ENCLEN, S_CLEAR, S_HMAC, S_CUSTOM, S_BOOTREC,
+    S_PKFMT, S_PADSIG, S_DEPS, S_LOAD, S_ROMFIXED, S_NONBOOT, S_HEXADDR, S_MAXSECT, S_SHA, S_PURE,
+    S_VID, S_CID, S_SIMAPP, S_ENDIAN,
+};
+
+static const opt_t sign_opts[] = {
+    {"-k", "--key", 1, S_KEY},
+    {"-H", "--header-size", 1, S_HDR},
+    {NULL, "--pad-header", 0, S_PADHDR},
+    {"-S", "--slot-size", 1, S_SLOT},
+    {NULL, "--align", 1, S_ALIGN},
+    {NULL, "--max-align", 1, S_MAXALIGN},
+    {"-v", "--version", 1, S_VER},
+    {"-s", "--security-counter", 1, S_SECCNT},
+    {NULL, "--pad", 0, S_PAD},
+    {NULL, "--test", 0, S_TEST},
+    {NULL, "--confirm", 0, S_CONFIRM},
+    {NULL, "--overwrite-only", 0, S_OVERWRITE},
+    {"-R", "--erased-val", 1, S_ERASED},
+    {"-E", "--encrypt", 1, S_ENC},
+    {NULL, "--encrypt-keylen", 1, S_ENCLEN},
+    {NULL, "--clear", 0, S_CLEAR},
+    {NULL, "--hmac-sha", 1, S_HMAC},
+    {NULL, "--custom-tlv", 2, S_CUSTOM},
+    {NULL, "--boot-record", 1, S_BOOTREC},
+    {NULL, "--public-key-format", 1, S_PKFMT},
+    {NULL, "--pad-sig", 0, S_PADSIG},
+    {"-d", "--dependencies", 1, S_DEPS},
+    {"-L", "--load-addr", 1, S_LOAD},
+    {"-F", "--rom-fixed", 1, S_ROMFIXED},
+    {NULL, "--non-bootable", 0, S_NONBOOT},
+    {"-x", "--hex-addr", 1, S_HEXADDR},
+    {"-M", "--max-sectors", 1, S_MAXSECT},
+    {NULL, "--sha", 1, S_SHA},
+    {NULL, "--pure", 0, S_PURE},
+    {NULL, "--vid", 1, S_VID},
+    {NULL, "--cid", 1, S_CID},
+    {NULL, "--sim-app", 1, S_SIMAPP},
+    {"-e", "--endian", 1, S_ENDIAN},
+};
+
+static const char sign_usage[] =
+    "usage: dfukit image sign [options] INFILE OUTFILE   (alias: create)\n"
+    "  INFILE/OUTFILE: binary, or Intel HEX when the name ends in .hex\n"
+    "  -k, --key FILE              signing key (none: hash-only image)\n"
+    "  -H, --header-size N         header area size, >= 0x20 (required; usually 0x200)\n"
+    "      --pad-header            prepend the header area (erased-value bytes) to INFILE\n"
+    "  -S, --slot-size N           slot size (required)\n"
+    "  -v, --version V             MAJOR.MINOR.REVISION+BUILD (required)\n"
+    "  -s, --security-counter N    protected SEC_CNT TLV; 'auto' derives it from the version\n"
+    "      --align N               flash write size 1|2|4|8|16|32 (trailer fit check)\n"
+    "      --max-align N           BOOT_MAX_ALIGN 8|16|32 (trailer magic/offsets)\n"
+    "      --pad / --test          pad to the slot size and write the trailer magic\n"
+    "      --confirm               like --pad and mark the image confirmed (image_ok = 1)\n"
+    "      --overwrite-only        overwrite-only trailer (never writes image_ok)\n"
+    "  -R, --erased-val 0|0xff     erased value of the flash (default 0xff)\n"
+    "  -E, --encrypt KEY           encrypt with an x25519, ecdsa-p256 or rsa-2048 public key\n"
+    "      --encrypt-keylen 128|256, --clear, --hmac-sha 256|512\n"
+    "      --custom-tlv TAG VALUE  protected TLV (TAG 0x00a0..0xfffe; VALUE 0xHEX or text)\n"
+    "      --sim-app K=V,...       simulator app descriptor as protected TLV 0x00a5; keys:\n"
+    "                              name=TEXT security=1..4 passkey=NNNNNN policy=open|secure\n"
+    "                              confirm=never|boot|after:SECONDS|healthy healthy=yes|no\n"
+    "                              buf_size=N buf_count=N\n"
+    "      --boot-record SW_TYPE   measured-boot CBOR record (<= 12 chars)\n"
+    "      --public-key-format hash|full   KEYHASH (default) or full PUBKEY TLV\n"
+    "      --pad-sig               pad ECDSA signatures to a fixed length (MCUboot < 1.5)\n"
+    "  -d, --dependencies SPEC     '(IMAGE_ID,VERSION)[,(ID,VERSION)...]'\n"
+    "  -L, --load-addr N           RAM load address (sets RAM_LOAD)\n"
+    "  -F, --rom-fixed N           fixed ROM address (sets ROM_FIXED)\n"
+    "      --non-bootable          set NON_BOOTABLE\n"
+    "  -x, --hex-addr N            address of Intel HEX output\n"
+    "  -M, --max-sectors N         sectors in the swap status (fit check, default 128)\n"
+    "      --sha 256|384|512|auto, --pure (Ed25519 over the image), --vid, --cid\n";
+
+static int num_opt(const char *verb, const hit_t *h, uint32_t max, uint32_t *out)
+{
+    dfu_imgtool_diag_t d = {{0}};
+    if (dfu_imgtool_parse_u32(h->v[0], max, h->name, out, &d)) {
+        return bad_value(verb, &d);
+    }
+    return 0;
+}
+
+/* Applies one option to the sign options; returns 0 or an exit code. */
+static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver)
+{
+    const char *v = h->v[0];
+    dfu_imgtool_diag_t d = {{0}};
+    uint32_t n = 0;
+    int rc = 0;
+    switch (h->id) {
+    case S_KEY: o->key_path = v; break;
+    case S_HDR: rc = num_opt("sign", h, 0xffffffffu, &o->header_size); break;
+    case S_PADHDR: o->pad_header = true; break;
+    case S_SLOT: rc = num_opt("sign", h, 0xffffffffu, &o->slot_size); break;
+    case S_ALIGN: rc = num_opt("sign", h, 0xffffffffu, &o->align); break;
+    case S_MAXALIGN: rc = num_opt("sign", h, 0xffffffffu, &o->max_align); break;
+    case S_VER:
+        *have_ver = true;
+        return dfu_imgtool_version_parse(v, &o->version, &d) ? bad_value("sign", &d) : 0;
+    case S_SECCNT:
+        if (strcmp(v, "auto") == 0 || strcmp(v, "AUTO") == 0) {
+            o->security_counter_auto = true;
+            return 0;
+        }
+        o->has_security_counter = true;
+        return num_opt("sign", h, 0xffffffffu, &o->security_counter);
+    case S_PAD: case S_TEST: o->pad = true; break;
+    case S_CONFIRM: o->confirm = true; break;
+    case S_OVERWRITE: o->overwrite_only = true; break;
+    case S_ERASED:
+        if (strcmp(v, "0") != 0 && strcmp(v, "0xff") != 0 && strcmp(v, "0xFF") != 0) {
+            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
+                               "-R/--erased-val '%s' is invalid%s; use 0 or 0xff", v, "");
+        }
+        o->erased_val_set = true;
+        o->erased_val = v[1] ? 0xffu : 0u;
+        break;
+    case S_ENC: o->enc_key_path = v; break;
+    case S_ENCLEN: rc = num_opt("sign", h, 256, &o->encrypt_keylen); break;
+    case S_CLEAR: o->clear = true; break;
+    case S_HMAC: rc = num_opt("sign", h, 512, &o->hmac_sha); break;
+    case S_CUSTOM:
+        return dfu_imgtool_opts_add_custom(o, h->v[0], h->v[1], &d) ? bad_value("sign", &d) : 0;
+    case S_SIMAPP:
+        if (dfu_imgtool_sim_app_check(v, &d)) {
+            return bad_value("sign", &d);
+        }
+        return dfu_imgtool_opts_add_custom(o, "0x00a5", v, &d) ? bad_value("sign", &d) : 0;
+    case S_BOOTREC: o->boot_record = v; break;
+    case S_PKFMT:
+        if (strcmp(v, "hash") != 0 && strcmp(v, "full") != 0) {
+            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
+                               "--public-key-format '%s' is invalid%s; use hash or full", v, "");
+        }
+        o->pubkey_full = strcmp(v, "full") == 0;
+        break;
+    case S_PADSIG: o->pad_sig = true; break;
+    case S_DEPS: return dfu_imgtool_opts_add_deps(o, v, &d) ? bad_value("sign", &d) : 0;
+    case S_LOAD: rc = num_opt("sign", h, 0xffffffffu, &o->load_addr); break;
+    case S_ROMFIXED: rc = num_opt("sign", h, 0xffffffffu, &o->rom_fixed); break;
+    case S_NONBOOT: o->non_bootable = true; break;
+    case S_HEXADDR:
+        o->has_hex_addr = true;
+        rc = num_opt("sign", h, 0xffffffffu, &o->hex_addr);
+        break;
+    case S_MAXSECT: rc = num_opt("sign", h, 0xffffffu, &o->max_sectors); break;
+    case S_SHA:
+        if (strcmp(v, "auto") == 0) {
+            o->sha = 0;
+        } else if (num_opt("sign", h, 512, &n) || (n != 256 && n != 384 && n != 512)) {
+            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
+                               "--sha '%s' is invalid%s; use 256, 384, 512 or auto", v, "");
+        } else {
+            o->sha = n;
+        }
+        break;
+    case S_PURE: o->pure = true; break;
+    case S_VID: o->vid = v; break;
+    case S_CID: o->cid = v; break;
+    case S_ENDIAN:
+        if (strcmp(v, "little") != 0) {
+            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
+                               "-e/--endian '%s' is not supported%s; MCUboot images are little "
+                               "endian",
+                               v, "");
+        }
+        break;
+    default: break;
+    }
+    return rc;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+    const cmd_t c = {"sign", sign_opts, ARRAY_LEN(sign_opts), sign_usage};
+    hit_t *hits = calloc(MAX_HITS * 4, sizeof(*hits));
+    size_t nh, np;
+    const char *pos[2];
+    int rc = hits ? parse(&c, argc, argv, hits, &nh, pos, &np, 2) : DFU_EXIT_FAIL;
+    if (rc) {
+        free(hits);
+        return rc < 0 ? (fputs(sign_usage, stdout), DFU_EXIT_OK) : rc;
+    }
+    dfu_imgtool_sign_opts_t *o = calloc(1, sizeof(*o));
+    bool have_ver = false, have_hdr = false, have_slot = false;
+    for (size_t i = 0; o && i < nh && !rc; i++) {
+        have_hdr |= hits[i].id == S_HDR;
+        have_slot |= hits[i].id == S_SLOT;
+        rc = sign_apply(o, &hits[i], &have_ver);
+    }
+    if (!o) {
+        rc = DFU_EXIT_FAIL;
+    } else if (!rc && (np != 2 || !have_ver || !have_hdr || !have_slot)) {
+        rc = usage_error(&c, "missing %s%s",
+                         np != 2      ? "INFILE and OUTFILE"
+                         : !have_ver  ? "-v/--version (e.g. -v 1.2.3+4)"
+                         : !have_hdr  ? "-H/--header-size (e.g. -H 0x200 --pad-header)"
+                                      : "-S/--slot-size (e.g. -S 0x32000)",
+                         "");
+    }
+    if (!rc) {
+        dfu_imgtool_diag_t d = {{0}};
+        int err = dfu_imgtool_sign_file(o, pos[0], pos[1], &d);
+        rc = err ? fail("sign", &d) : DFU_EXIT_OK;
+    }
+    if (o) {
+        dfu_imgtool_sign_opts_free(o);
+    }
+    free(o);
+    free(hits);
+    return rc;
+}
+
+/* ---- verify / info -------------------------------------------------------------------------------- */
+
+static const opt_t inspect_opts[] = {
+    {"-k", "--key", 1, O_KEY}, {NULL, "--json", 0, O_JSON}, {"-o", "--outfile", 1, O_OUT}};
+
+static int cmd_verify(int argc, char **argv)
+{
+    const cmd_t c = {"verify", inspect_opts, 1,
+                     "usage: dfukit image verify [-k KEY] IMAGE\n"
+                     "  exit 0 only if the header, TLVs, hash and (with -k) a signature by KEY are "
+                     "valid;\n  otherwise prints one line saying what is wrong and exits 1\n"};
+    hit_t hits[MAX_HITS];
+    size_t nh, np;
+    const char *pos[1];
+    int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 1);
+    if (rc) {
+        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+    }
+    if (np != 1) {
+        return usage_error(&c, "missing IMAGE%s%s", "", "");
+    }
+    const char *keypath = nh ? hits[nh - 1].v[0] : NULL;
+    dfu_imgtool_diag_t d = {{0}};
+    dfu_imgtool_key_t *k = NULL;
+    dfu_imgtool_buf_t img = {0}, out = {0};
+    rc = keypath ? dfu_imgtool_key_load(keypath, &k, &d) : DFU_OK;
+    rc = rc ? rc : dfu_imgtool_image_read(pos[0], "image", &img, NULL, &d);
+    rc = rc ? rc : dfu_imgtool_verify(img.data, img.len, k, &out, &d);
+    int ex = rc ? fail("verify", &d) : write_out("verify", NULL, &out);
+    dfu_imgtool_key_free(k);
+    dfu_imgtool_buf_free(&img);
+    dfu_imgtool_buf_free(&out);
+    return ex;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const opt_t *opts = inspect_opts + 1;
+    const cmd_t c = {"info", opts, 2,
+                     "usage: dfukit image info [--json] [-o FILE] IMAGE   (alias: dumpinfo)\n"
+                     "  header, TLVs, hash and trailer; --json uses imgtool's dumpinfo layout plus\n"
+                     "  top-level \"version\", \"hash\" and \"hash_type\"\n"};
+    hit_t hits[MAX_HITS];
+    size_t nh, np;
+    const char *pos[1];
+    int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 1);
+    if (rc) {
+        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+    }
+    if (np != 1) {
+        return usage_error(&c, "missing IMAGE%s%s", "", "");
+    }
+    bool json = false;
+    const char *outpath = NULL;
+    for (size_t i = 0; i < nh; i++) {
+        if (hits[i].id == O_JSON) {
+            json = true;
+        } else {
+            outpath = hits[i].v[0];
+        }
+    }
+    const char *base = strrchr(pos[0], '/');
+    base = base ? base + 1 : pos[0];
+    dfu_imgtool_diag_t d = {{0}};
+    dfu_imgtool_buf_t img = {0}, out = {0};
+    rc = dfu_imgtool_image_read(pos[0], "image", &img, NULL, &d);
+    rc = rc ? rc : dfu_imgtool_info(img.data, img.len, base, json, &out, &d);
+    int ex = rc ? fail("info", &d) : write_out("info", outpath, &out);
+    dfu_imgtool_buf_free(&img);
+    dfu_imgtool_buf_free(&out);
+    return ex;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------------ */
+
+static void image_usage(FILE *f)
+{
+    fputs("usage: dfukit image <verb> [options]\n"
+          "image tool (MCUboot imgtool compatible):\n"
+          "  keygen      generate a signing/encryption key (PKCS#8 PEM)\n"
+          "  getpub      print a public key (pem, raw DER, C array)\n"
+          "  getpubhash  print the SHA-256 of a public key (raw, C array)\n"
+          "  sign        build a signed image (alias: create)\n"
+          "  verify      check an image's hash and signature\n"
+          "  info        show header, TLVs and trailer (alias: dumpinfo; --json)\n"
+          "device images (over SMP): list, upload, test, confirm, erase, slots\n"
+          "exit codes: 0 ok, 1 failure, 2 usage error\n",
+          f);
+}
 
 int dfu_cli_image(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dfu_cli_unavailable("image");
+    if (argc < 2) {
+        image_usage(stderr);
+        return DFU_EXIT_USAGE;
+    }
+    const char *v = argv[1];
+    if (strcmp(v, "--help") == 0 || strcmp(v, "-h") == 0 || strcmp(v, "help") == 0) {
+        image_usage(stdout);
+        return DFU_EXIT_OK;
+    }
+    static const char *const device_verbs[] = {"list", "upload", "test", "confirm", "erase",
+                                               "slots"};
+    for (size_t i = 0; i < ARRAY_LEN(device_verbs); i++) {
+        if (strcmp(v, device_verbs[i]) == 0) {
+            return dfu_cli_client_image(argc - 1, argv + 1);
+        }
+    }
+    if (strcmp(v, "keygen") == 0) {
+        return cmd_keygen(argc - 1, argv + 1);
+    }
+    if (strcmp(v, "getpub") == 0 || strcmp(v, "getpubhash") == 0) {
+        return cmd_getpub_common(argc - 1, argv + 1, strcmp(v, "getpubhash") == 0);
+    }
+    if (strcmp(v, "sign") == 0 || strcmp(v, "create") == 0) {
+        return cmd_sign(argc - 1, argv + 1);
+    }
+    if (strcmp(v, "verify") == 0) {
+        return cmd_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(v, "info") == 0 || strcmp(v, "dumpinfo") == 0) {
+        return cmd_info(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "dfukit image: unknown verb '%s' (see 'dfukit image --help')\n", v);
+    return DFU_EXIT_USAGE;
 }
