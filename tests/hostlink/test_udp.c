@@ -79,9 +79,10 @@ static void test_oversize(void)
     CHECK_EQ_INT(dfu_link_send(&cli, big, 1024), DFU_OK);
     CHECK_EQ_INT(dfu_link_recv(&srv, got, sizeof(got), 2000), 1024);
     CHECK_MEM(got, big, 1024);
-    CHECK_EQ_INT(dfu_link_udp_server_open(&cli, "127.0.0.1", 0, DFU_LINK_UDP_MTU_MAX + 1),
+    dfu_link_t tmp;
+    CHECK_EQ_INT(dfu_link_udp_server_open(&tmp, "127.0.0.1", 0, DFU_LINK_UDP_MTU_MAX + 1),
                  DFU_ERR_INVAL);
-    CHECK_EQ_INT(dfu_link_udp_client_open(&cli, "no.such.host.invalid", 1, 0), DFU_ERR_INVAL);
+    dfu_link_close(&cli);
     dfu_link_close(&srv);
     /* Nothing listens any more: the client learns it (ICMP port unreachable). */
     CHECK_EQ_INT(dfu_link_udp_client_open(&cli, "127.0.0.1", port, 0), DFU_OK);
