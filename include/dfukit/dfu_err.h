@@ -60,6 +60,8 @@ typedef enum dfu_err {
     DFU_ERR_SMP_NO_ANSWER = -1108,    /* query has no answer (unknown bootloader query) */
     /* Host link codes (-1200..-1209). */
     DFU_ERR_PAIRING = -1200,          /* BLE pairing failed (wrong passkey, refused) */
+    /* Client codes (-1300..-1309). */
+    DFU_ERR_SMP_DEVICE = -1300,       /* the device refused a request (SMP rc / group err) */
 } dfu_err_t;
 
 /* Returns a short, static, human-readable description of `err` (never NULL). */

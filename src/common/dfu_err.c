@@ -47,6 +47,7 @@ const char *dfu_strerror(int err)
     case DFU_ERR_SMP_BAD_FORMAT: return "bad info format letter";
     case DFU_ERR_SMP_NO_ANSWER: return "query yields no answer";
     case DFU_ERR_PAIRING: return "pairing failed (wrong passkey or refused)";
+    case DFU_ERR_SMP_DEVICE: return "the device refused the request";
     default: return "unknown error";
     }
 }
