@@ -197,6 +197,7 @@ typedef struct dfu_boot {
     uint32_t sector_size;
     uint32_t swap_size; /* bytes to swap in the current operation */
     uint8_t swap_type;  /* swap type of the current operation */
+    uint8_t revert_fixup; /* current PERM request is a revert in disguise (move fix-up) */
 } dfu_boot_t;
 
 /* Binds `b` to `cfg` (which must outlive `b`) and checks the layout for the chosen strategy:

@@ -1,0 +1,35 @@
+/*
+ * Standard image validation hook for the boot core: validates a slot image with the image
+ * library (dfu_image_validate) reading straight from flash through dfu_flash_read.
+ *
+ * Usage:
+ *   dfu_boot_imgval_t iv = {.verify = {.crypto = dfu_crypto_default(), .keys = keys,
+ *                                      .key_count = n, .scratch = buf, .scratch_len = 1024}};
+ *   dfu_boot_image_validator(&cfg.validator, &iv);
+ * verify.max_image_size is set per call by the boot core (the strategy's limit); everything
+ * else (keys, hash algorithm, flags such as DFU_IMAGE_VF_REQUIRE_SEC_CNT) is the caller's.
+ * key_count == 0 means hash-only validation. Encrypted images are not decrypted by the swap in
+ * this revision; leave verify.enc_priv NULL.
+ */
+#ifndef DFUKIT_DFU_BOOT_VALIDATE_H
+#define DFUKIT_DFU_BOOT_VALIDATE_H
+
+#include "dfukit/dfu_boot.h"
+#include "dfukit/dfu_image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dfu_boot_imgval {
+    dfu_image_verify_cfg_t verify;
+    dfu_image_result_t last; /* result of the most recent validation (reason on failure) */
+} dfu_boot_imgval_t;
+
+/* Points `v` at the image-library validator using `iv` (which must outlive the boot run). */
+void dfu_boot_image_validator(dfu_boot_validator_t *v, dfu_boot_imgval_t *iv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

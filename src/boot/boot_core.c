@@ -1,0 +1,514 @@
+/*
+ * Boot run: resume-or-decide, validate, swap through the strategy ops table, finalise, check the
+ * primary. The decision/resume order follows MCUboot's context_boot_go:
+ *   1. status source (strategy) -> records written? resume that operation with the swap type
+ *      stored in the status trailer, no re-validation (S was validated before it started);
+ *   2. status initialised but no record written -> re-validate S, run the stored type, or FAIL;
+ *   3. otherwise the decision table; TEST/PERM/REVERT validate S first (TEST/PERM also apply
+ *      downgrade prevention); a refused S is scrambled (header and trailer sectors erased).
+ * After a swap: image_ok (PERM/REVERT, if unset) then copy_done are written into P, in that
+ * order, so a reset in between resumes through the primary status source and finishes the job.
+ */
+#include <string.h>
+
+#include "boot_priv.h"
+
+static const dfu_swap_ops_t *strategy_ops(uint8_t s)
+{
+    switch (s) {
+    case DFU_BOOT_STRATEGY_MOVE:
+        return &dfu_swap_move_ops;
+    case DFU_BOOT_STRATEGY_SCRATCH:
+        return &dfu_swap_scratch_ops;
+    case DFU_BOOT_STRATEGY_OFFSET:
+        return &dfu_swap_offset_ops;
+    case DFU_BOOT_STRATEGY_OVERWRITE:
+        return &dfu_swap_overwrite_ops;
+    default:
+        return NULL;
+    }
+}
+
+static int overlaps(const dfu_flash_area_t *a, const dfu_flash_area_t *b)
+{
+    return a->off < b->off + b->size && b->off < a->off + a->size;
+}
+
+int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
+{
+    if (b == NULL || cfg == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    memset(b, 0, sizeof(*b));
+    const dfu_swap_ops_t *ops = strategy_ops(cfg->trailer.strategy);
+    if (ops == NULL || cfg->validator.validate == NULL || cfg->buf == NULL || cfg->buf_len < 64u ||
+        dfu_flash_area_check(&cfg->primary) < 0 || dfu_flash_area_check(&cfg->secondary) < 0 ||
+        cfg->primary.flash != cfg->secondary.flash || overlaps(&cfg->primary, &cfg->secondary)) {
+        return DFU_ERR_INVAL;
+    }
+    uint32_t w = dfu_flash_align(&cfg->primary);
+    if (cfg->buf_len % w != 0u) {
+        return DFU_ERR_INVAL;
+    }
+    int rc = dfu_boot_trailer_layout(&cfg->trailer, cfg->primary.size, w, &b->lp);
+    if (rc == 0) {
+        rc = dfu_boot_trailer_layout(&cfg->trailer, cfg->secondary.size, w, &b->ls);
+    }
+    if (rc < 0) {
+        return DFU_ERR_INVAL;
+    }
+    if (cfg->scratch.size != 0u) {
+        if (dfu_flash_area_check(&cfg->scratch) < 0 || cfg->scratch.flash != cfg->primary.flash ||
+            overlaps(&cfg->scratch, &cfg->primary) || overlaps(&cfg->scratch, &cfg->secondary)) {
+            return DFU_ERR_INVAL;
+        }
+    }
+    b->cfg = cfg;
+    b->ops = ops;
+    b->sector_size = dfu_flash_sector_size(&cfg->primary);
+    rc = ops->check_layout(b);
+    if (rc < 0) {
+        b->cfg = NULL;
+        return rc;
+    }
+    return DFU_OK;
+}
+
+uint32_t dfu_boot_max_image_size(const dfu_boot_t *b)
+{
+    const dfu_swap_ops_t *ops = b->ops;
+    return ops->max_image_size(b);
+}
+
+/* ---- shared helpers used by the strategies ------------------------------------------------- */
+
+uint32_t dfu_boot_trailer_sector_off(const dfu_boot_t *b, const dfu_boot_trailer_layout_t *l)
+{
+    return l->status_off - l->status_off % b->sector_size;
+}
+
+int dfu_boot_erase_if_needed(const dfu_flash_area_t *fa, uint32_t off, uint32_t len)
+{
+    uint32_t ss = dfu_flash_sector_size(fa);
+    for (uint32_t s = off; s < off + len; s += ss) {
+        int e = dfu_flash_is_erased(fa, s, ss);
+        if (e < 0) {
+            return e;
+        }
+        if (!e) {
+            int rc = dfu_flash_erase(fa, s, ss);
+            if (rc < 0) {
+                return rc;
+            }
+        }
+    }
+    return DFU_OK;
+}
+
+int dfu_boot_erase_from(const dfu_flash_area_t *fa, uint32_t off)
+{
+    uint32_t ss = dfu_flash_sector_size(fa);
+    uint32_t start = off - off % ss;
+    /* Backwards: the magic (last sector) goes first, so a half-erased trailer never reads as a
+     * valid one. */
+    for (uint32_t s = fa->size; s > start; s -= ss) {
+        int rc = dfu_flash_erase(fa, s - ss, ss);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return DFU_OK;
+}
+
+static int chunk_erased(const uint8_t *p, size_t n, uint8_t ev)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != ev) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int dfu_boot_copy(dfu_boot_t *b, const dfu_flash_area_t *src, uint32_t soff,
+                  const dfu_flash_area_t *dst, uint32_t doff, uint32_t len)
+{
+    uint8_t ev = dfu_flash_erased_val(dst);
+    while (len > 0u) {
+        uint32_t n = len < b->cfg->buf_len ? len : (uint32_t)b->cfg->buf_len;
+        int rc = dfu_flash_read(src, soff, b->cfg->buf, n);
+        if (rc < 0) {
+            return rc;
+        }
+        /* All-erased chunks need no programming: the destination was just erased. */
+        if (!chunk_erased(b->cfg->buf, n, ev)) {
+            rc = dfu_flash_write(dst, doff, b->cfg->buf, n);
+            if (rc < 0) {
+                return rc;
+            }
+        }
+        soff += n;
+        doff += n;
+        len -= n;
+    }
+    return DFU_OK;
+}
+
+int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
+                         const dfu_boot_trailer_layout_t *l)
+{
+    dfu_boot_slot_state_t s;
+    int rc = dfu_boot_read_state_l(&b->cfg->secondary, &b->ls, b->cfg->trailer.max_align, &s);
+    if (rc == 0) {
+        rc = dfu_boot_write_swap_info(fa, l, b->swap_type);
+    }
+    if (rc == 0 && s.image_ok == DFU_BOOT_FLAG_SET) {
+        rc = dfu_boot_write_flag(fa, l->image_ok_off);
+    }
+    if (rc == 0) {
+        rc = dfu_boot_write_swap_size(fa, l, b->swap_size);
+    }
+    if (rc == 0) {
+        rc = dfu_boot_write_magic(fa, l, b->cfg->trailer.max_align);
+    }
+    return rc;
+}
+
+/* ---- image size / validation --------------------------------------------------------------- */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* Total bytes of the image at `off` (header + payload + TLVs) from its header and TLV info
+ * headers, bounds-checked against the area. DFU_ERR_BAD_MAGIC if there is no image. */
+static int image_total_size(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out)
+{
+    uint8_t h[32];
+    int rc = dfu_flash_read(fa, off, h, sizeof(h));
+    if (rc < 0) {
+        return rc;
+    }
+    if (le32(h) != 0x96f3b83du) {
+        return DFU_ERR_BAD_MAGIC;
+    }
+    uint64_t hdr = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
+    uint64_t prot = (uint32_t)h[10] | ((uint32_t)h[11] << 8);
+    uint64_t end = off + hdr + le32(h + 12) + prot;
+    if (hdr < 32u || end + 4u > fa->size) {
+        return DFU_ERR_BAD_HEADER;
+    }
+    uint8_t t[4];
+    rc = dfu_flash_read(fa, (uint32_t)end, t, 4);
+    if (rc < 0) {
+        return rc;
+    }
+    uint32_t tot = (uint32_t)t[2] | ((uint32_t)t[3] << 8);
+    if (t[0] != 0x07u || t[1] != 0x69u || end + tot > fa->size) {
+        return DFU_ERR_BAD_TLV;
+    }
+    *out = (uint32_t)(end + tot - off);
+    return DFU_OK;
+}
+
+static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off,
+                    dfu_boot_image_info_t *info)
+{
+    uint32_t max = dfu_boot_max_image_size(b);
+    uint32_t total = 0;
+    memset(info, 0, sizeof(*info));
+    int rc = image_total_size(fa, off, &total);
+    if (rc < 0) {
+        return rc;
+    }
+    if (total > max) {
+        return DFU_ERR_NOSPC;
+    }
+    const dfu_boot_validator_t *v = &b->cfg->validator;
+    rc = v->validate(v->ctx, fa, off, max, info);
+    if (rc == 0 && (info->flags & 0x10u) != 0u) {
+        rc = DFU_ERR_NOTSUP; /* NON_BOOTABLE */
+    }
+    if (rc == 0) {
+        info->total_size = total;
+    }
+    return rc;
+}
+
+static int ver_cmp(const dfu_boot_image_info_t *a, const dfu_boot_image_info_t *c)
+{
+    if (a->ver_major != c->ver_major) {
+        return a->ver_major < c->ver_major ? -1 : 1;
+    }
+    if (a->ver_minor != c->ver_minor) {
+        return a->ver_minor < c->ver_minor ? -1 : 1;
+    }
+    if (a->ver_revision != c->ver_revision) {
+        return a->ver_revision < c->ver_revision ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Downgrade prevention for a TEST/PERM candidate `s` against the running image `p`. */
+static int downgrade_check(const dfu_boot_t *b, const dfu_boot_image_info_t *s,
+                           const dfu_boot_image_info_t *p, int p_valid)
+{
+    if (!p_valid) {
+        return DFU_OK;
+    }
+    if ((b->cfg->flags & DFU_BOOT_F_DOWNGRADE_VERSION) && ver_cmp(s, p) < 0) {
+        return DFU_ERR_DOWNGRADE;
+    }
+    if ((b->cfg->flags & DFU_BOOT_F_DOWNGRADE_SECCNT) && p->has_security_counter &&
+        (!s->has_security_counter || s->security_counter < p->security_counter)) {
+        return DFU_ERR_DOWNGRADE;
+    }
+    return DFU_OK;
+}
+
+/* Makes a refused secondary unbootable and removes its request: erase its header sector and its
+ * trailer sectors (trailer first, so a reset in between cannot leave a request for an image
+ * without a header... which would be refused again anyway). */
+static int scramble_secondary(dfu_boot_t *b)
+{
+    const dfu_flash_area_t *s = &b->cfg->secondary;
+    uint32_t img_off = dfu_boot_secondary_image_off(&b->cfg->trailer, s);
+    int rc = dfu_boot_erase_from(s, dfu_boot_trailer_sector_off(b, &b->ls));
+    if (rc == 0) {
+        rc = dfu_boot_erase_if_needed(s, img_off, b->sector_size);
+    }
+    return rc;
+}
+
+static int finalize(dfu_boot_t *b)
+{
+    const dfu_flash_area_t *p = &b->cfg->primary;
+    dfu_boot_slot_state_t st;
+    if (b->cfg->trailer.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
+        return DFU_OK; /* overwrite-only carries S's trailer over; no flags written */
+    }
+    int rc = dfu_boot_read_state_l(p, &b->lp, b->cfg->trailer.max_align, &st);
+    if (rc < 0) {
+        return rc;
+    }
+    if ((b->swap_type == DFU_BOOT_SWAP_PERM || b->swap_type == DFU_BOOT_SWAP_REVERT ||
+         b->swap_type == DFU_BOOT_SWAP_FAIL) &&
+        st.image_ok == DFU_BOOT_FLAG_UNSET) {
+        rc = dfu_boot_write_flag(p, b->lp.image_ok_off);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (st.copy_done == DFU_BOOT_FLAG_UNSET) {
+        rc = dfu_boot_write_flag(p, b->lp.copy_done_off);
+    }
+    return rc;
+}
+
+static int swap_size_of(dfu_boot_t *b, uint32_t s_total)
+{
+    uint32_t p_total = 0;
+    int rc = image_total_size(&b->cfg->primary, 0, &p_total);
+    if (rc == DFU_ERR_POWER_CUT) {
+        return rc;
+    }
+    if (rc < 0 || p_total > dfu_boot_max_image_size(b)) {
+        p_total = 0; /* no usable image in P: only S's sectors matter */
+    }
+    b->swap_size = p_total > s_total ? p_total : s_total;
+    return DFU_OK;
+}
+
+/* Starts a new operation of type `type` after validating S; sets res fields on refusal. */
+static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t *bs,
+                     dfu_boot_result_t *res)
+{
+    const dfu_flash_area_t *s = &b->cfg->secondary;
+    dfu_boot_image_info_t si;
+    dfu_boot_image_info_t pi;
+    uint32_t s_off = type == DFU_BOOT_SWAP_REVERT ? 0u
+                                                  : dfu_boot_secondary_image_off(&b->cfg->trailer, s);
+    int rc = validate(b, s, s_off, &si);
+    if (rc == 0 && type != DFU_BOOT_SWAP_REVERT && !b->revert_fixup) {
+        int prc = validate(b, &b->cfg->primary, 0, &pi);
+        if (prc == DFU_ERR_POWER_CUT) {
+            return prc;
+        }
+        rc = downgrade_check(b, &si, &pi, prc == 0);
+    }
+    if (rc == DFU_ERR_POWER_CUT) {
+        return rc;
+    }
+    if (rc < 0 && from_status) {
+        /* MCUboot's FAIL: the request was recorded but S no longer validates. Mark P confirmed
+         * and done so the request is not retried; P is what boots. */
+        res->secondary_err = rc;
+        res->swap_type = DFU_BOOT_SWAP_FAIL;
+        res->reason = "interrupted request: secondary invalid (fail)";
+        b->swap_type = DFU_BOOT_SWAP_FAIL;
+        return finalize(b);
+    }
+    if (rc < 0) {
+        res->secondary_err = rc;
+        res->reason = rc == DFU_ERR_DOWNGRADE ? "secondary refused: downgrade"
+                                              : "secondary refused: invalid image";
+        return scramble_secondary(b);
+    }
+    b->swap_type = (uint8_t)type;
+    int src = swap_size_of(b, si.total_size);
+    if (src < 0) {
+        return src;
+    }
+    bs->rec = 0;
+    const dfu_swap_ops_t *ops = b->ops;
+    res->swap_type = (uint8_t)type;
+    res->reverted = type == DFU_BOOT_SWAP_REVERT || b->revert_fixup;
+    rc = ops->run(b, bs);
+    return rc == 0 ? finalize(b) : rc;
+}
+
+static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
+{
+    const dfu_boot_cfg_t *c = b->cfg;
+    const dfu_swap_ops_t *ops = b->ops;
+    dfu_boot_slot_state_t p;
+    dfu_boot_slot_state_t s;
+    dfu_boot_status_t bs;
+    memset(&bs, 0, sizeof(bs));
+    b->revert_fixup = 0;
+    int rc = dfu_boot_read_state_l(&c->primary, &b->lp, c->trailer.max_align, &p);
+    if (rc == 0) {
+        rc = dfu_boot_read_state_l(&c->secondary, &b->ls, c->trailer.max_align, &s);
+    }
+    if (rc == 0) {
+        rc = ops->read_status(b, &p, &s, &bs);
+    }
+    if (rc == DFU_ERR_BAD_STATUS) {
+        res->reason = "swap status inconsistent; not resumed";
+        return DFU_OK;
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if (bs.source != DFU_BOOT_SRC_NONE && bs.rec > 0u && bs.swap_type != DFU_BOOT_SWAP_NONE) {
+        b->swap_type = bs.swap_type;
+        b->swap_size = bs.swap_size;
+        res->resumed = 1;
+        res->swap_type = bs.swap_type;
+        res->reverted = bs.swap_type == DFU_BOOT_SWAP_REVERT;
+        rc = ops->run(b, &bs);
+        return rc == 0 ? finalize(b) : rc;
+    }
+    if (bs.source != DFU_BOOT_SRC_NONE && bs.swap_type != DFU_BOOT_SWAP_NONE) {
+        return start_new(b, bs.swap_type, 1, &bs, res);
+    }
+    if (bs.source == DFU_BOOT_SRC_NONE && s.magic == DFU_BOOT_MAGIC_BAD) {
+        /* Garbage where S's trailer belongs (e.g. an erase cut by power loss) is never a
+         * request; clear it so the slot can be used again (MCUboot's trailer-leftover case). */
+        rc = dfu_boot_erase_from(&c->secondary, dfu_boot_trailer_sector_off(b, &b->ls));
+        if (rc == 0) {
+            rc = dfu_boot_read_state_l(&c->secondary, &b->ls, c->trailer.max_align, &s);
+        }
+        if (rc < 0) {
+            return rc;
+        }
+        res->reason = "cleared a corrupt secondary trailer";
+    }
+    int type = dfu_boot_decide(&p, &s, c->trailer.strategy == DFU_BOOT_STRATEGY_OFFSET);
+    if (type == DFU_BOOT_SWAP_REVERT && c->trailer.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
+        type = DFU_BOOT_SWAP_NONE; /* overwrite-only cannot revert */
+    }
+    if (type == DFU_BOOT_SWAP_NONE) {
+        return DFU_OK;
+    }
+    /* A revert turned into a PERM-looking request by the move fix-up (S swap_info REVERT) is
+     * still a revert: no downgrade check against the image being reverted. */
+    b->revert_fixup = type == DFU_BOOT_SWAP_PERM && s.swap_type == DFU_BOOT_SWAP_REVERT;
+    return start_new(b, type, 0, &bs, res);
+}
+
+int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
+{
+    if (b == NULL || b->cfg == NULL || res == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    memset(res, 0, sizeof(*res));
+    res->swap_type = DFU_BOOT_SWAP_NONE;
+    res->reason = "ok";
+    int rc = do_upgrade(b, res);
+    if (rc < 0) {
+        res->reason = rc == DFU_ERR_POWER_CUT ? "power cut during upgrade" : "flash error";
+        return rc;
+    }
+    dfu_boot_image_info_t pi;
+    if (b->cfg->flags & DFU_BOOT_F_NO_PRIMARY_CHECK) {
+        uint32_t total = 0;
+        memset(&pi, 0, sizeof(pi));
+        rc = image_total_size(&b->cfg->primary, 0, &total);
+        pi.total_size = total;
+    } else {
+        rc = validate(b, &b->cfg->primary, 0, &pi);
+    }
+    if (rc == DFU_ERR_POWER_CUT) {
+        return rc;
+    }
+    if (rc < 0) {
+        res->primary_err = rc;
+        res->reason = "no bootable image in the primary slot";
+        return DFU_ERR_NOT_FOUND;
+    }
+    res->booted = 1;
+    res->image = pi;
+    return DFU_OK;
+}
+
+/* ---- last-boot record ---------------------------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_RECORD_SIZE])
+{
+    memset(out, 0, DFU_BOOT_RECORD_SIZE);
+    memcpy(out, "DFBR", 4);
+    out[4] = 1; /* record version */
+    out[5] = r->swap_type;
+    out[6] = r->resumed;
+    out[7] = r->reverted;
+    out[8] = r->booted;
+    put32(out + 12, (uint32_t)r->secondary_err);
+    put32(out + 16, (uint32_t)r->primary_err);
+    out[20] = r->image.ver_major;
+    out[21] = r->image.ver_minor;
+    out[22] = (uint8_t)r->image.ver_revision;
+    out[23] = (uint8_t)(r->image.ver_revision >> 8);
+    put32(out + 24, r->image.ver_build);
+    put32(out + 28, r->image.security_counter);
+}
+
+int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r)
+{
+    if (memcmp(in, "DFBR", 4) != 0 || in[4] != 1u) {
+        return DFU_ERR_CORRUPT;
+    }
+    memset(r, 0, sizeof(*r));
+    r->swap_type = in[5];
+    r->resumed = in[6];
+    r->reverted = in[7];
+    r->booted = in[8];
+    r->secondary_err = (int32_t)le32(in + 12);
+    r->primary_err = (int32_t)le32(in + 16);
+    r->image.ver_major = in[20];
+    r->image.ver_minor = in[21];
+    r->image.ver_revision = (uint16_t)(in[22] | (in[23] << 8));
+    r->image.ver_build = le32(in + 24);
+    r->image.security_counter = le32(in + 28);
+    r->reason = "stored record";
+    return DFU_OK;
+}

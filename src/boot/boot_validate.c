@@ -1,0 +1,53 @@
+/*
+ * Adapter: dfu_boot_validator_t -> dfu_image_validate() over a dfu_flash_area_t.
+ */
+#include "dfukit/dfu_boot_validate.h"
+
+#include <string.h>
+
+#include "dfukit/dfu_err.h"
+
+typedef struct flash_reader_ctx {
+    const dfu_flash_area_t *fa;
+    uint32_t base;
+} flash_reader_ctx_t;
+
+static int flash_reader_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    const flash_reader_ctx_t *r = ctx;
+    return dfu_flash_read(r->fa, r->base + off, buf, len);
+}
+
+static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off,
+                           uint32_t max_size, dfu_boot_image_info_t *info)
+{
+    dfu_boot_imgval_t *iv = ctx;
+    flash_reader_ctx_t rc_ctx = {slot, img_off};
+    dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
+    dfu_image_verify_cfg_t cfg = iv->verify;
+    cfg.max_image_size = max_size;
+    int rc = dfu_image_validate(&rd, &cfg, &iv->last);
+    if (rc < 0) {
+        return rc;
+    }
+    const dfu_image_result_t *r = &iv->last;
+    info->ver_major = r->hdr.ver.major;
+    info->ver_minor = r->hdr.ver.minor;
+    info->ver_revision = r->hdr.ver.revision;
+    info->ver_build = r->hdr.ver.build;
+    info->has_security_counter = (r->flags & DFU_IMAGE_RF_HAS_SEC_CNT) != 0u;
+    info->security_counter = r->security_counter;
+    info->hash_len = r->hash_len <= sizeof(info->hash) ? r->hash_len : (uint8_t)sizeof(info->hash);
+    memcpy(info->hash, r->hash, info->hash_len);
+    info->hdr_size = r->hdr.hdr_size;
+    info->img_size = r->hdr.img_size;
+    info->total_size = r->tlv_end;
+    info->flags = r->hdr.flags;
+    return DFU_OK;
+}
+
+void dfu_boot_image_validator(dfu_boot_validator_t *v, dfu_boot_imgval_t *iv)
+{
+    v->ctx = iv;
+    v->validate = imgval_validate;
+}
