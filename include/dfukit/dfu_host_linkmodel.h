@@ -42,7 +42,8 @@ typedef struct dfu_linkmodel_ble {
     uint8_t phy_mbps;  /* 1 or 2 (LE 1M / LE 2M PHY); coded PHY is not modelled */
     uint16_t dle;      /* max LL payload, 27..251 (27 = no data length extension) */
     uint32_t ci_us;    /* connection interval, 7500..4000000 us in 1250 us steps */
-    uint16_t mtu;      /* ATT MTU, 23..517; 0 = use the link's negotiated MTU */
+    uint16_t mtu;      /* ATT MTU, 23..517. On a BLE link the negotiated MTU is used instead;
+                        * 0 = the mtu argument of the functions below, else 23 */
     uint16_t ppe;      /* max LL PDUs per connection event, 0 = fill the interval */
     uint8_t encrypted; /* 1 = link encrypted (adds a 4-byte MIC to each data PDU) */
 } dfu_linkmodel_ble_t;

@@ -15,8 +15,8 @@
  * is delivered only after the modelled downlink time, each received message is handed to the
  * caller only after the modelled uplink time, on one shared link clock (so transfers queue).
  * Enable it on ONE end only (normally the simulated device): a third-party client then sees the
- * modelled speed. Off by default. On a BLE link the model uses the negotiated ATT MTU when the
- * model's mtu is 0, and counts the 4-byte MIC once the link is encrypted (security >= 2).
+ * modelled speed. Off by default. On a BLE link the model uses the negotiated ATT MTU (not the
+ * model's mtu), and counts the 4-byte MIC once the link is encrypted (security >= 2).
  *
  * Fault hooks (dfu_link_faults_t): for tests and the simulator; off by default.
  */

@@ -239,6 +239,32 @@ static void test_fragmentation(const char *path, uint16_t mtu)
     close(fd);
 }
 
+/* Garbage on the socket: the device drops that connection and serves the next central. */
+static void test_garbage(device_t *d)
+{
+    uint8_t junk[700];
+    uint32_t x = 12345;
+    for (int round = 0; round < 20; round++) {
+        int fd = raw_connect(d->path);
+        CHECK(fd >= 0);
+        size_t n = 1 + (size_t)(round * 37) % sizeof(junk);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            junk[i] = (uint8_t)(x >> 16);
+        }
+        if (round % 4 == 0) {
+            junk[0] = 0x08; /* a WRITE with an impossible length */
+            junk[1] = 0xFF;
+        }
+        (void)!write(fd, junk, n);
+        close(fd);
+    }
+    dfu_link_t l;
+    CHECK_EQ_INT(dfu_link_ble_client_open(&l, d->path, NULL), DFU_OK);
+    CHECK_EQ_INT(echo(&l, 500, 1), DFU_OK);
+    dfu_link_close(&l);
+}
+
 /* ---- client API ---------------------------------------------------------------------------- */
 
 static void test_connect_mtu(device_t *d)
@@ -380,6 +406,7 @@ int main(void)
     test_fragmentation(dev.path, 23);
     test_fragmentation(dev.path, 247);
     test_connect_mtu(&dev);
+    test_garbage(&dev);
     test_pairing_and_security(&dev);
     test_faults_and_model(&dev);
     /* Connection string: pair at connect with the passkey, reach L3. */
