@@ -35,8 +35,8 @@ extern "C" {
 #define DFU_BLE_ATT_MTU_MIN 23
 #define DFU_BLE_ATT_MTU_MAX 517
 #define DFU_BLE_ATT_MTU_DEFAULT 247
-#define DFU_BLE_NAME_MAX 29        /* longest advertised name */
-#define DFU_BLE_MSG_DEFAULT 2475   /* default reassembly buffer (NCS smp_svr BT overlay) */
+#define DFU_BLE_NAME_MAX 29      /* longest advertised name */
+#define DFU_BLE_MSG_DEFAULT 2475 /* default reassembly buffer (NCS smp_svr BT overlay) */
 
 /* ATT error codes a write may be answered with. */
 #define DFU_BLE_ATT_ERR_INSUFF_AUTHEN 0x05
@@ -85,15 +85,15 @@ typedef struct dfu_ble_server_cfg {
 
 /* Client configuration. Zeroed fields mean the default. */
 typedef struct dfu_ble_client_cfg {
-    uint8_t addr[6];    /* our identity address; all zero = C0:DF:00:00:00:01 */
-    uint16_t mtu;       /* ATT MTU to request, 23..517; 0 = 247 */
-    size_t max_msg;     /* largest SMP response accepted; 0 = 65535 + 8 */
-    uint8_t security;   /* level to reach at connect: 0/1 none, 2 encryption, 3/4 passkey */
-    bool has_passkey;   /* we can enter a passkey */
-    uint32_t passkey;   /* the passkey to enter, 0..999999 */
-    bool bond;          /* ask the device to bond */
+    uint8_t addr[6];           /* our identity address; all zero = C0:DF:00:00:00:01 */
+    uint16_t mtu;              /* ATT MTU to request, 23..517; 0 = 247 */
+    size_t max_msg;            /* largest SMP response accepted; 0 = 65535 + 8 */
+    uint8_t security;          /* level to reach at connect: 0/1 none, 2 encryption, 3/4 passkey */
+    bool has_passkey;          /* we can enter a passkey */
+    uint32_t passkey;          /* the passkey to enter, 0..999999 */
+    bool bond;                 /* ask the device to bond */
     dfu_ble_bond_t known_bond; /* a bond from an earlier session (level 0 = none) */
-    int timeout_ms;     /* wait for each setup step; 0 = 2000 */
+    int timeout_ms;            /* wait for each setup step; 0 = 2000 */
 } dfu_ble_client_cfg_t;
 
 /*

@@ -79,18 +79,18 @@ typedef struct dfu_link_stats {
 
 struct dfu_link {
     const dfu_link_ops_t *ops;
-    void *ctx;            /* implementation state (heap) */
+    void *ctx; /* implementation state (heap) */
     dfu_link_kind_t kind;
-    bool server;          /* device end */
-    bool down;            /* dropped: send/recv return DFU_ERR_NOTCONN until reconnect */
-    size_t mtu;           /* largest SMP message one send() carries */
-    uint8_t security;     /* BLE security level 1..4; 0 for links without the notion */
-    uint16_t att_mtu;     /* BLE: negotiated ATT MTU; 0 otherwise */
+    bool server;      /* device end */
+    bool down;        /* dropped: send/recv return DFU_ERR_NOTCONN until reconnect */
+    size_t mtu;       /* largest SMP message one send() carries */
+    uint8_t security; /* BLE security level 1..4; 0 for links without the notion */
+    uint16_t att_mtu; /* BLE: negotiated ATT MTU; 0 otherwise */
     dfu_linkmodel_t model;
     dfu_link_faults_t faults;
     dfu_link_stats_t stats;
-    uint64_t clock_us;    /* timing model: the link is busy until this monotonic time */
-    uint32_t rng;         /* loss generator state */
+    uint64_t clock_us; /* timing model: the link is busy until this monotonic time */
+    uint32_t rng;      /* loss generator state */
 };
 
 /* Default UDP port (Zephyr CONFIG_MCUMGR_TRANSPORT_UDP_PORT). */

@@ -151,7 +151,8 @@ static int echo(dfu_link_t *l, size_t len, uint8_t seq)
     return (rc == (int)len && memcmp(got, m, len) == 0) ? DFU_OK : DFU_ERR_CORRUPT;
 }
 
-/* ---- raw wire protocol (docs/LINKS.md), to see the fragments ----------------------------------- */
+/* ---- raw wire protocol (docs/LINKS.md), to see the fragments -----------------------------------
+ */
 
 static int raw_connect(const char *path)
 {
@@ -203,7 +204,7 @@ static void test_fragmentation(const char *path, uint16_t mtu)
     int fd = raw_connect(path);
     CHECK(fd >= 0);
     CHECK_EQ_INT(raw_recv(fd, p, &n), 0x01); /* ADV: flags, name */
-    CHECK_EQ_INT(p[0], 0x01);               /* passkey display */
+    CHECK_EQ_INT(p[0], 0x01);                /* passkey display */
     CHECK(n == 1 + strlen("dfukit-sim") && memcmp(p + 1, "dfukit-sim", n - 1) == 0);
     uint8_t addr[6] = {1, 2, 3, 4, 5, 6};
     raw_send(fd, 0x0C, addr, 6);

@@ -44,10 +44,10 @@ static void test_parse(void)
     CHECK_EQ_INT(dfu_linkmodel_parse(&m, ""), DFU_OK);
     CHECK_EQ_INT(m.kind, DFU_LINKMODEL_OFF);
 
-    const char *bad[] = {"ble,ci=7.4",  "ble,ci=5",     "ble,dle=300",   "ble,dle=26",
-                         "ble,phy=3m",  "ble,mtu=22",   "ble,mtu=518",   "ble,mtu",
-                         "ble,foo=1",   "wifi",         "serial,baud=x", "serial,baud=-5",
-                         "serial,raw=2", "ble,ci=7.5.1", "ble,ci=",      "ble,enc=2",
+    const char *bad[] = {"ble,ci=7.4",   "ble,ci=5",     "ble,dle=300",   "ble,dle=26",
+                         "ble,phy=3m",   "ble,mtu=22",   "ble,mtu=518",   "ble,mtu",
+                         "ble,foo=1",    "wifi",         "serial,baud=x", "serial,baud=-5",
+                         "serial,raw=2", "ble,ci=7.5.1", "ble,ci=",       "ble,enc=2",
                          "serial,dle=27"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = dfu_linkmodel_parse(&m, bad[i]);

@@ -70,7 +70,8 @@ static void test_oversize(void)
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(sendto(s, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)sizeof(big));
+    CHECK(sendto(s, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)) ==
+          (ssize_t)sizeof(big));
     CHECK_EQ_INT(dfu_link_recv(&srv, got, sizeof(got), 2000), DFU_ERR_MSGSIZE);
     close(s);
     /* Message fits the MTU but not the caller's buffer -> also MSGSIZE, and discarded. */

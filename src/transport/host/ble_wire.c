@@ -30,7 +30,7 @@ int ble_pkt_send(int fd, uint8_t type, const uint8_t *payload, size_t len)
         }
         if (n < 0) {
             return (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) ? DFU_ERR_NOTCONN
-                                                                               : DFU_ERR_IO;
+                                                                                : DFU_ERR_IO;
         }
         p += n;
         left -= (size_t)n;

@@ -1,4 +1,5 @@
-/* Modelled BLE link: socket packet format (docs/LINKS.md) and stream reader, shared by both ends. */
+/* Modelled BLE link: socket packet format (docs/LINKS.md) and stream reader, shared by both ends.
+ */
 #ifndef DFU_BLE_WIRE_H
 #define DFU_BLE_WIRE_H
 

@@ -60,8 +60,11 @@ static int cli_async(dfu_link_t *l, const ble_pkt_t *p)
     case BLE_PKT_ATT_ERR:
         c->last_att = p->len == 4 ? p->payload[3] : 0xFF;
         return DFU_ERR_ACCESS;
-    case BLE_PKT_DISC: cli_disconnected(l); return DFU_ERR_NOTCONN;
-    default: return 0;
+    case BLE_PKT_DISC:
+        cli_disconnected(l);
+        return DFU_ERR_NOTCONN;
+    default:
+        return 0;
     }
 }
 
@@ -123,8 +126,11 @@ int dfu_link_ble_pair(dfu_link_t *l, bool has_passkey, uint32_t passkey, bool bo
     }
     ble_cli_t *c = l->ctx;
     uint8_t req[6] = {has_passkey ? BLE_PAIR_METHOD_PASSKEY : BLE_PAIR_METHOD_JUST_WORKS,
-                      (uint8_t)(passkey >> 24), (uint8_t)(passkey >> 16), (uint8_t)(passkey >> 8),
-                      (uint8_t)passkey, bond ? 1u : 0u};
+                      (uint8_t)(passkey >> 24),
+                      (uint8_t)(passkey >> 16),
+                      (uint8_t)(passkey >> 8),
+                      (uint8_t)passkey,
+                      bond ? 1u : 0u};
     int rc = ble_pkt_send(c->fd, BLE_PKT_PAIR_REQ, req, sizeof(req));
     if (rc == DFU_OK) {
         rc = cli_await(l, BLE_PKT_PAIR_RSP, &c->pkt);
@@ -162,8 +168,7 @@ static int cli_secure(dfu_link_t *l)
         }
     }
     if (want >= 2 && l->security < want) {
-        int rc = dfu_link_ble_pair(l, c->cfg.has_passkey && want >= 3, c->cfg.passkey,
-                                   c->cfg.bond);
+        int rc = dfu_link_ble_pair(l, c->cfg.has_passkey && want >= 3, c->cfg.passkey, c->cfg.bond);
         if (rc < 0) {
             return rc;
         }
@@ -171,7 +176,8 @@ static int cli_secure(dfu_link_t *l)
     return l->security >= want ? DFU_OK : DFU_ERR_PAIRING;
 }
 
-/* ---- connect ----------------------------------------------------------------------------------- */
+/* ---- connect -----------------------------------------------------------------------------------
+ */
 
 static int cli_connect(dfu_link_t *l)
 {

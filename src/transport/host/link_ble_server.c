@@ -122,8 +122,8 @@ static int srv_pair(dfu_link_t *l, const ble_pkt_t *p)
     memcpy(b.peer, s->peer, 6);
     make_key(s, b.ltk);
     b.level = level;
-    bool bonded = bond && s->cfg.bonds.store != NULL &&
-                  s->cfg.bonds.store(s->cfg.bonds.ctx, &b) == DFU_OK;
+    bool bonded =
+        bond && s->cfg.bonds.store != NULL && s->cfg.bonds.store(s->cfg.bonds.ctx, &b) == DFU_OK;
     l->security = level;
     rsp[0] = 0;
     rsp[1] = level;
@@ -168,8 +168,12 @@ static int srv_handle(dfu_link_t *l, const ble_pkt_t *p)
         rc = ble_pkt_send(s->cfd, BLE_PKT_MTU_RSP, rsp, 2);
         break;
     }
-    case BLE_PKT_PAIR_REQ: rc = srv_pair(l, p); break;
-    case BLE_PKT_ENC_REQ: rc = srv_encrypt(l, p); break;
+    case BLE_PKT_PAIR_REQ:
+        rc = srv_pair(l, p);
+        break;
+    case BLE_PKT_ENC_REQ:
+        rc = srv_encrypt(l, p);
+        break;
     case BLE_PKT_WRITE:
         if (p->len > (size_t)l->att_mtu - 3u) {
             dfu_reasm_reset(&s->re); /* longer than the ATT MTU allows: dropped, as a stack does */
@@ -177,8 +181,11 @@ static int srv_handle(dfu_link_t *l, const ble_pkt_t *p)
         }
         rc = dfu_reasm_feed(&s->re, p->payload, p->len);
         return rc > 0 ? rc : 0; /* malformed or oversized messages are dropped silently */
-    case BLE_PKT_DISC: srv_reset_conn(l); return DFU_ERR_NOTCONN;
-    default: break; /* unknown packets are ignored, like unknown ATT opcodes for commands */
+    case BLE_PKT_DISC:
+        srv_reset_conn(l);
+        return DFU_ERR_NOTCONN;
+    default:
+        break; /* unknown packets are ignored, like unknown ATT opcodes for commands */
     }
     if (rc < 0) {
         srv_reset_conn(l);

@@ -232,7 +232,8 @@ const char *dfu_link_pty_name(const dfu_link_t *l)
     return ((const serial_ctx_t *)l->ctx)->pty_name;
 }
 
-/* ---- client end: tty --------------------------------------------------------------------------- */
+/* ---- client end: tty ---------------------------------------------------------------------------
+ */
 
 static speed_t baud_to_speed(uint32_t baud)
 {
@@ -240,8 +241,8 @@ static speed_t baud_to_speed(uint32_t baud)
         uint32_t baud;
         speed_t speed;
     } table[] = {
-        {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
-        {115200, B115200},   {230400, B230400},
+        {9600, B9600},       {19200, B19200},   {38400, B38400},
+        {57600, B57600},     {115200, B115200}, {230400, B230400},
 #ifdef B460800
         {460800, B460800},
 #endif

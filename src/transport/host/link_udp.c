@@ -15,8 +15,8 @@ typedef struct udp_ctx {
     int fd;
     struct sockaddr_in peer; /* server: last sender; client: the server */
     bool have_peer;
-    uint16_t port;    /* server: bound port; client: peer port */
-    uint8_t *rxbuf;   /* mtu + 1 bytes: one more than allowed detects oversize datagrams */
+    uint16_t port;  /* server: bound port; client: peer port */
+    uint8_t *rxbuf; /* mtu + 1 bytes: one more than allowed detects oversize datagrams */
 } udp_ctx_t;
 
 static int udp_send(dfu_link_t *l, const uint8_t *msg, size_t len)

@@ -158,16 +158,19 @@ int dfu_linkmodel_validate(const dfu_linkmodel_t *m)
         return DFU_ERR_INVAL;
     }
     switch (m->kind) {
-    case DFU_LINKMODEL_OFF: return DFU_OK;
+    case DFU_LINKMODEL_OFF:
+        return DFU_OK;
     case DFU_LINKMODEL_BLE:
-        if ((m->ble.phy_mbps != 1 && m->ble.phy_mbps != 2) || m->ble.dle < 27 ||
-            m->ble.dle > 251 || m->ble.ci_us < 7500 || m->ble.ci_us > 4000000 ||
-            m->ble.ci_us % 1250 != 0 || (m->ble.mtu != 0 && (m->ble.mtu < 23 || m->ble.mtu > 517))) {
+        if ((m->ble.phy_mbps != 1 && m->ble.phy_mbps != 2) || m->ble.dle < 27 || m->ble.dle > 251 ||
+            m->ble.ci_us < 7500 || m->ble.ci_us > 4000000 || m->ble.ci_us % 1250 != 0 ||
+            (m->ble.mtu != 0 && (m->ble.mtu < 23 || m->ble.mtu > 517))) {
             return DFU_ERR_INVAL;
         }
         return DFU_OK;
-    case DFU_LINKMODEL_SERIAL: return m->serial.baud >= 300 ? DFU_OK : DFU_ERR_INVAL;
-    default: return DFU_ERR_INVAL;
+    case DFU_LINKMODEL_SERIAL:
+        return m->serial.baud >= 300 ? DFU_OK : DFU_ERR_INVAL;
+    default:
+        return DFU_ERR_INVAL;
     }
 }
 
@@ -200,7 +203,9 @@ int dfu_linkmodel_format(const dfu_linkmodel_t *m, char *buf, size_t cap)
         n = snprintf(buf, cap, "serial,baud=%u,raw=%u", (unsigned)m->serial.baud,
                      (unsigned)m->serial.raw);
         break;
-    default: n = snprintf(buf, cap, "off"); break;
+    default:
+        n = snprintf(buf, cap, "off");
+        break;
     }
     if (n < 0 || (size_t)n >= cap) {
         return DFU_ERR_NOMEM;
@@ -321,9 +326,12 @@ uint64_t dfu_linkmodel_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mt
         return 0;
     }
     switch (m->kind) {
-    case DFU_LINKMODEL_BLE: return ble_oneway_us(m, n, mtu, NULL);
-    case DFU_LINKMODEL_SERIAL: return serial_oneway_us(m, n);
-    default: return 0;
+    case DFU_LINKMODEL_BLE:
+        return ble_oneway_us(m, n, mtu, NULL);
+    case DFU_LINKMODEL_SERIAL:
+        return serial_oneway_us(m, n);
+    default:
+        return 0;
     }
 }
 
