@@ -219,8 +219,9 @@ typedef struct dfu_image_verify_cfg {
      * `--clear` image passes). */
     const uint8_t *enc_priv;
     size_t enc_priv_len;
-    /* Slot size: header+payload+protected TLVs must be strictly less, and the TLV area must end
-     * within it. 0 means rd->size. */
+    /* Slot size: header+payload+protected TLVs must be strictly less (else DFU_ERR_NOSPC), and
+     * the TLV area must end within it. 0 = no separate limit: rd->size bounds the image (anything
+     * past it is reported as truncated, DFU_ERR_CORRUPT). */
     uint32_t max_image_size;
     /* Caller scratch, at least DFU_IMAGE_SCRATCH_MIN bytes. For an Ed25519 pure image on a reader
      * without `mem`, it must also hold the whole signed region (else DFU_ERR_NOMEM). */

@@ -12,6 +12,7 @@ typedef struct sig_walk {
     uint8_t saw_keyid; /* a KEYHASH/PUBKEY was present */
     uint8_t saw_sig;   /* a signature TLV was present */
     uint8_t bad_sig;   /* a selected key's signature did not verify */
+    uint8_t matched;   /* some KEYHASH/PUBKEY selected a configured key */
     uint32_t bad_off;
     uint32_t keyid_off;
 } sig_walk_t;
@@ -50,6 +51,7 @@ static int select_by_keyhash(dfu_vstate_t *s, const dfu_image_tlv_t *t, sig_walk
         }
         if (memcmp(got, want, t->len) == 0) {
             w->selected = (int)i;
+            w->matched = 1;
             return 0;
         }
     }
@@ -69,6 +71,7 @@ static int select_by_pubkey(dfu_vstate_t *s, const dfu_image_tlv_t *t, sig_walk_
         const dfu_image_key_t *k = &s->cfg->keys[i];
         if (k->len == t->len && memcmp(k->der, s->cfg->scratch, k->len) == 0) {
             w->selected = (int)i;
+            w->matched = 1;
             return 0;
         }
     }
@@ -248,6 +251,10 @@ int dfu_image_check_sigs(dfu_vstate_t *s)
     }
     if (w.bad_sig) {
         return dfu_image_vfail(s, DFU_ERR_BAD_SIGNATURE, "signature does not verify", w.bad_off);
+    }
+    if (w.matched) {
+        return dfu_image_vfail(s, DFU_ERR_NO_SIGNATURE,
+                               "no signature TLV follows the matching key id", w.keyid_off);
     }
     if (w.saw_keyid || w.saw_sig) {
         return dfu_image_vfail(s, DFU_ERR_KEY_MISMATCH,

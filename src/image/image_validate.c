@@ -83,8 +83,8 @@ static int check_header(dfu_vstate_t *s)
         s->out->flags |= DFU_IMAGE_RF_ENCRYPTED;
     }
     s->hashed = dfu_image_hashed_size(h);
-    uint32_t max = s->cfg->max_image_size ? s->cfg->max_image_size : s->rd->size;
-    if (s->hashed >= max) {
+    uint32_t max = s->cfg->max_image_size;
+    if (max != 0 && s->hashed >= max) {
         return dfu_image_vfail(s, DFU_ERR_NOSPC, "image does not fit the slot (size >= slot size)",
                                0x0c);
     }

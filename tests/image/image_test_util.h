@@ -25,7 +25,7 @@ typedef struct tu_reader {
     dfu_image_reader_t rd;
     const uint8_t *buf;
     uint32_t len;
-    int oob;          /* set if a read outside [0, len) was requested */
+    int oob; /* set if a read outside [0, len) was requested */
     unsigned reads;
 } tu_reader_t;
 

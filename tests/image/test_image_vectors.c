@@ -18,8 +18,8 @@ static uint8_t big_scratch[65536];
 static int images_checked;
 
 typedef struct vec_info {
-    char key[64];      /* signing key name ("" = unsigned) */
-    char enc_tlv[32];  /* "-" if not encrypted */
+    char key[64];     /* signing key name ("" = unsigned) */
+    char enc_tlv[32]; /* "-" if not encrypted */
     int was_clear;
     char aes_key[80];
     unsigned max_align;
@@ -80,11 +80,11 @@ static int expected_rc(const char *name, const char *suffix)
     if (!txt) {
         return 1; /* no such file */
     }
-    int rc = strncmp(txt, "Image was correctly validated", 29) == 0  ? 0
-             : strncmp(txt, "Image has an invalid hash", 25) == 0     ? DFU_ERR_HASH_MISMATCH
-             : strncmp(txt, "No signature found", 18) == 0            ? DFU_ERR_KEY_MISMATCH
-             : strncmp(txt, "Invalid image magic", 19) == 0           ? DFU_ERR_BAD_MAGIC
-                                                                      : 2;
+    int rc = strncmp(txt, "Image was correctly validated", 29) == 0 ? 0
+             : strncmp(txt, "Image has an invalid hash", 25) == 0   ? DFU_ERR_HASH_MISMATCH
+             : strncmp(txt, "No signature found", 18) == 0          ? DFU_ERR_KEY_MISMATCH
+             : strncmp(txt, "Invalid image magic", 19) == 0         ? DFU_ERR_BAD_MAGIC
+                                                                    : 2;
     free(txt);
     return rc;
 }
@@ -146,8 +146,7 @@ static void check_dumpinfo(const char *name, const dfu_image_reader_t *rd)
     while ((rc = dfu_image_tlv_next(&it, &t)) == 1) {
         CHECK_EQ_INT(dfu_image_tlv_read(rd, &t, data, sizeof(data)), 0);
         hex(data, t.len, dhex);
-        n += (size_t)snprintf(list + n, cap - n, "%s%u %u %s", n ? "\n" : "", t.type, t.len,
-                              dhex);
+        n += (size_t)snprintf(list + n, cap - n, "%s%u %u %s", n ? "\n" : "", t.type, t.len, dhex);
     }
     CHECK_EQ_INT(rc, 0);
     CHECK(want && strcmp(want, list) == 0);
