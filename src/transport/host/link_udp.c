@@ -49,6 +49,7 @@ static int udp_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
             return DFU_ERR_TIMEOUT;
         }
         struct sockaddr_in from;
+        memset(&from, 0, sizeof(from));
         socklen_t flen = sizeof(from);
         ssize_t n = recvfrom(c->fd, c->rxbuf, l->mtu + 1, 0, (struct sockaddr *)&from, &flen);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
@@ -150,6 +151,7 @@ static int udp_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu, 
     c->port = port;
     if (server) {
         struct sockaddr_in me;
+        memset(&me, 0, sizeof(me));
         socklen_t len = sizeof(me);
         if (getsockname(c->fd, (struct sockaddr *)&me, &len) == 0) {
             c->port = ntohs(me.sin_port);

@@ -361,7 +361,8 @@ double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m)
             return raw_Bps / 1000.0;
         }
         /* A full line: 124 base64 chars = 93 bytes, plus 3 framing bytes = 127 on the wire. */
-        double eff = (double)(DFU_SERIAL_LINE_B64 / 4u * 3u) / (double)DFU_SERIAL_LINE_MAX;
+        const unsigned line_payload = DFU_SERIAL_LINE_B64 / 4u * 3u; /* whole base64 groups */
+        double eff = (double)line_payload / (double)DFU_SERIAL_LINE_MAX;
         return raw_Bps * eff / 1000.0;
     }
     if (m->kind != DFU_LINKMODEL_BLE) {
