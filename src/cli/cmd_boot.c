@@ -1,9 +1,389 @@
-/* Placeholder until the component lands; replaced by its owner. */
+/*
+ * `dfukit boot`: runs the boot core once on a flash image file with the simulated flash port,
+ * prints a JSON result and writes the flash back (also after a simulated power cut, so a second
+ * run resumes the interrupted swap).
+ */
+#include <errno.h>
+#include <mbedtls/base64.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "dfukit/dfu_boot.h"
+#include "dfukit/dfu_boot_simflash.h"
+#include "dfukit/dfu_boot_validate.h"
+#include "dfukit/dfu_crypto.h"
+#include "dfukit/dfu_err.h"
+
+#define MAX_KEYS 8
+
+typedef struct boot_opts {
+    const char *flash;
+    const char *geometry;
+    dfu_geometry_t g;
+    int have_p, have_s, have_x;
+    uint32_t max_align, max_sectors;
+    int strategy;
+    const char *keys[MAX_KEYS];
+    int nkeys;
+    unsigned long long fail_after;
+    int torn;
+    uint32_t flags;
+} boot_opts_t;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dfukit boot --flash FILE [options]\n"
+            "  --geometry nrf52832|nrf52840|custom   partition layout (default nrf52832)\n"
+            "  --primary OFF:SIZE --secondary OFF:SIZE --scratch OFF:SIZE   override areas\n"
+            "  --sector SIZE --align N --erased-val 0xff|0x00   flash geometry (custom)\n"
+            "  --max-align 8|16|32 --max-sectors N   trailer geometry (default 8, 128)\n"
+            "  --strategy move|scratch|offset|overwrite   (default move)\n"
+            "  -k KEY          accepted public key (PEM or raw DER), repeatable; none = hash only\n"
+            "  --downgrade version|seccnt   refuse older secondary images\n"
+            "  --fail-after N  cut power before flash op N (exit 3); --torn: op N half-done\n"
+            "exit: 0 booted, 1 no bootable image / failure, 2 usage, 3 power cut\n");
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 0);
+    if (errno || end == s || *end != '\0' || v > 0xffffffffUL) {
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_area(const char *s, dfu_geom_area_t *a)
+{
+    char buf[64];
+    const char *c = strchr(s, ':');
+    if (c == NULL || (size_t)(c - s) >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, s, (size_t)(c - s));
+    buf[c - s] = '\0';
+    return (parse_u32(buf, &a->off) || parse_u32(c + 1, &a->size)) ? -1 : 0;
+}
+
+static int parse_strategy(const char *s)
+{
+    static const char *names[] = {"move", "scratch", "offset", "overwrite"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, boot_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->geometry = "nrf52832";
+    o->max_align = 8;
+    o->max_sectors = 128;
+    dfu_geometry_t over = {0};
+    int have_sector = 0, have_align = 0, have_ev = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (strcmp(a, "--torn") == 0) {
+            o->torn = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(DFU_EXIT_OK);
+        }
+        if (v == NULL) {
+            fprintf(stderr, "dfukit boot: option %s needs a value\n", a);
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--flash") == 0) {
+            o->flash = v;
+        } else if (strcmp(a, "--geometry") == 0) {
+            o->geometry = v;
+        } else if (strcmp(a, "--primary") == 0) {
+            bad = parse_area(v, &over.slot0);
+            o->have_p = 1;
+        } else if (strcmp(a, "--secondary") == 0) {
+            bad = parse_area(v, &over.slot1);
+            o->have_s = 1;
+        } else if (strcmp(a, "--scratch") == 0) {
+            bad = parse_area(v, &over.scratch);
+            o->have_x = 1;
+        } else if (strcmp(a, "--sector") == 0) {
+            bad = parse_u32(v, &over.sector_size);
+            have_sector = 1;
+        } else if (strcmp(a, "--align") == 0) {
+            bad = parse_u32(v, &over.write_align);
+            have_align = 1;
+        } else if (strcmp(a, "--max-align") == 0) {
+            bad = parse_u32(v, &o->max_align) ||
+                  (o->max_align != 8 && o->max_align != 16 && o->max_align != 32);
+        } else if (strcmp(a, "--max-sectors") == 0) {
+            bad = parse_u32(v, &o->max_sectors) || o->max_sectors == 0;
+        } else if (strcmp(a, "--erased-val") == 0) {
+            uint32_t ev;
+            bad = parse_u32(v, &ev) || (ev != 0xff && ev != 0);
+            over.erased_val = (uint8_t)ev;
+            have_ev = 1;
+        } else if (strcmp(a, "--strategy") == 0) {
+            o->strategy = parse_strategy(v);
+            bad = o->strategy < 0;
+        } else if (strcmp(a, "-k") == 0 || strcmp(a, "--key") == 0) {
+            bad = o->nkeys >= MAX_KEYS;
+            if (!bad) {
+                o->keys[o->nkeys++] = v;
+            }
+        } else if (strcmp(a, "--downgrade") == 0) {
+            o->flags |= strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT
+                                                 : DFU_BOOT_F_DOWNGRADE_VERSION;
+            bad = strcmp(v, "seccnt") != 0 && strcmp(v, "version") != 0;
+        } else if (strcmp(a, "--fail-after") == 0) {
+            char *end;
+            o->fail_after = strtoull(v, &end, 0);
+            bad = *end != '\0' || o->fail_after == 0;
+        } else {
+            fprintf(stderr, "dfukit boot: unknown option %s\n", a);
+            return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "dfukit boot: bad value for %s: '%s'\n", a, v);
+            return -1;
+        }
+    }
+    if (o->flash == NULL) {
+        fprintf(stderr, "dfukit boot: --flash FILE is required\n");
+        return -1;
+    }
+    const dfu_geometry_t *g = dfu_geometry_find(o->geometry);
+    if (g != NULL) {
+        o->g = *g;
+    } else if (strcmp(o->geometry, "custom") == 0) {
+        o->g = (dfu_geometry_t){"custom", 0, 0x1000, 4, 0xff, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+                                {0, 0}, 85.0, 41.0};
+        if (!o->have_p || !o->have_s) {
+            fprintf(stderr, "dfukit boot: custom geometry needs --primary and --secondary\n");
+            return -1;
+        }
+    } else {
+        fprintf(stderr, "dfukit boot: unknown geometry '%s'\n", o->geometry);
+        return -1;
+    }
+    if (o->have_p) {
+        o->g.slot0 = over.slot0;
+    }
+    if (o->have_s) {
+        o->g.slot1 = over.slot1;
+    }
+    if (o->have_x) {
+        o->g.scratch = over.scratch;
+    }
+    if (have_sector) {
+        o->g.sector_size = over.sector_size;
+    }
+    if (have_align) {
+        o->g.write_align = over.write_align;
+    }
+    if (have_ev) {
+        o->g.erased_val = over.erased_val;
+    }
+    return 0;
+}
+
+/* Reads a key file: PEM ("-----BEGIN ...-----" base64 body) or raw DER. Caller frees. */
+static uint8_t *load_key(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    static const size_t cap = 16384;
+    uint8_t *raw = malloc(cap + 1);
+    size_t n = raw ? fread(raw, 1, cap, f) : 0;
+    fclose(f);
+    if (raw == NULL || n == 0) {
+        free(raw);
+        return NULL;
+    }
+    raw[n] = 0;
+    const char *begin = strstr((char *)raw, "-----BEGIN");
+    if (begin == NULL) {
+        *len = n;
+        return raw;
+    }
+    const char *body = strchr(begin + 10, '\n');
+    const char *end = body ? strstr(body, "-----END") : NULL;
+    if (end == NULL) {
+        free(raw);
+        return NULL;
+    }
+    char *b64 = malloc((size_t)(end - body) + 1);
+    size_t k = 0;
+    for (const char *p = body; p < end; p++) {
+        if (*p != '\n' && *p != '\r' && *p != ' ') {
+            b64[k++] = *p;
+        }
+    }
+    uint8_t *der = malloc(k);
+    size_t olen = 0;
+    int rc = mbedtls_base64_decode(der, k, &olen, (unsigned char *)b64, k);
+    free(b64);
+    free(raw);
+    if (rc != 0) {
+        free(der);
+        return NULL;
+    }
+    *len = olen;
+    return der;
+}
+
+static int check_area(const char *name, const dfu_geom_area_t *a, uint32_t flash_size,
+                      uint32_t sector)
+{
+    if (a->size == 0 || a->off % sector || a->size % sector || a->off > flash_size ||
+        a->size > flash_size - a->off) {
+        fprintf(stderr,
+                "dfukit boot: %s area 0x%x:0x%x is not sector aligned (sector 0x%x) or not "
+                "inside the %u-byte flash\n",
+                name, a->off, a->size, sector, flash_size);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_json(const boot_opts_t *o, const dfu_boot_result_t *r, int rc,
+                       const dfu_simflash_t *sf, const dfu_flash_t *fl, uint32_t max_img)
+{
+    static const char *modes[] = {"move", "scratch", "offset", "overwrite"};
+    printf("{\"mode\":\"%s\",\"geometry\":\"%s\",\"result\":\"%s\",\"swap_type\":\"%s\","
+           "\"resumed\":%s,\"reverted\":%s,\"booted_slot\":%s,\"reason\":\"%s\",",
+           modes[o->strategy], o->g.name, rc == 0 ? "ok" : dfu_strerror(rc),
+           dfu_boot_swap_name(r->swap_type), r->resumed ? "true" : "false",
+           r->reverted ? "true" : "false", r->booted ? "0" : "null", r->reason);
+    if (r->secondary_err) {
+        printf("\"secondary_refused\":\"%s\",", dfu_strerror(r->secondary_err));
+    }
+    if (r->primary_err) {
+        printf("\"primary_error\":\"%s\",", dfu_strerror(r->primary_err));
+    }
+    printf("\"flash_ops\":{\"reads\":%u,\"writes\":%u,\"erases\":%u,\"bytes_written\":%llu},"
+           "\"modelled_seconds\":%.3f,\"max_image_size\":%u",
+           fl->stats.reads, fl->stats.writes, fl->stats.erases,
+           (unsigned long long)fl->stats.bytes_written, sf->time_us / 1e6, max_img);
+    if (r->booted) {
+        printf(",\"image\":{\"version\":\"%u.%u.%u+%u\",\"size\":%u,\"hash\":\"",
+               r->image.ver_major, r->image.ver_minor, r->image.ver_revision, r->image.ver_build,
+               r->image.total_size);
+        for (unsigned i = 0; i < r->image.hash_len; i++) {
+            printf("%02x", r->image.hash[i]);
+        }
+        printf("\"}");
+    }
+    printf("}\n");
+}
+
+static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
+{
+    const dfu_geometry_t *g = &o->g;
+    uint32_t end = g->slot0.off + g->slot0.size;
+    end = g->slot1.off + g->slot1.size > end ? g->slot1.off + g->slot1.size : end;
+    end = g->scratch.off + g->scratch.size > end ? g->scratch.off + g->scratch.size : end;
+    uint32_t fsize = g->flash_size ? g->flash_size : end;
+    if (dfu_simflash_init(sf, fsize, g->sector_size, g->write_align, g->erased_val) < 0) {
+        fprintf(stderr, "dfukit boot: invalid flash geometry (sector 0x%x, align %u, size 0x%x)\n",
+                g->sector_size, g->write_align, fsize);
+        return DFU_EXIT_USAGE;
+    }
+    dfu_simflash_set_timing(sf, g);
+    if (check_area("primary", &g->slot0, fsize, g->sector_size) ||
+        check_area("secondary", &g->slot1, fsize, g->sector_size) ||
+        (o->strategy == DFU_BOOT_STRATEGY_SCRATCH &&
+         check_area("scratch", &g->scratch, fsize, g->sector_size))) {
+        return DFU_EXIT_USAGE;
+    }
+    int rc = dfu_simflash_load(sf, o->flash);
+    if (rc < 0) {
+        fprintf(stderr, "dfukit boot: cannot load %s: %s\n", o->flash, dfu_strerror(rc));
+        return DFU_EXIT_FAIL;
+    }
+    static dfu_flash_t fl;
+    static dfu_boot_cfg_t cfg;
+    static dfu_boot_imgval_t iv;
+    static dfu_boot_t boot;
+    static uint8_t buf[1024], scratch[4096];
+    static dfu_image_key_t keys[MAX_KEYS];
+    dfu_flash_init(&fl, &sf->port);
+    cfg.primary = (dfu_flash_area_t){&fl, g->slot0.off, g->slot0.size, 1};
+    cfg.secondary = (dfu_flash_area_t){&fl, g->slot1.off, g->slot1.size, 2};
+    if (o->strategy == DFU_BOOT_STRATEGY_SCRATCH) {
+        cfg.scratch = (dfu_flash_area_t){&fl, g->scratch.off, g->scratch.size, 3};
+    }
+    cfg.trailer = (dfu_boot_trailer_cfg_t){o->max_align, o->max_sectors, (uint8_t)o->strategy};
+    cfg.buf = buf;
+    cfg.buf_len = sizeof(buf);
+    cfg.flags = o->flags;
+    for (int i = 0; i < o->nkeys; i++) {
+        size_t len = 0;
+        uint8_t *der = load_key(o->keys[i], &len);
+        if (der == NULL) {
+            fprintf(stderr, "dfukit boot: cannot read key %s (PEM or DER expected)\n", o->keys[i]);
+            return DFU_EXIT_USAGE;
+        }
+        keys[i] = (dfu_image_key_t){der, len};
+    }
+    iv.verify = (dfu_image_verify_cfg_t){.crypto = dfu_crypto_default(),
+                                         .keys = keys,
+                                         .key_count = (size_t)o->nkeys,
+                                         .scratch = scratch,
+                                         .scratch_len = sizeof(scratch)};
+    dfu_boot_image_validator(&cfg.validator, &iv);
+    rc = dfu_boot_init(&boot, &cfg);
+    if (rc < 0) {
+        fprintf(stderr,
+                "dfukit boot: layout not usable for strategy %d: %s (areas must not overlap, "
+                "sector/slot relations of the strategy, max-align >= write align)\n",
+                o->strategy, dfu_strerror(rc));
+        return DFU_EXIT_USAGE;
+    }
+    if (o->fail_after) {
+        dfu_simflash_cut_after(sf, o->fail_after, o->torn);
+    }
+    dfu_boot_result_t res;
+    rc = dfu_boot_go(&boot, &res);
+    if (rc == DFU_ERR_POWER_CUT) {
+        dfu_simflash_power_on(sf);
+    }
+    print_json(o, &res, rc, sf, &fl, dfu_boot_max_image_size(&boot));
+    int wrc = dfu_simflash_save(sf, o->flash);
+    if (wrc < 0) {
+        fprintf(stderr, "dfukit boot: cannot write %s back\n", o->flash);
+        return DFU_EXIT_FAIL;
+    }
+    if (rc == DFU_ERR_POWER_CUT) {
+        return DFU_EXIT_POWER_CUT;
+    }
+    return rc == 0 ? DFU_EXIT_OK : DFU_EXIT_FAIL;
+}
 
 int dfu_cli_boot(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dfu_cli_unavailable("boot");
+    boot_opts_t o;
+    if (parse_args(argc, argv, &o) < 0) {
+        usage(stderr);
+        return DFU_EXIT_USAGE;
+    }
+    dfu_simflash_t sf;
+    int rc = run_boot(&o, &sf);
+    dfu_simflash_free(&sf);
+    return rc;
 }
