@@ -442,15 +442,20 @@ static int cmd_sign(int argc, char **argv)
 
 /* ---- verify / info -------------------------------------------------------------------------------- */
 
-static const opt_t inspect_opts[] = {
-    {"-k", "--key", 1, O_KEY}, {NULL, "--json", 0, O_JSON}, {"-o", "--outfile", 1, O_OUT}};
+enum { O_ENCKEY = 20 };
+
+static const opt_t inspect_opts[] = {{"-k", "--key", 1, O_KEY},
+                                     {NULL, "--enc-key", 1, O_ENCKEY},
+                                     {NULL, "--json", 0, O_JSON},
+                                     {"-o", "--outfile", 1, O_OUT}};
 
 static int cmd_verify(int argc, char **argv)
 {
-    const cmd_t c = {"verify", inspect_opts, 1,
-                     "usage: dfukit image verify [-k KEY] IMAGE\n"
+    const cmd_t c = {"verify", inspect_opts, 2,
+                     "usage: dfukit image verify [-k KEY] [--enc-key PRIVKEY] IMAGE\n"
                      "  exit 0 only if the header, TLVs, hash and (with -k) a signature by KEY are "
-                     "valid;\n  otherwise prints one line saying what is wrong and exits 1\n"};
+                     "valid;\n  otherwise prints one line saying what is wrong and exits 1.\n"
+                     "  --enc-key: decrypt an encrypted image while hashing (as the bootloader)\n"};
     hit_t hits[MAX_HITS];
     size_t nh, np;
     const char *pos[1];
@@ -461,15 +466,20 @@ static int cmd_verify(int argc, char **argv)
     if (np != 1) {
         return usage_error(&c, "missing IMAGE%s%s", "", "");
     }
-    const char *keypath = nh ? hits[nh - 1].v[0] : NULL;
+    const char *keypath = NULL, *encpath = NULL;
+    for (size_t i = 0; i < nh; i++) {
+        *(hits[i].id == O_KEY ? &keypath : &encpath) = hits[i].v[0];
+    }
     dfu_imgtool_diag_t d = {{0}};
-    dfu_imgtool_key_t *k = NULL;
+    dfu_imgtool_key_t *k = NULL, *ek = NULL;
     dfu_imgtool_buf_t img = {0}, out = {0};
     rc = keypath ? dfu_imgtool_key_load(keypath, &k, &d) : DFU_OK;
+    rc = (rc || !encpath) ? rc : dfu_imgtool_key_load(encpath, &ek, &d);
     rc = rc ? rc : dfu_imgtool_image_read(pos[0], "image", &img, NULL, &d);
-    rc = rc ? rc : dfu_imgtool_verify(img.data, img.len, k, &out, &d);
+    rc = rc ? rc : dfu_imgtool_verify(img.data, img.len, k, ek, &out, &d);
     int ex = rc ? fail("verify", &d) : write_out("verify", NULL, &out);
     dfu_imgtool_key_free(k);
+    dfu_imgtool_key_free(ek);
     dfu_imgtool_buf_free(&img);
     dfu_imgtool_buf_free(&out);
     return ex;
@@ -477,7 +487,7 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_info(int argc, char **argv)
 {
-    const opt_t *opts = inspect_opts + 1;
+    const opt_t *opts = inspect_opts + 2;
     const cmd_t c = {"info", opts, 2,
                      "usage: dfukit image info [--json] [-o FILE] IMAGE   (alias: dumpinfo)\n"
                      "  header, TLVs, hash and trailer; --json uses imgtool's dumpinfo layout plus\n"

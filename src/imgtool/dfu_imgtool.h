@@ -237,10 +237,18 @@ int dfu_imgtool_info(const uint8_t *img, size_t len, const char *name, bool json
                      dfu_imgtool_buf_t *out, dfu_imgtool_diag_t *diag);
 
 /* `dfukit image verify`: checks header, TLV framing, the hash TLV and, when `key` is given, a
- * signature by that key. On success returns 0 and appends imgtool's three result lines to
- * `out`. On failure returns a negative code and diag holds the one-line reason. */
+ * signature by that key. `enc_key` (may be NULL) is the private decryption key of an encrypted
+ * image: the payload is then decrypted while hashing (as the bootloader does); without it an
+ * encrypted image fails with a hash mismatch, as with imgtool. On success returns 0 and appends
+ * imgtool's three result lines to `out`. On failure returns a negative code and diag holds the
+ * one-line reason. */
 int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *key,
-                       dfu_imgtool_buf_t *out, dfu_imgtool_diag_t *diag);
+                       const dfu_imgtool_key_t *enc_key, dfu_imgtool_buf_t *out,
+                       dfu_imgtool_diag_t *diag);
+
+/* Private key as PKCS#8 DER (what a bootloader embeds to decrypt; `imgtool getpriv`). */
+int dfu_imgtool_key_priv_der(const dfu_imgtool_key_t *key, dfu_imgtool_buf_t *out,
+                             dfu_imgtool_diag_t *diag);
 
 #ifdef __cplusplus
 }

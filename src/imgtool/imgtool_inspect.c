@@ -341,8 +341,8 @@ static int verify_fail(const dfu_imgtool_key_t *key, const dfu_image_result_t *r
     case DFU_ERR_HASH_MISMATCH:
         return dfu_imgtool_fail(diag, r->err,
                                 enc ? "image hash does not match: the payload is encrypted and "
-                                      "the hash covers the plaintext, so it cannot be checked "
-                                      "without decrypting on the device"
+                                      "the hash covers the plaintext; pass the decryption key "
+                                      "with --enc-key to check it"
                                     : "image hash does not match the %s TLV: the image was "
                                       "modified or corrupted after signing; re-sign it",
                                 imgtool_hash_name(alg_bits(r->hash_alg)));
@@ -373,7 +373,8 @@ static int verify_fail(const dfu_imgtool_key_t *key, const dfu_image_result_t *r
 }
 
 int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *key,
-                       dfu_imgtool_buf_t *out, dfu_imgtool_diag_t *diag)
+                       const dfu_imgtool_key_t *enc_key, dfu_imgtool_buf_t *out,
+                       dfu_imgtool_diag_t *diag)
 {
     if (len > UINT32_MAX) {
         return dfu_imgtool_fail(diag, DFU_ERR_RANGE, "image larger than 4 GiB");
@@ -384,14 +385,16 @@ int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *
                                 "(or its public key)",
                                 dfu_imgtool_key_type_name(key->type));
     }
-    dfu_imgtool_buf_t der = {0};
+    dfu_imgtool_buf_t der = {0}, priv = {0};
     int rc = key ? dfu_imgtool_key_pub_der(key, &der, diag) : DFU_OK;
+    rc = (rc || !enc_key) ? rc : dfu_imgtool_key_priv_der(enc_key, &priv, diag);
     uint8_t *scratch = malloc(8192);
     dfu_image_result_t *r = calloc(1, sizeof(*r));
     if (rc || !scratch || !r) {
         free(scratch);
         free(r);
         dfu_imgtool_buf_free(&der);
+        dfu_imgtool_buf_free(&priv);
         return rc ? rc : dfu_imgtool_fail(diag, DFU_ERR_NOMEM, "out of memory");
     }
     dfu_image_reader_t rd;
@@ -405,6 +408,8 @@ int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *
     cfg.scratch = scratch;
     cfg.scratch_len = 8192;
     cfg.hash_alg = DFU_HASH_NONE;
+    cfg.enc_priv = enc_key ? priv.data : NULL;
+    cfg.enc_priv_len = priv.len;
     rc = dfu_image_validate(&rd, &cfg, r);
     if (rc) {
         r->err = rc;
@@ -421,5 +426,6 @@ int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *
     free(scratch);
     free(r);
     dfu_imgtool_buf_free(&der);
+    dfu_imgtool_buf_free(&priv);
     return rc;
 }
