@@ -37,9 +37,10 @@ typedef struct dfu_link dfu_link_t;
 
 typedef enum dfu_link_kind {
     DFU_LINK_NONE = 0,
-    DFU_LINK_UDP = 1,    /* one SMP message per datagram */
-    DFU_LINK_SERIAL = 2, /* SMP console framing over a tty / pty */
-    DFU_LINK_BLE = 3,    /* modelled BLE link over a Unix socket (docs/LINKS.md) */
+    DFU_LINK_UDP = 1,      /* one SMP message per datagram */
+    DFU_LINK_SERIAL = 2,   /* SMP console framing over a tty / pty */
+    DFU_LINK_BLE = 3,      /* modelled BLE link over a Unix socket (docs/LINKS.md) */
+    DFU_LINK_LOOPBACK = 4, /* in-process pair, for tests */
 } dfu_link_kind_t;
 
 /* Operations of one link implementation. Called only through the dfu_link_* wrappers. */
@@ -199,6 +200,26 @@ const char *dfu_link_pty_name(const dfu_link_t *l);
  * or DFU_ERR_IO.
  */
 int dfu_link_serial_client_open(dfu_link_t *l, const char *tty_path, uint32_t baud, size_t mtu);
+
+/* ---- loopback (tests) ------------------------------------------------------------------- */
+
+/*
+ * Opens an in-process link pair: what one end sends, the other receives, in order (up to 256
+ * queued messages per direction, then DFU_ERR_BUSY). mtu 0 = DFU_LINK_SERIAL_MTU. Both start at
+ * security 1; tests may set link->security directly to emulate a paired link. Closing one end
+ * makes the other's send() return DFU_ERR_NOTCONN; memory is freed when both are closed.
+ * Single-threaded: recv() on an empty queue returns DFU_ERR_TIMEOUT at once (the timeout is not
+ * slept), unless a pump is set.
+ */
+int dfu_link_loopback_open(dfu_link_t *device, dfu_link_t *client, size_t mtu);
+
+/*
+ * Sets a pump on one end: while that end's queue is empty, recv() calls pump(ctx) (for example
+ * "let the simulated device process one request"), until a message is there or pump returns
+ * <= 0 (then DFU_ERR_TIMEOUT). This lets a client and a device run in one thread.
+ * Returns DFU_OK or DFU_ERR_INVAL (not a loopback link).
+ */
+int dfu_link_loopback_set_pump(dfu_link_t *l, int (*pump)(void *ctx), void *ctx);
 
 /* ---- by spec string ---------------------------------------------------------------------- */
 
