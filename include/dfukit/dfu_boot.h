@@ -191,6 +191,7 @@ typedef struct dfu_boot_result {
 typedef struct dfu_boot {
     const dfu_boot_cfg_t *cfg;
     const void *ops; /* strategy ops table */
+    dfu_boot_trailer_cfg_t tcfg;  /* cfg->trailer with defaults applied */
     dfu_boot_trailer_layout_t lp; /* primary trailer layout */
     dfu_boot_trailer_layout_t ls; /* secondary trailer layout */
     dfu_boot_trailer_layout_t lx; /* scratch trailer layout (scratch strategy) */

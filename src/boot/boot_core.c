@@ -65,6 +65,7 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
     }
     b->cfg = cfg;
     b->ops = ops;
+    dfu_boot_tcfg(&cfg->trailer, &b->tcfg);
     b->sector_size = dfu_flash_sector_size(&cfg->primary);
     rc = ops->check_layout(b);
     if (rc < 0) {
@@ -158,7 +159,7 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
                          const dfu_boot_trailer_layout_t *l)
 {
     dfu_boot_slot_state_t s;
-    int rc = dfu_boot_read_state_l(&b->cfg->secondary, &b->ls, b->cfg->trailer.max_align, &s);
+    int rc = dfu_boot_read_state_l(&b->cfg->secondary, &b->ls, b->tcfg.max_align, &s);
     if (rc == 0) {
         rc = dfu_boot_write_swap_info(fa, l, b->swap_type);
     }
@@ -169,7 +170,7 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
         rc = dfu_boot_write_swap_size(fa, l, b->swap_size);
     }
     if (rc == 0) {
-        rc = dfu_boot_write_magic(fa, l, b->cfg->trailer.max_align);
+        rc = dfu_boot_write_magic(fa, l, b->tcfg.max_align);
     }
     return rc;
 }
@@ -273,7 +274,7 @@ static int downgrade_check(const dfu_boot_t *b, const dfu_boot_image_info_t *s,
 static int scramble_secondary(dfu_boot_t *b)
 {
     const dfu_flash_area_t *s = &b->cfg->secondary;
-    uint32_t img_off = dfu_boot_secondary_image_off(&b->cfg->trailer, s);
+    uint32_t img_off = dfu_boot_secondary_image_off(&b->tcfg, s);
     int rc = dfu_boot_erase_from(s, dfu_boot_trailer_sector_off(b, &b->ls));
     if (rc == 0) {
         rc = dfu_boot_erase_if_needed(s, img_off, b->sector_size);
@@ -288,7 +289,7 @@ static int finalize(dfu_boot_t *b)
     if (b->cfg->trailer.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
         return DFU_OK; /* overwrite-only carries S's trailer over; no flags written */
     }
-    int rc = dfu_boot_read_state_l(p, &b->lp, b->cfg->trailer.max_align, &st);
+    int rc = dfu_boot_read_state_l(p, &b->lp, b->tcfg.max_align, &st);
     if (rc < 0) {
         return rc;
     }
@@ -328,7 +329,7 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     dfu_boot_image_info_t si;
     dfu_boot_image_info_t pi;
     uint32_t s_off = type == DFU_BOOT_SWAP_REVERT ? 0u
-                                                  : dfu_boot_secondary_image_off(&b->cfg->trailer, s);
+                                                  : dfu_boot_secondary_image_off(&b->tcfg, s);
     int rc = validate(b, s, s_off, &si);
     if (rc == 0 && type != DFU_BOOT_SWAP_REVERT && !b->revert_fixup) {
         int prc = validate(b, &b->cfg->primary, 0, &pi);
@@ -377,9 +378,9 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     dfu_boot_status_t bs;
     memset(&bs, 0, sizeof(bs));
     b->revert_fixup = 0;
-    int rc = dfu_boot_read_state_l(&c->primary, &b->lp, c->trailer.max_align, &p);
+    int rc = dfu_boot_read_state_l(&c->primary, &b->lp, b->tcfg.max_align, &p);
     if (rc == 0) {
-        rc = dfu_boot_read_state_l(&c->secondary, &b->ls, c->trailer.max_align, &s);
+        rc = dfu_boot_read_state_l(&c->secondary, &b->ls, b->tcfg.max_align, &s);
     }
     if (rc == 0) {
         rc = ops->read_status(b, &p, &s, &bs);
@@ -408,7 +409,7 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
          * request; clear it so the slot can be used again (MCUboot's trailer-leftover case). */
         rc = dfu_boot_erase_from(&c->secondary, dfu_boot_trailer_sector_off(b, &b->ls));
         if (rc == 0) {
-            rc = dfu_boot_read_state_l(&c->secondary, &b->ls, c->trailer.max_align, &s);
+            rc = dfu_boot_read_state_l(&c->secondary, &b->ls, b->tcfg.max_align, &s);
         }
         if (rc < 0) {
             return rc;

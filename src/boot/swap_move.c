@@ -63,7 +63,7 @@ static int move_read_status(dfu_boot_t *b, const dfu_boot_slot_state_t *p,
     bs->swap_type = p->swap_type;
     bs->swap_size = p->swap_size;
     uint32_t n = n_sectors(b, p->swap_size);
-    uint32_t max = b->cfg->trailer.max_sectors ? b->cfg->trailer.max_sectors : 128u;
+    uint32_t max = b->tcfg.max_sectors;
     int holes = 0;
     int rc = dfu_boot_scan_records(&b->cfg->primary, &b->lp, n, max, &bs->rec, &holes);
     if (rc < 0) {
@@ -82,7 +82,7 @@ static int fixup_revert(dfu_boot_t *b)
 {
     const dfu_flash_area_t *s = &b->cfg->secondary;
     dfu_boot_slot_state_t st;
-    int rc = dfu_boot_read_state_l(s, &b->ls, b->cfg->trailer.max_align, &st);
+    int rc = dfu_boot_read_state_l(s, &b->ls, b->tcfg.max_align, &st);
     if (rc < 0 || st.magic != DFU_BOOT_MAGIC_UNSET) {
         return rc;
     }
@@ -98,7 +98,7 @@ static int fixup_revert(dfu_boot_t *b)
         rc = dfu_boot_write_swap_size(s, &b->ls, b->swap_size);
     }
     if (rc == 0) {
-        rc = dfu_boot_write_magic(s, &b->ls, b->cfg->trailer.max_align);
+        rc = dfu_boot_write_magic(s, &b->ls, b->tcfg.max_align);
     }
     return rc;
 }
@@ -145,7 +145,7 @@ static int move_run(dfu_boot_t *b, dfu_boot_status_t *bs)
     const dfu_flash_area_t *p = &b->cfg->primary;
     const dfu_flash_area_t *s = &b->cfg->secondary;
     uint32_t n = n_sectors(b, b->swap_size);
-    uint32_t max = b->cfg->trailer.max_sectors ? b->cfg->trailer.max_sectors : 128u;
+    uint32_t max = b->tcfg.max_sectors;
     if (n == 0u || b->swap_size > move_max(b)) {
         return DFU_ERR_BAD_STATUS;
     }

@@ -78,7 +78,7 @@ static int fixup_revert(dfu_boot_t *b)
 {
     const dfu_flash_area_t *s = &b->cfg->secondary;
     dfu_boot_slot_state_t st;
-    int rc = dfu_boot_read_state_l(s, &b->ls, b->cfg->trailer.max_align, &st);
+    int rc = dfu_boot_read_state_l(s, &b->ls, b->tcfg.max_align, &st);
     if (rc < 0 || st.magic != DFU_BOOT_MAGIC_UNSET) {
         return rc;
     }

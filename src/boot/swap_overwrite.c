@@ -45,7 +45,7 @@ static int ow_run(dfu_boot_t *b, dfu_boot_status_t *bs)
         rc = dfu_boot_copy(b, s, 0, p, 0, len);
     }
     if (rc == 0) {
-        rc = dfu_boot_write_magic(p, &b->lp, b->cfg->trailer.max_align);
+        rc = dfu_boot_write_magic(p, &b->lp, b->tcfg.max_align);
     }
     if (rc == 0 && b->swap_type == DFU_BOOT_SWAP_PERM) {
         rc = dfu_boot_write_flag(p, b->lp.image_ok_off);
