@@ -358,13 +358,16 @@ tu_dev_t *tu_dev_new(const tu_opts_t *o, const uint8_t *slot0, size_t len)
                       .id = 2},
         .crypto = dfu_crypto_default(),
         .no_erase_pending = o->no_erase_pending,
+        .trailer = {.max_align = o->align > 8 ? o->align : 8},
     };
-    if (dfu_smp_img_register(&d->srv, &d->img, &ic) != 0) {
-        fprintf(stderr, "img register failed\n");
+    int rc = dfu_smp_img_register(&d->srv, &d->img, &ic);
+    if (rc != 0) {
+        fprintf(stderr, "img register failed: %s\n", dfu_strerror(rc));
         abort();
     }
     d->bcfg.primary = ic.primary;
     d->bcfg.secondary = ic.secondary;
+    d->bcfg.trailer = ic.trailer;
     d->iv.verify.crypto = dfu_crypto_default();
     d->iv.verify.scratch = d->vscratch;
     d->iv.verify.scratch_len = sizeof(d->vscratch);
