@@ -40,6 +40,7 @@ static const char *tlv_name(uint16_t type)
     case 0x31: return "ENCKW";
     case 0x32: return "ENCEC256";
     case 0x33: return "ENCX25519";
+    case 0x34: return "ENCX25519_SHA512";
     case 0x40: return "DEPENDENCY";
     case 0x50: return "SEC_CNT";
     case 0x60: return "BOOT_RECORD";
