@@ -1,0 +1,58 @@
+/*
+ * mbedTLS 2.28 configuration for the Cortex-M4 footprint builds (scripts/footprint.sh): upstream's
+ * default feature set, minus everything that needs an OS (threads, files, sockets, time,
+ * platform entropy), with mbedTLS's allocator pointed at its static buffer allocator so nothing
+ * links libc's heap. Unused modules cost nothing: the link uses --gc-sections.
+ */
+#ifndef DFU_FP_MBEDTLS_CONFIG_H
+#define DFU_FP_MBEDTLS_CONFIG_H
+
+/* Upstream defaults (the tarball's include/mbedtls/config.h, copied by footprint.sh). */
+#include "mbedtls/config_upstream.h"
+
+#undef MBEDTLS_THREADING_C
+#undef MBEDTLS_THREADING_PTHREAD
+#undef MBEDTLS_FS_IO
+#undef MBEDTLS_NET_C
+#undef MBEDTLS_TIMING_C
+#undef MBEDTLS_HAVE_TIME
+#undef MBEDTLS_HAVE_TIME_DATE
+#undef MBEDTLS_ENTROPY_C
+#undef MBEDTLS_PSA_CRYPTO_C
+#undef MBEDTLS_PSA_CRYPTO_STORAGE_C
+#undef MBEDTLS_PSA_ITS_FILE_C
+#undef MBEDTLS_SSL_TLS_C
+#undef MBEDTLS_SSL_CLI_C
+#undef MBEDTLS_SSL_SRV_C
+#undef MBEDTLS_SSL_COOKIE_C
+#undef MBEDTLS_SSL_TICKET_C
+#undef MBEDTLS_SSL_CACHE_C
+#undef MBEDTLS_X509_CRT_PARSE_C
+#undef MBEDTLS_X509_CRL_PARSE_C
+#undef MBEDTLS_X509_CSR_PARSE_C
+#undef MBEDTLS_X509_CREATE_C
+#undef MBEDTLS_X509_CRT_WRITE_C
+#undef MBEDTLS_X509_CSR_WRITE_C
+#undef MBEDTLS_X509_USE_C
+#undef MBEDTLS_PKCS12_C
+#undef MBEDTLS_PKCS5_C
+#undef MBEDTLS_PEM_PARSE_C
+#undef MBEDTLS_PEM_WRITE_C
+#undef MBEDTLS_SELF_TEST
+#undef MBEDTLS_DEBUG_C
+#undef MBEDTLS_VERSION_FEATURES
+#undef MBEDTLS_ERROR_C
+#undef MBEDTLS_GENPRIME
+#undef MBEDTLS_PLATFORM_PRINTF_ALT
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+/* Until mbedtls_memory_buffer_alloc_init() runs, allocation fails instead of calling libc. */
+#define MBEDTLS_PLATFORM_STD_CALLOC dfu_fp_no_calloc
+#define MBEDTLS_PLATFORM_STD_FREE dfu_fp_no_free
+#include <stddef.h>
+void *dfu_fp_no_calloc(size_t n, size_t size);
+void dfu_fp_no_free(void *p);
+
+#include "mbedtls/check_config.h"
+#endif
