@@ -57,9 +57,13 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
     if (rc < 0) {
         return DFU_ERR_INVAL;
     }
-    if (cfg->scratch.size != 0u) {
-        if (dfu_flash_area_check(&cfg->scratch) < 0 || cfg->scratch.flash != cfg->primary.flash ||
-            overlaps(&cfg->scratch, &cfg->primary) || overlaps(&cfg->scratch, &cfg->secondary)) {
+    if (cfg->trailer.strategy == DFU_BOOT_STRATEGY_SCRATCH) {
+        dfu_boot_trailer_cfg_t one = cfg->trailer;
+        one.max_sectors = 1; /* the scratch trailer holds one region's status */
+        if (cfg->scratch.size == 0u || dfu_flash_area_check(&cfg->scratch) < 0 ||
+            cfg->scratch.flash != cfg->primary.flash || overlaps(&cfg->scratch, &cfg->primary) ||
+            overlaps(&cfg->scratch, &cfg->secondary) ||
+            dfu_boot_trailer_layout(&one, cfg->scratch.size, w, &b->lx) < 0) {
             return DFU_ERR_INVAL;
         }
     }
