@@ -8,6 +8,12 @@
  * The socket wire protocol is documented in docs/LINKS.md. This is a model: the "keys" exchanged
  * give no security and must never be used as such.
  *
+ * Notifications: the central must enable them (CCCD write) before responses can reach it; the
+ * device refuses that write with ATT 0x05 (not encrypted and no bond, or encrypted without the
+ * needed authentication) or 0x0F (not encrypted but a bond exists) when the link is below
+ * cfg.cccd_level, as Zephyr's GATT permission check does. Notifications sent while the central
+ * has not enabled them are dropped, as on a real stack.
+ *
  * Server (device) end: dfu_link_ble_server_open() listens at PATH; one central at a time. Its
  * dfu_link_recv() handles connects, MTU exchange, pairing and encryption internally and returns
  * only reassembled SMP messages; dfu_link_security() is the level of the current connection at the
@@ -80,6 +86,8 @@ typedef struct dfu_ble_server_cfg {
     bool has_passkey;   /* device can show a passkey (display): MITM pairing possible */
     uint32_t passkey;   /* the 6-digit passkey, 0..999999 (when has_passkey) */
     uint8_t pair_level; /* level a correct passkey pairing reaches: 3 or 4; 0 = 4 (LESC) */
+    uint8_t cccd_level; /* level needed to enable notifications, i.e. the SMP characteristic's
+                         * permission (1 RW, 2 RW_ENCRYPT, 3 RW_AUTHEN; 4 = L4); 0 = 1 */
     dfu_ble_bond_store_t bonds;
 } dfu_ble_server_cfg_t;
 
@@ -114,10 +122,14 @@ int dfu_link_ble_att_error(dfu_link_t *l, uint8_t att_err);
 bool dfu_link_ble_connected(const dfu_link_t *l, uint8_t peer[6]);
 
 /*
- * Client end: connects to the device at `path` and sets the link up (see file comment).
+ * Client end: connects to the device at `path` and sets the link up: advertised name, MTU
+ * exchange, bond / pairing up to cfg->security, then enables notifications. If the device
+ * refuses that with ATT 0x05 and cfg->has_passkey, the client pairs with the passkey and retries
+ * (as phones do); with 0x0F and a bond it encrypts and retries.
  * Returns DFU_OK; DFU_ERR_NOTCONN (nothing listening / device busy with another central);
  * DFU_ERR_TIMEOUT (a setup step got no answer); DFU_ERR_PAIRING (wrong passkey, or the level
- * reached is below cfg->security); DFU_ERR_INVAL (bad config).
+ * reached is below cfg->security); DFU_ERR_ACCESS (the device requires a higher level to enable
+ * notifications and we cannot reach it: pairing with a passkey is needed); DFU_ERR_INVAL.
  */
 int dfu_link_ble_client_open(dfu_link_t *l, const char *path, const dfu_ble_client_cfg_t *cfg);
 

@@ -4,6 +4,7 @@
  * persisted through the device callbacks and reused at reconnect, disconnect on device reset.
  * The device end runs in a second thread (the link itself is single-threaded per instance).
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -95,9 +96,10 @@ static void *device_main(void *arg)
     return NULL;
 }
 
-static void device_start(device_t *d, const char *dir)
+static void device_start(device_t *d, const char *dir, const char *file, uint8_t cccd_level)
 {
-    snprintf(d->path, sizeof(d->path), "%s/dev.sock", dir);
+    snprintf(d->path, sizeof(d->path), "%s/%s", dir, file);
+    d->cfg.cccd_level = cccd_level;
     d->cfg.name = "dfukit-sim";
     d->cfg.has_passkey = true;
     d->cfg.passkey = PASSKEY;
@@ -214,6 +216,15 @@ static void test_fragmentation(const char *path, uint16_t mtu)
     CHECK_EQ_INT(n, 2);
     CHECK_EQ_INT((p[0] << 8) | p[1], 247); /* the device's own MTU */
     size_t frag = (size_t)mtu - 3u;
+    /* Notifications not enabled yet: the device's response is dropped. */
+    make_msg(msg, 12, 1, 6);
+    raw_send(fd, 0x08, msg, 12);
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    CHECK_EQ_INT(poll(&pf, 1, 100), 0);
+    uint8_t cccd[2] = {0x00, 0x01};
+    raw_send(fd, 0x0D, cccd, 2);
+    CHECK_EQ_INT(raw_recv(fd, p, &n), 0x0E); /* write response */
+    CHECK_EQ_INT(n, 0);
     make_msg(msg, sizeof(msg), 1, 7);
     /* A fragment longer than MTU-3 is dropped by the device (and resets reassembly). */
     raw_send(fd, 0x08, msg, frag + 1);
@@ -393,6 +404,61 @@ static void test_faults_and_model(device_t *d)
     dfu_link_close(&l);
 }
 
+/* A device whose SMP characteristic needs L3 (Zephyr RW_AUTHEN): enabling notifications fails
+ * with 0x05 until the central pairs with the passkey, and with 0x0F for a bonded but not yet
+ * encrypted central. */
+static void test_cccd_permission(const char *dir)
+{
+    static device_t d2;
+    device_start(&d2, dir, "authen.sock", 3);
+    dfu_link_t l;
+    dfu_ble_client_cfg_t c = {.mtu = 247};
+    CHECK_EQ_INT(dfu_link_ble_client_open(&l, d2.path, &c), DFU_ERR_ACCESS);
+    /* Just Works (L2) is not enough either. */
+    c.security = 2;
+    CHECK_EQ_INT(dfu_link_ble_client_open(&l, d2.path, &c), DFU_ERR_ACCESS);
+    /* With the passkey the client pairs on 0x05 by itself, as phones do, and bonds. */
+    c.security = 0;
+    c.has_passkey = true;
+    c.passkey = PASSKEY;
+    c.bond = true;
+    CHECK_EQ_INT(dfu_link_ble_client_open(&l, d2.path, &c), DFU_OK);
+    CHECK_EQ_INT(dfu_link_security(&l), 3);
+    CHECK_EQ_INT(dfu_link_ble_last_att_error(&l), 0x05);
+    CHECK_EQ_INT(echo(&l, 1500, 1), DFU_OK);
+    dfu_ble_bond_t b;
+    CHECK_EQ_INT(dfu_link_ble_get_bond(&l, &b), DFU_OK);
+    dfu_link_close(&l);
+
+    /* Raw central with the bonded address but no encryption: 0x0F; unknown address: 0x05. */
+    const uint8_t addrs[2][6] = {{0xC0, 0xDF, 0, 0, 0, 1}, {7, 7, 7, 7, 7, 7}};
+    const uint8_t want[2] = {0x0F, 0x05};
+    for (int i = 0; i < 2; i++) {
+        uint8_t p[700];
+        size_t n = 0;
+        int fd = raw_connect(d2.path);
+        CHECK_EQ_INT(raw_recv(fd, p, &n), 0x01);
+        raw_send(fd, 0x0C, addrs[i], 6);
+        uint8_t cccd[2] = {0x00, 0x01};
+        raw_send(fd, 0x0D, cccd, 2);
+        CHECK_EQ_INT(raw_recv(fd, p, &n), 0x0A);
+        CHECK_EQ_INT(n, 4);
+        CHECK_EQ_INT(p[0], 0x12); /* Write Request (the CCCD write) */
+        CHECK_EQ_INT((p[1] << 8) | p[2], 0x0013);
+        CHECK_EQ_INT(p[3], want[i]);
+        close(fd);
+        usleep(20000); /* let the device see the disconnect */
+    }
+
+    /* Next session: the saved bond encrypts the link first, so no passkey is needed. */
+    dfu_ble_client_cfg_t again = {.known_bond = b};
+    CHECK_EQ_INT(dfu_link_ble_client_open(&l, d2.path, &again), DFU_OK);
+    CHECK_EQ_INT(dfu_link_security(&l), 3);
+    CHECK_EQ_INT(echo(&l, 100, 2), DFU_OK);
+    dfu_link_close(&l);
+    device_stop(&d2);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/dfu-hostlink-XXXXXX";
@@ -402,7 +468,7 @@ int main(void)
     }
     static device_t dev;
     dfu_link_t l0;
-    device_start(&dev, dir);
+    device_start(&dev, dir, "dev.sock", 0);
     CHECK_EQ_INT(dev.ready, 1);
     test_fragmentation(dev.path, 23);
     test_fragmentation(dev.path, 247);
@@ -410,6 +476,7 @@ int main(void)
     test_garbage(&dev);
     test_pairing_and_security(&dev);
     test_faults_and_model(&dev);
+    test_cccd_permission(dir);
     /* Connection string: pair at connect with the passkey, reach L3. */
     char spec[300];
     snprintf(spec, sizeof(spec), "ble:%s,mtu=100,sec=3,passkey=123456", dev.path);

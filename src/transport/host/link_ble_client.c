@@ -86,6 +86,10 @@ static int cli_await(dfu_link_t *l, uint8_t type, ble_pkt_t *out)
         if (out->type == type) {
             return DFU_OK;
         }
+        if (out->type == BLE_PKT_ATT_ERR && type == BLE_PKT_WRITE_RSP && out->len == 4 &&
+            out->payload[0] == BLE_ATT_OP_WRITE_REQ) {
+            return DFU_ERR_ACCESS; /* our CCCD write was refused; code in payload[3] */
+        }
         rc = cli_async(l, out);
         if (rc == DFU_ERR_NOTCONN) {
             return rc;
@@ -176,6 +180,44 @@ static int cli_secure(dfu_link_t *l)
     return l->security >= want ? DFU_OK : DFU_ERR_PAIRING;
 }
 
+/* ---- notifications ------------------------------------------------------------------------- */
+
+static int cli_subscribe_once(dfu_link_t *l)
+{
+    ble_cli_t *c = l->ctx;
+    static const uint8_t on[2] = {0x00, 0x01};
+    int rc = ble_pkt_send(c->fd, BLE_PKT_SUBSCRIBE, on, sizeof(on));
+    if (rc == DFU_OK) {
+        rc = cli_await(l, BLE_PKT_WRITE_RSP, &c->pkt);
+    }
+    if (rc == DFU_ERR_ACCESS) {
+        c->last_att = c->pkt.payload[3];
+    }
+    return rc;
+}
+
+/* Enables notifications. A refusal is answered the way phones do: 0x05 -> pair with the
+ * passkey (if we have one), 0x0F -> encrypt with the bond (if we have one); then one retry. */
+static int cli_subscribe(dfu_link_t *l)
+{
+    ble_cli_t *c = l->ctx;
+    int rc = cli_subscribe_once(l);
+    if (rc != DFU_ERR_ACCESS) {
+        return rc;
+    }
+    if (c->last_att == DFU_BLE_ATT_ERR_INSUFF_ENC && c->bond.level != 0) {
+        rc = cli_encrypt(l);
+    } else if (c->last_att == DFU_BLE_ATT_ERR_INSUFF_AUTHEN && c->cfg.has_passkey) {
+        rc = dfu_link_ble_pair(l, true, c->cfg.passkey, c->cfg.bond);
+    } else {
+        return DFU_ERR_ACCESS;
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    return cli_subscribe_once(l);
+}
+
 /* ---- connect -----------------------------------------------------------------------------------
  */
 
@@ -218,7 +260,8 @@ static int cli_connect(dfu_link_t *l)
                                       : DFU_BLE_ATT_MTU_MIN;
     uint16_t m = theirs < c->cfg.mtu ? theirs : c->cfg.mtu;
     l->att_mtu = m < DFU_BLE_ATT_MTU_MIN ? DFU_BLE_ATT_MTU_MIN : m;
-    return cli_secure(l);
+    rc = cli_secure(l);
+    return rc == DFU_OK ? cli_subscribe(l) : rc;
 }
 
 static int cli_reconnect(dfu_link_t *l)

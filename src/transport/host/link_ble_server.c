@@ -21,6 +21,7 @@ typedef struct ble_srv {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int lfd, cfd;
     uint8_t peer[6];
+    bool subscribed;      /* the central enabled notifications (CCCD = 0x0001) */
     uint32_t key_counter; /* mixes into generated keys */
     ble_rx_t rx;
     dfu_reasm_t re;
@@ -41,6 +42,7 @@ static void srv_reset_conn(dfu_link_t *l)
     s->rx.have = 0;
     dfu_reasm_reset(&s->re);
     memset(s->peer, 0, sizeof(s->peer));
+    s->subscribed = false;
     l->security = 1;
     l->att_mtu = DFU_BLE_ATT_MTU_MIN;
 }
@@ -147,6 +149,34 @@ static int srv_encrypt(dfu_link_t *l, const ble_pkt_t *p)
     return ble_pkt_send(s->cfd, BLE_PKT_ENC_RSP, rsp, sizeof(rsp));
 }
 
+/* CCCD write: Zephyr's bt_gatt_check_perm() outcome for a link below the permission. */
+static int srv_subscribe(dfu_link_t *l, const ble_pkt_t *p)
+{
+    ble_srv_t *s = l->ctx;
+    dfu_ble_bond_t b;
+    uint8_t need = s->cfg.cccd_level ? s->cfg.cccd_level : 1u;
+    uint8_t err = 0;
+    if (p->len != 2) {
+        err = 0x0D; /* invalid attribute value length */
+    } else if (l->security < need) {
+        bool bonded = s->cfg.bonds.lookup != NULL &&
+                      s->cfg.bonds.lookup(s->cfg.bonds.ctx, s->peer, &b) == DFU_OK;
+        err = (l->security == 1 && bonded) ? DFU_BLE_ATT_ERR_INSUFF_ENC
+                                           : DFU_BLE_ATT_ERR_INSUFF_AUTHEN;
+    }
+    if (err != 0) {
+        uint8_t e[4] = {BLE_ATT_OP_WRITE_REQ, (uint8_t)(BLE_SMP_CCCD_HANDLE >> 8),
+                        (uint8_t)BLE_SMP_CCCD_HANDLE, err};
+        return ble_pkt_send(s->cfd, BLE_PKT_ATT_ERR, e, sizeof(e));
+    }
+    bool on = (p->payload[1] & 0x01u) != 0;
+    if (!on) {
+        dfu_reasm_reset(&s->re); /* Zephyr drops a partial message when notifications stop */
+    }
+    s->subscribed = on;
+    return ble_pkt_send(s->cfd, BLE_PKT_WRITE_RSP, NULL, 0);
+}
+
 /* ---- packet handling ------------------------------------------------------------------------
  * Returns > 0: a complete SMP message sits in s->re.buf; 0: nothing for the caller; < 0: the
  * connection is gone (already cleaned up). */
@@ -173,6 +203,9 @@ static int srv_handle(dfu_link_t *l, const ble_pkt_t *p)
         break;
     case BLE_PKT_ENC_REQ:
         rc = srv_encrypt(l, p);
+        break;
+    case BLE_PKT_SUBSCRIBE:
+        rc = srv_subscribe(l, p);
         break;
     case BLE_PKT_WRITE:
         if (p->len > (size_t)l->att_mtu - 3u) {
@@ -243,6 +276,9 @@ static int srv_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     if (s->cfd < 0) {
         return DFU_ERR_NOTCONN;
     }
+    if (!s->subscribed) {
+        return DFU_OK; /* nobody listens: a real stack drops the notification too */
+    }
     size_t off = 0;
     do {
         size_t n = len - off < frag ? len - off : frag;
@@ -297,7 +333,7 @@ static int srv_check_cfg(const dfu_ble_server_cfg_t *c, const char *path)
     if (c->mtu != 0 && (c->mtu < DFU_BLE_ATT_MTU_MIN || c->mtu > DFU_BLE_ATT_MTU_MAX)) {
         return DFU_ERR_INVAL;
     }
-    if ((c->has_passkey && c->passkey > 999999u) ||
+    if ((c->has_passkey && c->passkey > 999999u) || c->cccd_level > 4 ||
         (c->pair_level != 0 && c->pair_level != 3 && c->pair_level != 4)) {
         return DFU_ERR_INVAL;
     }
