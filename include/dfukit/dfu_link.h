@@ -228,9 +228,10 @@ int dfu_link_loopback_set_pump(dfu_link_t *l, int (*pump)(void *ctx), void *ctx)
  *   "udp:[HOST][:PORT][,mtu=N]"       client: peer (default 127.0.0.1:1337); server: bind address
  *                                     (default 0.0.0.0:1337)
  *   "serial:PATH[,baud=N][,mtu=N]"    client: tty path; server: pty symlink path (baud ignored)
- *   "ble:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,sec=0..4][,bond=0|1]"
+ *   "ble:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,perm=1..4][,sec=0..4][,bond=0|1]"
  *                                     BLE model socket. Server: name, passkey (6 digits: device
- *                                     displays it), level reached by passkey pairing. Client:
+ *                                     displays it), level reached by passkey pairing, perm = level
+ *                                     needed to enable notifications (cccd_level). Client:
  *                                     sec = level to reach at connect, passkey to enter, bond.
  *                                     Bonds are not persisted this way (use dfu_host_ble.h).
  * server selects the device end. Returns DFU_OK, DFU_ERR_INVAL (bad string) or the open error.

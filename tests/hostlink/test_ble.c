@@ -488,9 +488,11 @@ int main(void)
     snprintf(spec, sizeof(spec), "ble:%s,sec=3,passkey=12345", dev.path); /* 5 digits */
     CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_ERR_INVAL);
     device_stop(&dev);
-    snprintf(spec, sizeof(spec), "ble:%s,name=spec-dev,passkey=000042,level=4", dev.path);
+    snprintf(spec, sizeof(spec), "ble:%s,name=spec-dev,passkey=000042,level=4,perm=3", dev.path);
     CHECK_EQ_INT(dfu_link_open(&l0, spec, true), DFU_OK);
     dfu_link_close(&l0);
+    snprintf(spec, sizeof(spec), "ble:%s,perm=5", dev.path);
+    CHECK_EQ_INT(dfu_link_open(&l0, spec, true), DFU_ERR_INVAL);
     /* The socket file is removed on close; the config is validated. */
     CHECK(access(dev.path, F_OK) != 0);
     dfu_link_t l;

@@ -10,7 +10,7 @@
 #define SPEC_MAX 512
 
 typedef struct link_opts {
-    unsigned long mtu, baud, passkey, sec, level;
+    unsigned long mtu, baud, passkey, sec, level, perm;
     bool has_passkey, bond;
     const char *name;
 } link_opts_t;
@@ -54,6 +54,9 @@ static int parse_opt(link_opts_t *o, char *kv)
     if (strcmp(kv, "level") == 0) {
         int rc = opt_num(v, 4, &o->level);
         return (rc == DFU_OK && o->level < 3) ? DFU_ERR_INVAL : rc;
+    }
+    if (strcmp(kv, "perm") == 0) {
+        return opt_num(v, 4, &o->perm);
     }
     if (strcmp(kv, "bond") == 0) {
         unsigned long b = 0;
@@ -112,6 +115,7 @@ static int open_ble(dfu_link_t *l, const char *path, const link_opts_t *o, bool 
             .has_passkey = o->has_passkey,
             .passkey = (uint32_t)o->passkey,
             .pair_level = (uint8_t)o->level,
+            .cccd_level = (uint8_t)o->perm,
         };
         return dfu_link_ble_server_open(l, path, &c);
     }
