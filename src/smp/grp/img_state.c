@@ -196,9 +196,12 @@ static int find_slot(const dfu_smp_img_t *img, const uint8_t *hash, unsigned *sl
 static int check_rules(dfu_smp_req_t *req, const dfu_smp_img_state_t *st, unsigned slot,
                        bool confirm)
 {
-    static const char scheduled[] =
-        "a swap is already scheduled for the next boot: reset to apply it (or erase slot 1 "
-        "to cancel it)";
+    const dfu_smp_img_t *img = req->gctx;
+    const char *scheduled =
+        img->cfg.no_erase_pending
+            ? "a swap is already scheduled for the next boot: reset to apply it first"
+            : "a swap is already scheduled for the next boot: reset to apply it (or erase slot 1 "
+              "to cancel it)";
     static const char testing[] = "running an unconfirmed test image: confirm the running image "
                                   "(or reset to revert) first";
     if (!confirm && slot == st->active) {
