@@ -144,6 +144,14 @@ void dfu_link_drop(dfu_link_t *l, uint8_t reason);
  * DFU_ERR_NOTCONN if the peer is not reachable, or another error. */
 int dfu_link_reconnect(dfu_link_t *l);
 
+/*
+ * Calls dfu_link_reconnect() until it succeeds or total_ms pass (a device that is resetting, or
+ * busy swapping images, may not answer at once), pausing 50 ms between attempts. Only
+ * DFU_ERR_NOTCONN and DFU_ERR_TIMEOUT are retried; any other error (e.g. DFU_ERR_PAIRING) is
+ * returned at once. Returns DFU_OK or the last error.
+ */
+int dfu_link_reconnect_wait(dfu_link_t *l, int total_ms);
+
 /* Sets the timing model (kind OFF disables). Returns DFU_ERR_INVAL for an invalid model. */
 int dfu_link_set_model(dfu_link_t *l, const dfu_linkmodel_t *m);
 

@@ -385,7 +385,7 @@ static void test_faults_and_model(device_t *d)
     make_msg(m, 50, 1, 2);
     CHECK_EQ_INT(dfu_link_send(&l, m, 50), DFU_OK);
     CHECK_EQ_INT(dfu_link_recv(&l, m, sizeof(m), 500), DFU_ERR_NOTCONN);
-    CHECK_EQ_INT(dfu_link_reconnect(&l), DFU_OK);
+    CHECK_EQ_INT(dfu_link_reconnect_wait(&l, 2000), DFU_OK);
     dfu_link_set_faults(&l, NULL);
     CHECK_EQ_INT(echo(&l, 50, 3), DFU_OK);
 
@@ -487,7 +487,15 @@ int main(void)
     dfu_link_close(&l0);
     snprintf(spec, sizeof(spec), "ble:%s,sec=3,passkey=12345", dev.path); /* 5 digits */
     CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_ERR_INVAL);
+    /* The device end is gone: reconnecting keeps failing until the deadline. */
+    snprintf(spec, sizeof(spec), "ble:%s", dev.path);
+    CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_OK);
     device_stop(&dev);
+    CHECK_EQ_INT(dfu_link_recv(&l0, (uint8_t *)spec, 16, 1000), DFU_ERR_NOTCONN); /* closed */
+    uint64_t t0 = dfu_link_now_us();
+    CHECK_EQ_INT(dfu_link_reconnect_wait(&l0, 300), DFU_ERR_NOTCONN);
+    CHECK(dfu_link_now_us() - t0 >= 250000);
+    dfu_link_close(&l0);
     snprintf(spec, sizeof(spec), "ble:%s,name=spec-dev,passkey=000042,level=4,perm=3", dev.path);
     CHECK_EQ_INT(dfu_link_open(&l0, spec, true), DFU_OK);
     dfu_link_close(&l0);

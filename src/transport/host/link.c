@@ -188,6 +188,21 @@ int dfu_link_reconnect(dfu_link_t *l)
     return DFU_OK;
 }
 
+int dfu_link_reconnect_wait(dfu_link_t *l, int total_ms)
+{
+    uint64_t deadline = dfu_link_deadline(total_ms);
+    for (;;) {
+        int rc = dfu_link_reconnect(l);
+        if (rc == DFU_OK || (rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT)) {
+            return rc;
+        }
+        if (dfu_link_now_us() + 50000u >= deadline) {
+            return rc;
+        }
+        sleep_until_us(dfu_link_now_us() + 50000u);
+    }
+}
+
 int dfu_link_set_model(dfu_link_t *l, const dfu_linkmodel_t *m)
 {
     if (l == NULL || m == NULL || dfu_linkmodel_validate(m) != DFU_OK) {
