@@ -3,7 +3,7 @@
 # Works as root on a fresh Debian 12 machine; uses sudo when not root.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config git
-      libmbedtls-dev libcbor-dev libsodium-dev libssl-dev
+      libmbedtls-dev libcbor-dev libsodium-dev libssl-dev liblzma-dev
       gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
       clang libclang-rt-14-dev libfuzzer-14-dev clang-tidy clang-format cppcheck valgrind
       jq python3 socat)

@@ -228,7 +228,7 @@ enum {
     S_KEY = 1, S_HDR, S_PADHDR, S_SLOT, S_ALIGN, S_MAXALIGN, S_VER, S_SECCNT, S_PAD, S_TEST,
     S_CONFIRM, S_OVERWRITE, S_ERASED, S_ENC, S_ENCLEN, S_CLEAR, S_HMAC, S_CUSTOM, S_BOOTREC,
     S_PKFMT, S_PADSIG, S_DEPS, S_LOAD, S_ROMFIXED, S_NONBOOT, S_HEXADDR, S_MAXSECT, S_SHA, S_PURE,
-    S_VID, S_CID, S_SIMAPP, S_ENDIAN,
+    S_VID, S_CID, S_SIMAPP, S_ENDIAN, S_COMPRESS,
 };
 
 static const opt_t sign_opts[] = {
@@ -265,6 +265,7 @@ static const opt_t sign_opts[] = {
     {NULL, "--cid", 1, S_CID},
     {NULL, "--sim-app", 1, S_SIMAPP},
     {"-e", "--endian", 1, S_ENDIAN},
+    {NULL, "--compression", 1, S_COMPRESS},
 };
 
 static const char sign_usage[] =
@@ -298,7 +299,8 @@ static const char sign_usage[] =
     "      --non-bootable          set NON_BOOTABLE\n"
     "  -x, --hex-addr N            address of Intel HEX output\n"
     "  -M, --max-sectors N         sectors in the swap status (fit check, default 128)\n"
-    "      --sha 256|384|512|auto, --pure (Ed25519 over the image), --vid, --cid\n";
+    "      --sha 256|384|512|auto, --pure (Ed25519 over the image), --vid, --cid\n"
+    "      --compression disabled|lzma2|lzma2armthumb   LZMA2 payload (kept only if smaller)\n";
 
 static int num_opt(const char *verb, const hit_t *h, uint32_t max, uint32_t *out)
 {
@@ -386,6 +388,16 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
     case S_PURE: o->pure = true; break;
     case S_VID: o->vid = v; break;
     case S_CID: o->cid = v; break;
+    case S_COMPRESS:
+        if (strcmp(v, "disabled") == 0 || strcmp(v, "lzma2") == 0 ||
+            strcmp(v, "lzma2armthumb") == 0) {
+            o->compression = strcmp(v, "lzma2") == 0 ? 1u : strcmp(v, "disabled") == 0 ? 0u : 2u;
+            break;
+        }
+        return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
+                           "--compression '%s' is invalid%s; use disabled, lzma2 or "
+                           "lzma2armthumb",
+                           v, "");
     case S_ENDIAN:
         if (strcmp(v, "little") != 0) {
             return usage_error(&(cmd_t){"sign", NULL, 0, NULL},

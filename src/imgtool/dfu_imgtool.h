@@ -183,6 +183,7 @@ typedef struct {
     bool pure;            /* --pure (Ed25519) */
     const char *vid;      /* --vid: UUID text or name (uuid5 in the DNS namespace) */
     const char *cid;      /* --cid: UUID text or name (uuid5 in the VID namespace) */
+    uint32_t compression; /* --compression: 0 disabled, 1 lzma2, 2 lzma2armthumb */
 } dfu_imgtool_sign_opts_t;
 
 /* Adds a custom TLV (tag 0x00a0..0xfffe, not a predefined type, not a duplicate). `value` is

@@ -23,6 +23,8 @@ struct dfu_imgtool_key {
 #define IMGTOOL_F_NON_BOOTABLE 0x00000010u
 #define IMGTOOL_F_RAM_LOAD 0x00000020u
 #define IMGTOOL_F_ROM_FIXED 0x00000100u
+#define IMGTOOL_F_COMPRESSED_LZMA2 0x00000400u
+#define IMGTOOL_F_COMPRESSED_ARM_THUMB 0x00000800u
 
 #define IMGTOOL_TLV_KEYHASH 0x01u
 #define IMGTOOL_TLV_PUBKEY 0x02u
@@ -41,6 +43,9 @@ struct dfu_imgtool_key {
 #define IMGTOOL_TLV_DEPENDENCY 0x40u
 #define IMGTOOL_TLV_SEC_CNT 0x50u
 #define IMGTOOL_TLV_BOOT_RECORD 0x60u
+#define IMGTOOL_TLV_DECOMP_SIZE 0x70u
+#define IMGTOOL_TLV_DECOMP_SHA 0x71u
+#define IMGTOOL_TLV_DECOMP_SIGNATURE 0x72u
 #define IMGTOOL_TLV_UUID_VID 0x74u
 #define IMGTOOL_TLV_UUID_CID 0x75u
 
@@ -75,6 +80,10 @@ int imgtool_enc_wrap(const dfu_imgtool_key_t *enc, const uint8_t *aes_key, size_
 int imgtool_aes_ctr(const uint8_t *key, size_t keylen, uint8_t *data, size_t n,
                     dfu_imgtool_diag_t *diag);
 int imgtool_random(uint8_t *out, size_t n);
+/* Raw LZMA2 stream as imgtool makes it (preset 9, dict 128 KiB, lc 3, lp 1, pb 2; optional
+ * ARM-Thumb BCJ filter first), prefixed with the 2-byte properties header MCUboot expects. */
+int imgtool_lzma2_compress(const uint8_t *in, size_t n, bool arm_thumb, dfu_imgtool_buf_t *out,
+                           dfu_imgtool_diag_t *diag);
 /* RFC 4122 version-5 UUID of `name` in namespace `ns` (16 bytes). */
 int imgtool_uuid5(const uint8_t ns[16], const char *name, uint8_t out[16]);
 

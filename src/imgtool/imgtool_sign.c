@@ -26,6 +26,11 @@ typedef struct {
     uint32_t base_addr;      /* HEX input address, UINT32_MAX for binary input */
     dfu_imgtool_buf_t prot;  /* protected TLV entries (without info header) */
     dfu_imgtool_buf_t unprot;
+    dfu_imgtool_buf_t comp_tlvs; /* DECOMP_* entries of a compressed image (after DEPENDENCY) */
+    uint32_t extra_flags;        /* COMPRESSED_* flags */
+    uint8_t digest[64];          /* image hash, kept for the DECOMP_SHA of a compressed image */
+    size_t digest_len;
+    dfu_imgtool_buf_t sig; /* signature, kept for DECOMP_SIGNATURE */
 } sign_ctx_t;
 
 static int tlv_add(dfu_imgtool_buf_t *b, unsigned type, const void *v, size_t n)
@@ -139,6 +144,20 @@ static int load_keys(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
             return rc;
         }
     }
+    if (c->key && c->enc) {
+        /* imgtool's pairing rule: ECDSA signing needs P-256 encryption, RSA needs RSA */
+        dfu_imgtool_key_type_t s = c->key->type, e = c->enc->type;
+        bool ecdsa = s == DFU_IMGTOOL_KEY_ECDSA_P256 || s == DFU_IMGTOOL_KEY_ECDSA_P384;
+        bool rsa = s == DFU_IMGTOOL_KEY_RSA_2048 || s == DFU_IMGTOOL_KEY_RSA_3072;
+        if ((ecdsa && e != DFU_IMGTOOL_KEY_ECDSA_P256) || (rsa && e != DFU_IMGTOOL_KEY_RSA_2048)) {
+            return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
+                                    "-E %s: a %s encryption key cannot be used with a %s signing "
+                                    "key; use %s",
+                                    o->enc_key_path, dfu_imgtool_key_type_name(e),
+                                    dfu_imgtool_key_type_name(s),
+                                    ecdsa ? "an ecdsa-p256 key" : "an rsa-2048 key");
+        }
+    }
     if (o->pure && (!c->key || c->key->type != DFU_IMGTOOL_KEY_ED25519)) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "--pure needs an ed25519 signing key (-k)");
     }
@@ -160,15 +179,11 @@ static int load_keys(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
 
 /* ---- step 1: input ------------------------------------------------------------------------------ */
 
-static int load_input(sign_ctx_t *c, const char *in_path, dfu_imgtool_diag_t *diag)
+static int load_input(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, const char *in_path,
+                      dfu_imgtool_diag_t *diag)
 {
     const dfu_imgtool_sign_opts_t *o = c->o;
-    dfu_imgtool_buf_t raw = {0};
-    int rc = dfu_imgtool_image_read(in_path, "input image", &raw, &c->base_addr, diag);
-    if (rc) {
-        dfu_imgtool_buf_free(&raw);
-        return rc;
-    }
+    int rc = DFU_OK;
     if (o->pad_header) {
         /* imgtool moves the HEX base down by the header, except when it is 0 (kept as is) */
         if (c->base_addr != UINT32_MAX && c->base_addr != 0) {
@@ -176,9 +191,8 @@ static int load_input(sign_ctx_t *c, const char *in_path, dfu_imgtool_diag_t *di
         }
         rc = dfu_imgtool_buf_fill(&c->img, c->erased, o->header_size);
     } else {
-        for (size_t i = 0; i < raw.len && i < o->header_size; i++) {
-            if (raw.data[i] != 0) {
-                dfu_imgtool_buf_free(&raw);
+        for (size_t i = 0; i < raw->len && i < o->header_size; i++) {
+            if (raw->data[i] != 0) {
                 return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                                         "input '%s' does not start with 0x%x zero bytes for the "
                                         "header (non-zero byte at offset 0x%zx); add --pad-header",
@@ -187,9 +201,8 @@ static int load_input(sign_ctx_t *c, const char *in_path, dfu_imgtool_diag_t *di
         }
     }
     if (!rc) {
-        rc = dfu_imgtool_buf_append(&c->img, raw.data, raw.len);
+        rc = dfu_imgtool_buf_append(&c->img, raw->data, raw->len);
     }
-    dfu_imgtool_buf_free(&raw);
     if (!rc && c->img.len < o->header_size) {
         rc = dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                               "input '%s' is shorter than the 0x%x-byte header area; add "
@@ -310,6 +323,9 @@ static int build_protected(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
         imgtool_put_le32(d + 8, o->deps[i].version.build);
         rc = tlv_add(&c->prot, IMGTOOL_TLV_DEPENDENCY, d, sizeof(d));
     }
+    if (!rc && c->comp_tlvs.len) {
+        rc = dfu_imgtool_buf_append(&c->prot, c->comp_tlvs.data, c->comp_tlvs.len);
+    }
     rc = rc ? rc : uuid_tlvs(c, diag);
     for (size_t i = 0; !rc && i < o->custom_count; i++) {
         rc = tlv_add(&c->prot, o->custom[i].tag, o->custom[i].value, o->custom[i].len);
@@ -334,6 +350,7 @@ static void write_header(sign_ctx_t *c)
     flags |= o->load_addr ? IMGTOOL_F_RAM_LOAD : 0u;
     flags |= o->rom_fixed ? IMGTOOL_F_ROM_FIXED : 0u;
     flags |= o->non_bootable ? IMGTOOL_F_NON_BOOTABLE : 0u;
+    flags |= c->extra_flags;
     uint8_t *h = c->img.data;
     memset(h, 0, IMGTOOL_HDR_SIZE);
     imgtool_put_le32(h + 0, IMGTOOL_IMAGE_MAGIC);
@@ -371,6 +388,8 @@ static int sign_and_hash(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     if (dl < 0) {
         return dfu_imgtool_fail(diag, DFU_ERR_CRYPTO, "hashing the image failed");
     }
+    memcpy(c->digest, digest, (size_t)dl);
+    c->digest_len = (size_t)dl;
     rc = tlv_add(&c->unprot, imgtool_hash_tlv(c->hash_bits), digest, (size_t)dl);
     if (!rc && c->o->pure) {
         rc = tlv_add(&c->unprot, IMGTOOL_TLV_SIG_PURE, "\x01", 1);
@@ -390,6 +409,7 @@ static int sign_and_hash(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
                 : imgtool_key_sign(c->key, c->hash_bits, digest, (size_t)dl, msg, mlen,
                                    c->o->pad_sig, &sig, diag);
         rc = rc ? rc : tlv_add(&c->unprot, imgtool_key_sig_tlv(c->key), sig.data, sig.len);
+        rc = rc ? rc : dfu_imgtool_buf_append(&c->sig, sig.data, sig.len);
         dfu_imgtool_buf_free(&der);
         dfu_imgtool_buf_free(&sig);
     }
@@ -476,12 +496,11 @@ static bool path_is_hex(const char *p)
            tolower((unsigned char)p[n - 2]) == 'e' && tolower((unsigned char)p[n - 1]) == 'x';
 }
 
-static int sign_steps(sign_ctx_t *c, const char *in_path, const char *out_path,
-                      dfu_imgtool_diag_t *diag)
+/* Builds the image from `raw` into c->img (everything but the output step). */
+static int build_image(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, const char *in_path,
+                       dfu_imgtool_diag_t *diag)
 {
-    int rc = check_opts(c, diag);
-    rc = rc ? rc : load_keys(c, diag);
-    rc = rc ? rc : load_input(c, in_path, diag);
+    int rc = load_input(c, raw, in_path, diag);
     rc = rc ? rc : build_protected(c, diag);
     if (rc) {
         return rc;
@@ -503,7 +522,61 @@ static int sign_steps(sign_ctx_t *c, const char *in_path, const char *out_path,
                                 c->img.len, tsize, (unsigned long long)c->img.len + tsize,
                                 c->o->slot_size);
     }
-    return write_output(c, out_path, path_is_hex(out_path), diag);
+    return DFU_OK;
+}
+
+static void reset_image(sign_ctx_t *c)
+{
+    dfu_imgtool_buf_free(&c->img);
+    dfu_imgtool_buf_free(&c->prot);
+    dfu_imgtool_buf_free(&c->unprot);
+    dfu_imgtool_buf_free(&c->sig);
+}
+
+/* --compression: imgtool first builds the plain image, then compresses the raw input and, if
+ * compressed data + DECOMP_* TLV values are smaller than the input, rebuilds the image from
+ * [2-byte LZMA2 properties][raw LZMA2 stream] with DECOMP_SIZE, DECOMP_SHA (plain image's hash)
+ * and DECOMP_SIGNATURE (plain image's signature) as protected TLVs. */
+static int maybe_compress(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, uint32_t base,
+                          const char *in_path, dfu_imgtool_diag_t *diag)
+{
+    dfu_imgtool_buf_t z = {0};
+    int rc = imgtool_lzma2_compress(raw->data, raw->len, c->o->compression == 2, &z, diag);
+    size_t tlv_values = 4u + c->digest_len + c->sig.len;
+    if (rc || z.len + tlv_values >= raw->len) {
+        dfu_imgtool_buf_free(&z);
+        return rc; /* not smaller: keep the plain image, as imgtool does */
+    }
+    uint8_t size[4];
+    imgtool_put_le32(size, (uint32_t)raw->len);
+    rc = tlv_add(&c->comp_tlvs, IMGTOOL_TLV_DECOMP_SIZE, size, 4);
+    rc = rc ? rc : tlv_add(&c->comp_tlvs, IMGTOOL_TLV_DECOMP_SHA, c->digest, c->digest_len);
+    if (!rc && c->sig.len) {
+        rc = tlv_add(&c->comp_tlvs, IMGTOOL_TLV_DECOMP_SIGNATURE, c->sig.data, c->sig.len);
+    }
+    c->extra_flags = IMGTOOL_F_COMPRESSED_LZMA2 |
+                     (c->o->compression == 2 ? IMGTOOL_F_COMPRESSED_ARM_THUMB : 0u);
+    reset_image(c);
+    c->base_addr = base;
+    rc = rc ? rc : build_image(c, &z, in_path, diag);
+    dfu_imgtool_buf_free(&z);
+    return rc;
+}
+
+static int sign_steps(sign_ctx_t *c, const char *in_path, const char *out_path,
+                      dfu_imgtool_diag_t *diag)
+{
+    dfu_imgtool_buf_t raw = {0};
+    int rc = check_opts(c, diag);
+    rc = rc ? rc : load_keys(c, diag);
+    rc = rc ? rc : dfu_imgtool_image_read(in_path, "input image", &raw, &c->base_addr, diag);
+    uint32_t base = c->base_addr;
+    rc = rc ? rc : build_image(c, &raw, in_path, diag);
+    if (!rc && c->o->compression) {
+        rc = maybe_compress(c, &raw, base, in_path, diag);
+    }
+    dfu_imgtool_buf_free(&raw);
+    return rc ? rc : write_output(c, out_path, path_is_hex(out_path), diag);
 }
 
 int dfu_imgtool_sign_file(const dfu_imgtool_sign_opts_t *o, const char *in_path,
@@ -515,8 +588,7 @@ int dfu_imgtool_sign_file(const dfu_imgtool_sign_opts_t *o, const char *in_path,
     int rc = sign_steps(&c, in_path, out_path, diag);
     dfu_imgtool_key_free(c.key);
     dfu_imgtool_key_free(c.enc);
-    dfu_imgtool_buf_free(&c.img);
-    dfu_imgtool_buf_free(&c.prot);
-    dfu_imgtool_buf_free(&c.unprot);
+    reset_image(&c);
+    dfu_imgtool_buf_free(&c.comp_tlvs);
     return rc;
 }
