@@ -135,7 +135,9 @@ int dfu_link_ble_client_open(dfu_link_t *l, const char *path, const dfu_ble_clie
 
 /*
  * Client end: pairs now (e.g. after a write came back with ATT error 0x05). has_passkey false =
- * Just Works (reaches level 2 at most). Notifications arriving meanwhile are kept for recv().
+ * Just Works (reaches level 2 at most). One response completing meanwhile is kept for the next
+ * recv() (further ones are dropped; an ATT error for an earlier write only sets
+ * dfu_link_ble_last_att_error()).
  * Returns the level reached (>= 2), DFU_ERR_PAIRING (refused / wrong passkey: the level is
  * unchanged), DFU_ERR_NOTCONN or DFU_ERR_TIMEOUT.
  */

@@ -218,8 +218,7 @@ static int cli_subscribe(dfu_link_t *l)
     return cli_subscribe_once(l);
 }
 
-/* ---- connect -----------------------------------------------------------------------------------
- */
+/* ---- connect ------------------------------------------------------------------------------ */
 
 static int cli_connect(dfu_link_t *l)
 {
@@ -295,9 +294,8 @@ static int cli_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     return DFU_OK;
 }
 
-static int cli_deliver(ble_cli_t *c, const uint8_t *msg, size_t n, uint8_t *buf, size_t cap)
+static int cli_deliver(const uint8_t *msg, size_t n, uint8_t *buf, size_t cap)
 {
-    (void)c;
     if (n > cap) {
         return DFU_ERR_MSGSIZE;
     }
@@ -311,7 +309,7 @@ static int cli_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
     if (c->pending_len > 0) {
         size_t n = c->pending_len;
         c->pending_len = 0;
-        return cli_deliver(c, c->pending, n, buf, cap);
+        return cli_deliver(c->pending, n, buf, cap);
     }
     uint64_t deadline = dfu_link_deadline(timeout_ms);
     for (;;) {
@@ -325,7 +323,7 @@ static int cli_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
         }
         rc = cli_async(l, &c->pkt);
         if (rc > 0) {
-            return cli_deliver(c, c->re.buf, (size_t)rc, buf, cap);
+            return cli_deliver(c->re.buf, (size_t)rc, buf, cap);
         }
         if (rc < 0) {
             return rc;

@@ -232,8 +232,7 @@ const char *dfu_link_pty_name(const dfu_link_t *l)
     return ((const serial_ctx_t *)l->ctx)->pty_name;
 }
 
-/* ---- client end: tty ---------------------------------------------------------------------------
- */
+/* ---- client end: tty ------------------------------------------------------------------ */
 
 static speed_t baud_to_speed(uint32_t baud)
 {
