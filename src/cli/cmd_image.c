@@ -11,9 +11,9 @@
 /* ---- a small table-driven option parser ---------------------------------------------------- */
 
 typedef struct {
-    const char *s;  /* short form ("-k") or NULL */
-    const char *l;  /* long form ("--key") */
-    int nargs;      /* 0 (flag), 1 or 2 values */
+    const char *s; /* short form ("-k") or NULL */
+    const char *l; /* long form ("--key") */
+    int nargs;     /* 0 (flag), 1 or 2 values */
     int id;
 } opt_t;
 
@@ -124,13 +124,14 @@ static int write_out(const char *verb, const char *path, const dfu_imgtool_buf_t
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_HITS 128
 
-/* ---- keygen / getpub / getpubhash ------------------------------------------------------------- */
+/* ---- keygen / getpub / getpubhash -------------------------------------------------------------
+ */
 
 enum { O_KEY = 1, O_TYPE, O_ENC, O_OUT, O_LANG, O_PASS, O_JSON };
 
 static const opt_t key_opts[] = {
-    {"-k", "--key", 1, O_KEY},      {"-t", "--type", 1, O_TYPE},     {"-e", "--encoding", 1, O_ENC},
-    {"-o", "--output", 1, O_OUT},   {"-l", "--lang", 1, O_LANG},     {"-p", "--password", 0, O_PASS},
+    {"-k", "--key", 1, O_KEY},    {"-t", "--type", 1, O_TYPE}, {"-e", "--encoding", 1, O_ENC},
+    {"-o", "--output", 1, O_OUT}, {"-l", "--lang", 1, O_LANG}, {"-p", "--password", 0, O_PASS},
 };
 
 static int cmd_keygen(int argc, char **argv)
@@ -151,8 +152,8 @@ static int cmd_keygen(int argc, char **argv)
     const char *key = NULL, *type = NULL;
     for (size_t i = 0; i < nh; i++) {
         if (hits[i].id == O_PASS) {
-            return usage_error(&cc, "password-protected keys are not supported%s%s; omit -p",
-                               "", "");
+            return usage_error(&cc, "password-protected keys are not supported%s%s; omit -p", "",
+                               "");
         }
         *(hits[i].id == O_KEY ? &key : &type) = hits[i].v[0];
     }
@@ -188,11 +189,20 @@ static int cmd_getpub_common(int argc, char **argv, bool hash)
     const char *key = NULL, *enc = "c", *out = NULL;
     for (size_t i = 0; i < nh; i++) {
         switch (hits[i].id) {
-        case O_KEY: key = hits[i].v[0]; break;
-        case O_ENC: enc = hits[i].v[0]; break;
-        case O_LANG: enc = hits[i].v[0]; break;
-        case O_OUT: out = hits[i].v[0]; break;
-        default: return usage_error(&c, "option %s is not valid here%s", hits[i].name, "");
+        case O_KEY:
+            key = hits[i].v[0];
+            break;
+        case O_ENC:
+            enc = hits[i].v[0];
+            break;
+        case O_LANG:
+            enc = hits[i].v[0];
+            break;
+        case O_OUT:
+            out = hits[i].v[0];
+            break;
+        default:
+            return usage_error(&c, "option %s is not valid here%s", hits[i].name, "");
         }
     }
     if (!key) {
@@ -222,13 +232,44 @@ static int cmd_getpub_common(int argc, char **argv, bool hash)
     return ex;
 }
 
-/* ---- sign ------------------------------------------------------------------------------------- */
+/* ---- sign -------------------------------------------------------------------------------------
+ */
 
 enum {
-    S_KEY = 1, S_HDR, S_PADHDR, S_SLOT, S_ALIGN, S_MAXALIGN, S_VER, S_SECCNT, S_PAD, S_TEST,
-    S_CONFIRM, S_OVERWRITE, S_ERASED, S_ENC, S_ENCLEN, S_CLEAR, S_HMAC, S_CUSTOM, S_BOOTREC,
-    S_PKFMT, S_PADSIG, S_DEPS, S_LOAD, S_ROMFIXED, S_NONBOOT, S_HEXADDR, S_MAXSECT, S_SHA, S_PURE,
-    S_VID, S_CID, S_SIMAPP, S_ENDIAN, S_COMPRESS,
+    S_KEY = 1,
+    S_HDR,
+    S_PADHDR,
+    S_SLOT,
+    S_ALIGN,
+    S_MAXALIGN,
+    S_VER,
+    S_SECCNT,
+    S_PAD,
+    S_TEST,
+    S_CONFIRM,
+    S_OVERWRITE,
+    S_ERASED,
+    S_ENC,
+    S_ENCLEN,
+    S_CLEAR,
+    S_HMAC,
+    S_CUSTOM,
+    S_BOOTREC,
+    S_PKFMT,
+    S_PADSIG,
+    S_DEPS,
+    S_LOAD,
+    S_ROMFIXED,
+    S_NONBOOT,
+    S_HEXADDR,
+    S_MAXSECT,
+    S_SHA,
+    S_PURE,
+    S_VID,
+    S_CID,
+    S_SIMAPP,
+    S_ENDIAN,
+    S_COMPRESS,
 };
 
 static const opt_t sign_opts[] = {
@@ -319,12 +360,24 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
     uint32_t n = 0;
     int rc = 0;
     switch (h->id) {
-    case S_KEY: o->key_path = v; break;
-    case S_HDR: rc = num_opt("sign", h, 0xffffffffu, &o->header_size); break;
-    case S_PADHDR: o->pad_header = true; break;
-    case S_SLOT: rc = num_opt("sign", h, 0xffffffffu, &o->slot_size); break;
-    case S_ALIGN: rc = num_opt("sign", h, 0xffffffffu, &o->align); break;
-    case S_MAXALIGN: rc = num_opt("sign", h, 0xffffffffu, &o->max_align); break;
+    case S_KEY:
+        o->key_path = v;
+        break;
+    case S_HDR:
+        rc = num_opt("sign", h, 0xffffffffu, &o->header_size);
+        break;
+    case S_PADHDR:
+        o->pad_header = true;
+        break;
+    case S_SLOT:
+        rc = num_opt("sign", h, 0xffffffffu, &o->slot_size);
+        break;
+    case S_ALIGN:
+        rc = num_opt("sign", h, 0xffffffffu, &o->align);
+        break;
+    case S_MAXALIGN:
+        rc = num_opt("sign", h, 0xffffffffu, &o->max_align);
+        break;
     case S_VER:
         *have_ver = true;
         return dfu_imgtool_version_parse(v, &o->version, &d) ? bad_value("sign", &d) : 0;
@@ -335,9 +388,16 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
         }
         o->has_security_counter = true;
         return num_opt("sign", h, 0xffffffffu, &o->security_counter);
-    case S_PAD: case S_TEST: o->pad = true; break;
-    case S_CONFIRM: o->confirm = true; break;
-    case S_OVERWRITE: o->overwrite_only = true; break;
+    case S_PAD:
+    case S_TEST:
+        o->pad = true;
+        break;
+    case S_CONFIRM:
+        o->confirm = true;
+        break;
+    case S_OVERWRITE:
+        o->overwrite_only = true;
+        break;
     case S_ERASED:
         if (strcmp(v, "0") != 0 && strcmp(v, "0xff") != 0 && strcmp(v, "0xFF") != 0) {
             return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
@@ -346,10 +406,18 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
         o->erased_val_set = true;
         o->erased_val = v[1] ? 0xffu : 0u;
         break;
-    case S_ENC: o->enc_key_path = v; break;
-    case S_ENCLEN: rc = num_opt("sign", h, 256, &o->encrypt_keylen); break;
-    case S_CLEAR: o->clear = true; break;
-    case S_HMAC: rc = num_opt("sign", h, 512, &o->hmac_sha); break;
+    case S_ENC:
+        o->enc_key_path = v;
+        break;
+    case S_ENCLEN:
+        rc = num_opt("sign", h, 256, &o->encrypt_keylen);
+        break;
+    case S_CLEAR:
+        o->clear = true;
+        break;
+    case S_HMAC:
+        rc = num_opt("sign", h, 512, &o->hmac_sha);
+        break;
     case S_CUSTOM:
         return dfu_imgtool_opts_add_custom(o, h->v[0], h->v[1], &d) ? bad_value("sign", &d) : 0;
     case S_SIMAPP:
@@ -357,7 +425,9 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
             return bad_value("sign", &d);
         }
         return dfu_imgtool_opts_add_custom(o, "0x00a5", v, &d) ? bad_value("sign", &d) : 0;
-    case S_BOOTREC: o->boot_record = v; break;
+    case S_BOOTREC:
+        o->boot_record = v;
+        break;
     case S_PKFMT:
         if (strcmp(v, "hash") != 0 && strcmp(v, "full") != 0) {
             return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
@@ -365,16 +435,27 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
         }
         o->pubkey_full = strcmp(v, "full") == 0;
         break;
-    case S_PADSIG: o->pad_sig = true; break;
-    case S_DEPS: return dfu_imgtool_opts_add_deps(o, v, &d) ? bad_value("sign", &d) : 0;
-    case S_LOAD: rc = num_opt("sign", h, 0xffffffffu, &o->load_addr); break;
-    case S_ROMFIXED: rc = num_opt("sign", h, 0xffffffffu, &o->rom_fixed); break;
-    case S_NONBOOT: o->non_bootable = true; break;
+    case S_PADSIG:
+        o->pad_sig = true;
+        break;
+    case S_DEPS:
+        return dfu_imgtool_opts_add_deps(o, v, &d) ? bad_value("sign", &d) : 0;
+    case S_LOAD:
+        rc = num_opt("sign", h, 0xffffffffu, &o->load_addr);
+        break;
+    case S_ROMFIXED:
+        rc = num_opt("sign", h, 0xffffffffu, &o->rom_fixed);
+        break;
+    case S_NONBOOT:
+        o->non_bootable = true;
+        break;
     case S_HEXADDR:
         o->has_hex_addr = true;
         rc = num_opt("sign", h, 0xffffffffu, &o->hex_addr);
         break;
-    case S_MAXSECT: rc = num_opt("sign", h, 0xffffffu, &o->max_sectors); break;
+    case S_MAXSECT:
+        rc = num_opt("sign", h, 0xffffffu, &o->max_sectors);
+        break;
     case S_SHA:
         if (strcmp(v, "auto") == 0) {
             o->sha = 0;
@@ -385,9 +466,15 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
             o->sha = n;
         }
         break;
-    case S_PURE: o->pure = true; break;
-    case S_VID: o->vid = v; break;
-    case S_CID: o->cid = v; break;
+    case S_PURE:
+        o->pure = true;
+        break;
+    case S_VID:
+        o->vid = v;
+        break;
+    case S_CID:
+        o->cid = v;
+        break;
     case S_COMPRESS:
         if (strcmp(v, "disabled") == 0 || strcmp(v, "lzma2") == 0 ||
             strcmp(v, "lzma2armthumb") == 0) {
@@ -406,7 +493,8 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
                                v, "");
         }
         break;
-    default: break;
+    default:
+        break;
     }
     return rc;
 }
@@ -433,10 +521,10 @@ static int cmd_sign(int argc, char **argv)
         rc = DFU_EXIT_FAIL;
     } else if (!rc && (np != 2 || !have_ver || !have_hdr || !have_slot)) {
         rc = usage_error(&c, "missing %s%s",
-                         np != 2      ? "INFILE and OUTFILE"
-                         : !have_ver  ? "-v/--version (e.g. -v 1.2.3+4)"
-                         : !have_hdr  ? "-H/--header-size (e.g. -H 0x200 --pad-header)"
-                                      : "-S/--slot-size (e.g. -S 0x32000)",
+                         np != 2     ? "INFILE and OUTFILE"
+                         : !have_ver ? "-v/--version (e.g. -v 1.2.3+4)"
+                         : !have_hdr ? "-H/--header-size (e.g. -H 0x200 --pad-header)"
+                                     : "-S/--slot-size (e.g. -S 0x32000)",
                          "");
     }
     if (!rc) {
@@ -452,7 +540,8 @@ static int cmd_sign(int argc, char **argv)
     return rc;
 }
 
-/* ---- verify / info -------------------------------------------------------------------------------- */
+/* ---- verify / info
+ * -------------------------------------------------------------------------------- */
 
 enum { O_ENCKEY = 20 };
 
@@ -500,10 +589,11 @@ static int cmd_verify(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
     const opt_t *opts = inspect_opts + 2;
-    const cmd_t c = {"info", opts, 2,
-                     "usage: dfukit image info [--json] [-o FILE] IMAGE   (alias: dumpinfo)\n"
-                     "  header, TLVs, hash and trailer; --json uses imgtool's dumpinfo layout plus\n"
-                     "  top-level \"version\", \"hash\" and \"hash_type\"\n"};
+    const cmd_t c = {
+        "info", opts, 2,
+        "usage: dfukit image info [--json] [-o FILE] IMAGE   (alias: dumpinfo)\n"
+        "  header, TLVs, hash and trailer; --json uses imgtool's dumpinfo layout plus\n"
+        "  top-level \"version\", \"hash\" and \"hash_type\"\n"};
     hit_t hits[MAX_HITS];
     size_t nh, np;
     const char *pos[1];
@@ -535,7 +625,8 @@ static int cmd_info(int argc, char **argv)
     return ex;
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------ */
 
 static void image_usage(FILE *f)
 {
@@ -563,8 +654,8 @@ int dfu_cli_image(int argc, char **argv)
         image_usage(stdout);
         return DFU_EXIT_OK;
     }
-    static const char *const device_verbs[] = {"list", "upload", "test", "confirm", "erase",
-                                               "slots"};
+    static const char *const device_verbs[] = {"list",    "upload", "test",
+                                               "confirm", "erase",  "slots"};
     for (size_t i = 0; i < ARRAY_LEN(device_verbs); i++) {
         if (strcmp(v, device_verbs[i]) == 0) {
             return dfu_cli_client_image(argc - 1, argv + 1);

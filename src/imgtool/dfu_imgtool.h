@@ -51,8 +51,7 @@ void dfu_imgtool_buf_free(dfu_imgtool_buf_t *b);
 int dfu_imgtool_file_read(const char *path, const char *what, dfu_imgtool_buf_t *out,
                           dfu_imgtool_diag_t *diag);
 /* Writes `n` bytes to `path` (truncating); path "-" means stdout. */
-int dfu_imgtool_file_write(const char *path, const void *data, size_t n,
-                           dfu_imgtool_diag_t *diag);
+int dfu_imgtool_file_write(const char *path, const void *data, size_t n, dfu_imgtool_diag_t *diag);
 
 /* Records a formatted message in diag (if non-NULL) and returns `err`. */
 int dfu_imgtool_fail(dfu_imgtool_diag_t *diag, int err, const char *fmt, ...)
@@ -155,7 +154,7 @@ typedef struct {
     uint32_t align;           /* --align: 1,2,4,8,16,32 (0 = 1) */
     uint32_t max_align;       /* --max-align: 8,16,32 (0 = max(8, align)) */
     dfu_imgtool_version_t version;
-    bool has_security_counter; /* -s N */
+    bool has_security_counter;  /* -s N */
     bool security_counter_auto; /* -s auto: (major<<24)|(minor<<16)|revision */
     uint32_t security_counter;
     bool pad;            /* --pad / --test */
@@ -168,9 +167,9 @@ typedef struct {
     uint32_t hmac_sha;       /* --hmac-sha 256|512 (X25519 only; 0 = 256) */
     dfu_imgtool_custom_tlv_t custom[DFU_IMGTOOL_MAX_CUSTOM]; /* --custom-tlv, --sim-app */
     size_t custom_count;
-    const char *boot_record; /* --boot-record SW_TYPE (<= 12 chars) */
-    bool pubkey_full;        /* --public-key-format full */
-    bool pad_sig;            /* --pad-sig (ECDSA) */
+    const char *boot_record;                      /* --boot-record SW_TYPE (<= 12 chars) */
+    bool pubkey_full;                             /* --public-key-format full */
+    bool pad_sig;                                 /* --pad-sig (ECDSA) */
     dfu_imgtool_dep_t deps[DFU_IMGTOOL_MAX_DEPS]; /* -d */
     size_t dep_count;
     uint32_t load_addr; /* -L (non-zero sets RAM_LOAD) */

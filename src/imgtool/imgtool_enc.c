@@ -17,7 +17,6 @@
 
 #include "imgtool_priv.h"
 
-
 int imgtool_random(uint8_t *out, size_t n)
 {
     return RAND_bytes(out, (int)n) == 1 ? DFU_OK : DFU_ERR_CRYPTO;
@@ -72,8 +71,8 @@ static int ecdh_ephemeral(EVP_PKEY *peer, bool x25519, uint8_t *pub, size_t *pub
     if (ok && x25519) {
         ok = EVP_PKEY_get_raw_public_key(eph, pub, pub_len) > 0;
     } else if (ok) {
-        ok = EVP_PKEY_get_octet_string_param(eph, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub,
-                                             *pub_len, pub_len) > 0;
+        ok = EVP_PKEY_get_octet_string_param(eph, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, *pub_len,
+                                             pub_len) > 0;
     }
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(eph);

@@ -208,8 +208,8 @@ int dfu_imgtool_hex_parse(const uint8_t *text, size_t n, const char *name, dfu_i
             upper = (((uint32_t)rec[4] << 8) | rec[5]) << 16;
         } else if (type != 3 && type != 5) {
             return dfu_imgtool_fail(diag, DFU_ERR_CORRUPT,
-                                    "%s line %zu: unsupported Intel HEX record type %u", name,
-                                    line, type);
+                                    "%s line %zu: unsupported Intel HEX record type %u", name, line,
+                                    type);
         }
     }
     return DFU_OK; /* tolerate a missing EOF record, as intelhex does */

@@ -26,36 +26,60 @@ static const char *tlv_name(uint16_t type)
 {
     /* imgtool's dumpinfo names, so the JSON matches `imgtool dumpinfo -f json` */
     switch (type) {
-    case 0x01: return "KEYHASH";
-    case 0x02: return "PUBKEY";
-    case 0x10: return "SHA256";
-    case 0x11: return "SHA384";
-    case 0x12: return "SHA512";
-    case 0x20: return "RSA2048";
-    case 0x22: return "ECDSASIG";
-    case 0x23: return "RSA3072";
-    case 0x24: return "ED25519";
-    case 0x25: return "SIG_PURE";
-    case 0x30: return "ENCRSA2048";
-    case 0x31: return "ENCKW";
-    case 0x32: return "ENCEC256";
-    case 0x33: return "ENCX25519";
-    case 0x34: return "ENCX25519_SHA512";
-    case 0x40: return "DEPENDENCY";
-    case 0x50: return "SEC_CNT";
-    case 0x60: return "BOOT_RECORD";
-    case 0x70: return "DECOMP_SIZE";
-    case 0x71: return "DECOMP_SHA";
-    case 0x72: return "DECOMP_SIGNATURE";
-    case 0x73: return "COMP_DEC_SIZE";
-    case 0x74: return "UUID_VID";
-    case 0x75: return "UUID_CID";
-    default: return "UNKNOWN";
+    case 0x01:
+        return "KEYHASH";
+    case 0x02:
+        return "PUBKEY";
+    case 0x10:
+        return "SHA256";
+    case 0x11:
+        return "SHA384";
+    case 0x12:
+        return "SHA512";
+    case 0x20:
+        return "RSA2048";
+    case 0x22:
+        return "ECDSASIG";
+    case 0x23:
+        return "RSA3072";
+    case 0x24:
+        return "ED25519";
+    case 0x25:
+        return "SIG_PURE";
+    case 0x30:
+        return "ENCRSA2048";
+    case 0x31:
+        return "ENCKW";
+    case 0x32:
+        return "ENCEC256";
+    case 0x33:
+        return "ENCX25519";
+    case 0x34:
+        return "ENCX25519_SHA512";
+    case 0x40:
+        return "DEPENDENCY";
+    case 0x50:
+        return "SEC_CNT";
+    case 0x60:
+        return "BOOT_RECORD";
+    case 0x70:
+        return "DECOMP_SIZE";
+    case 0x71:
+        return "DECOMP_SHA";
+    case 0x72:
+        return "DECOMP_SIGNATURE";
+    case 0x73:
+        return "COMP_DEC_SIZE";
+    case 0x74:
+        return "UUID_VID";
+    case 0x75:
+        return "UUID_CID";
+    default:
+        return "UNKNOWN";
     }
 }
 
-static void detect_trailer(const uint8_t *img, size_t len, const dfu_image_reader_t *rd,
-                           info_t *in)
+static void detect_trailer(const uint8_t *img, size_t len, const dfu_image_reader_t *rd, info_t *in)
 {
     static const uint8_t tail[14] = {0x2d, 0xe1, 0x5d, 0x29, 0x41, 0x0b, 0x8d,
                                      0x77, 0x67, 0x9c, 0x11, 0x0f, 0x1f, 0x8a};
@@ -224,16 +248,22 @@ static int info_json(const uint8_t *img, size_t len, const char *name, const inf
     return rc ? rc : dfu_imgtool_buf_printf(o, "}\n");
 }
 
-/* ---- human-readable ----------------------------------------------------------------------------- */
+/* ---- human-readable -----------------------------------------------------------------------------
+ */
 
 static int text_flags(dfu_imgtool_buf_t *o, uint32_t f)
 {
     static const struct {
         uint32_t bit;
         const char *name;
-    } names[] = {{0x1, "PIC"},           {0x4, "ENCRYPTED_AES128"}, {0x8, "ENCRYPTED_AES256"},
-                 {0x10, "NON_BOOTABLE"}, {0x20, "RAM_LOAD"},        {0x100, "ROM_FIXED"},
-                 {0x200, "COMPRESSED_LZMA1"}, {0x400, "COMPRESSED_LZMA2"},
+    } names[] = {{0x1, "PIC"},
+                 {0x4, "ENCRYPTED_AES128"},
+                 {0x8, "ENCRYPTED_AES256"},
+                 {0x10, "NON_BOOTABLE"},
+                 {0x20, "RAM_LOAD"},
+                 {0x100, "ROM_FIXED"},
+                 {0x200, "COMPRESSED_LZMA1"},
+                 {0x400, "COMPRESSED_LZMA2"},
                  {0x800, "COMPRESSED_ARM_THUMB"}};
     int rc = dfu_imgtool_buf_printf(o, "  flags:          0x%08lx", (unsigned long)f);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !rc; i++) {
@@ -281,8 +311,7 @@ static int info_text(const uint8_t *img, size_t len, const char *name, const inf
         rc = rc ? rc : text_tlvs(o, img, in, true);
     }
     rc = rc ? rc
-            : dfu_imgtool_buf_printf(o, "TLVs @0x%lx (0x%lx bytes):\n",
-                                     (unsigned long)in->prot_end,
+            : dfu_imgtool_buf_printf(o, "TLVs @0x%lx (0x%lx bytes):\n", (unsigned long)in->prot_end,
                                      (unsigned long)(in->tlv_end - in->prot_end));
     rc = rc ? rc : text_tlvs(o, img, in, false);
     if (!rc && in->hash) {
@@ -295,11 +324,12 @@ static int info_text(const uint8_t *img, size_t len, const char *name, const inf
             o,
             "trailer (slot size 0x%zx, max-align %lu): magic good, image_ok 0x%02x, copy_done "
             "0x%02x, swap_info 0x%02x, swap_size 0x%08lx\n",
-            len, (unsigned long)in->max_align, img[in->tr.image_ok_off],
-            img[in->tr.copy_done_off], in->tr.swap_info, (unsigned long)in->tr.swap_size);
+            len, (unsigned long)in->max_align, img[in->tr.image_ok_off], img[in->tr.copy_done_off],
+            in->tr.swap_info, (unsigned long)in->tr.swap_size);
     } else if (!rc && in->has_trailer) {
-        rc = dfu_imgtool_buf_printf(o, "trailer: %zu bytes after the TLVs, no trailer magic at "
-                                       "the end\n",
+        rc = dfu_imgtool_buf_printf(o,
+                                    "trailer: %zu bytes after the TLVs, no trailer magic at "
+                                    "the end\n",
                                     len - in->tlv_end);
     } else if (!rc) {
         rc = dfu_imgtool_buf_printf(o, "trailer: none (image not padded to a slot)\n");
@@ -322,7 +352,8 @@ int dfu_imgtool_info(const uint8_t *img, size_t len, const char *name, bool json
     return rc;
 }
 
-/* ---- verify ------------------------------------------------------------------------------------ */
+/* ---- verify ------------------------------------------------------------------------------------
+ */
 
 static unsigned alg_bits(dfu_hash_alg_t a)
 {

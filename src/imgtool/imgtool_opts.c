@@ -104,8 +104,10 @@ static int add_custom_raw(dfu_imgtool_sign_opts_t *o, uint16_t tag, const uint8_
                                 DFU_IMGTOOL_MAX_CUSTOM);
     }
     if (n > 0xffffu - 8u) {
-        return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "%s: value of TLV 0x%04x is too long (%zu "
-                                "bytes; a TLV holds at most 65527)", opt, tag, n);
+        return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
+                                "%s: value of TLV 0x%04x is too long (%zu "
+                                "bytes; a TLV holds at most 65527)",
+                                opt, tag, n);
     }
     uint8_t *copy = malloc(n ? n : 1);
     if (!copy) {
@@ -234,13 +236,13 @@ int dfu_imgtool_opts_add_deps(dfu_imgtool_sign_opts_t *o, const char *spec,
         p = close + 1;
     }
     if (o->dep_count == 0) {
-        return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "-d/--dependencies '%s': %s", spec,
-                                fmt_help);
+        return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "-d/--dependencies '%s': %s", spec, fmt_help);
     }
     return DFU_OK;
 }
 
-/* ---- simulator app descriptor ------------------------------------------------------------------ */
+/* ---- simulator app descriptor ------------------------------------------------------------------
+ */
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -344,8 +346,8 @@ int dfu_imgtool_sim_app_check(const char *s, dfu_imgtool_diag_t *diag)
         seen[k] = true;
         const char *v = eq + 1;
         size_t vl = len - kl - 1;
-        const char *want = memchr(v, '=', vl) ? "a value without '='"
-                                              : sim_app_value_check((int)k, v, vl);
+        const char *want =
+            memchr(v, '=', vl) ? "a value without '='" : sim_app_value_check((int)k, v, vl);
         if (want) {
             return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                                     "--sim-app: bad value '%.*s' for %s; expected %s", (int)vl, v,

@@ -51,8 +51,8 @@ struct dfu_imgtool_key {
 
 /* Hash helpers: bits is 256, 384 or 512. Returns digest length or a negative code. */
 int imgtool_hash(unsigned bits, const uint8_t *data, size_t n, uint8_t *out);
-unsigned imgtool_hash_tlv(unsigned bits);  /* SHA256/384/512 TLV type */
-unsigned imgtool_hash_bits(unsigned tlv);  /* inverse; 0 if `tlv` is not a hash TLV */
+unsigned imgtool_hash_tlv(unsigned bits);     /* SHA256/384/512 TLV type */
+unsigned imgtool_hash_bits(unsigned tlv);     /* inverse; 0 if `tlv` is not a hash TLV */
 const char *imgtool_hash_name(unsigned bits); /* "SHA256", ... */
 
 /* Signature TLV type a key produces. */
@@ -106,8 +106,7 @@ static inline uint32_t imgtool_le16(const uint8_t *p)
 }
 static inline uint32_t imgtool_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 #endif

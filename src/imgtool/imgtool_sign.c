@@ -22,9 +22,9 @@ typedef struct {
     unsigned hash_bits;
     uint32_t max_align;
     uint8_t erased;
-    dfu_imgtool_buf_t img;   /* header + payload (+ TLVs at the end) */
-    uint32_t base_addr;      /* HEX input address, UINT32_MAX for binary input */
-    dfu_imgtool_buf_t prot;  /* protected TLV entries (without info header) */
+    dfu_imgtool_buf_t img;  /* header + payload (+ TLVs at the end) */
+    uint32_t base_addr;     /* HEX input address, UINT32_MAX for binary input */
+    dfu_imgtool_buf_t prot; /* protected TLV entries (without info header) */
     dfu_imgtool_buf_t unprot;
     dfu_imgtool_buf_t comp_tlvs; /* DECOMP_* entries of a compressed image (after DEPENDENCY) */
     uint32_t extra_flags;        /* COMPRESSED_* flags */
@@ -96,8 +96,8 @@ static int check_opts(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     }
     c->max_align = o->max_align ? o->max_align : (align > 8u ? align : 8u);
     if (c->max_align != 8 && c->max_align != 16 && c->max_align != 32) {
-        return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
-                                "--max-align %u is invalid: use 8, 16 or 32", c->max_align);
+        return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "--max-align %u is invalid: use 8, 16 or 32",
+                                c->max_align);
     }
     if (o->load_addr && o->rom_fixed) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
@@ -106,8 +106,7 @@ static int check_opts(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     }
     if (o->boot_record && (strlen(o->boot_record) == 0 || strlen(o->boot_record) > 12)) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
-                                "--boot-record '%s' must be 1..12 characters long",
-                                o->boot_record);
+                                "--boot-record '%s' must be 1..12 characters long", o->boot_record);
     }
     if (o->encrypt_keylen && o->encrypt_keylen != 128 && o->encrypt_keylen != 256) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "--encrypt-keylen must be 128 or 256");
@@ -168,8 +167,8 @@ static int load_keys(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     c->hash_bits = (o->sha && !o->pure) ? o->sha : imgtool_key_default_hash(c->key, o->pure);
     if (!imgtool_key_allows_hash(c->key, c->hash_bits, o->pure)) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
-                                "--sha %u cannot be used with a %s key (allowed: %s)",
-                                c->hash_bits, dfu_imgtool_key_type_name(c->key->type),
+                                "--sha %u cannot be used with a %s key (allowed: %s)", c->hash_bits,
+                                dfu_imgtool_key_type_name(c->key->type),
                                 c->key->type == DFU_IMGTOOL_KEY_ECDSA_P384 ? "384"
                                 : c->key->type == DFU_IMGTOOL_KEY_ED25519  ? "256, 512"
                                                                            : "256");
@@ -177,7 +176,8 @@ static int load_keys(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     return DFU_OK;
 }
 
-/* ---- step 1: input ------------------------------------------------------------------------------ */
+/* ---- step 1: input ------------------------------------------------------------------------------
+ */
 
 static int load_input(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, const char *in_path,
                       dfu_imgtool_diag_t *diag)
@@ -215,10 +215,10 @@ static int load_input(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, const char *i
     return rc;
 }
 
-/* ---- step 3: header and protected TLVs ----------------------------------------------------------- */
+/* ---- step 3: header and protected TLVs
+ * ----------------------------------------------------------- */
 
-static int boot_record(sign_ctx_t *c, const uint8_t *keyhash, size_t khlen,
-                       dfu_imgtool_buf_t *out)
+static int boot_record(sign_ctx_t *c, const uint8_t *keyhash, size_t khlen, dfu_imgtool_buf_t *out)
 {
     const dfu_imgtool_version_t *v = &c->o->version;
     char ver[32];
@@ -276,8 +276,9 @@ static int uuid_tlvs(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     uint8_t vid[16], cid[16];
     int rc = DFU_OK;
     if (c->o->cid && !c->o->vid) {
-        return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "--cid needs --vid (the class UUID is "
-                                                     "derived in the vendor's namespace)");
+        return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
+                                "--cid needs --vid (the class UUID is "
+                                "derived in the vendor's namespace)");
     }
     if (c->o->vid) {
         rc = imgtool_uuid5(ns_dns, c->o->vid, vid);
@@ -344,8 +345,8 @@ static void write_header(sign_ctx_t *c)
     const dfu_imgtool_sign_opts_t *o = c->o;
     uint32_t flags = 0;
     if (c->enc) {
-        flags |= (o->encrypt_keylen == 256) ? IMGTOOL_F_ENCRYPTED_AES256
-                                            : IMGTOOL_F_ENCRYPTED_AES128;
+        flags |=
+            (o->encrypt_keylen == 256) ? IMGTOOL_F_ENCRYPTED_AES256 : IMGTOOL_F_ENCRYPTED_AES128;
     }
     flags |= o->load_addr ? IMGTOOL_F_RAM_LOAD : 0u;
     flags |= o->rom_fixed ? IMGTOOL_F_ROM_FIXED : 0u;
@@ -365,7 +366,8 @@ static void write_header(sign_ctx_t *c)
     imgtool_put_le32(h + 24, o->version.build);
 }
 
-/* ---- steps 4-5: hash, signature, encryption ---------------------------------------------------------- */
+/* ---- steps 4-5: hash, signature, encryption
+ * ---------------------------------------------------------- */
 
 static int append_block(dfu_imgtool_buf_t *img, unsigned magic, const dfu_imgtool_buf_t *entries)
 {
@@ -441,7 +443,8 @@ static int encrypt(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     return rc;
 }
 
-/* ---- step 6: fit check and output ---------------------------------------------------------------- */
+/* ---- step 6: fit check and output
+ * ---------------------------------------------------------------- */
 
 static int write_output(sign_ctx_t *c, const char *out_path, bool hex, dfu_imgtool_diag_t *diag)
 {
@@ -476,8 +479,7 @@ static int write_output(sign_ctx_t *c, const char *out_path, bool hex, dfu_imgto
         uint8_t flag[32];
         memset(flag, c->erased, sizeof(flag));
         flag[0] = 0x01;
-        rc = dfu_imgtool_hex_put(&h, base + slot - magic_align - c->max_align, flag,
-                                 c->max_align);
+        rc = dfu_imgtool_hex_put(&h, base + slot - magic_align - c->max_align, flag, c->max_align);
     }
     if (!rc && pad) {
         rc = dfu_imgtool_hex_put(&h, base + slot - 16u, magic, 16);
@@ -554,8 +556,8 @@ static int maybe_compress(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, uint32_t 
     if (!rc && c->sig.len) {
         rc = tlv_add(&c->comp_tlvs, IMGTOOL_TLV_DECOMP_SIGNATURE, c->sig.data, c->sig.len);
     }
-    c->extra_flags = IMGTOOL_F_COMPRESSED_LZMA2 |
-                     (c->o->compression == 2 ? IMGTOOL_F_COMPRESSED_ARM_THUMB : 0u);
+    c->extra_flags =
+        IMGTOOL_F_COMPRESSED_LZMA2 | (c->o->compression == 2 ? IMGTOOL_F_COMPRESSED_ARM_THUMB : 0u);
     reset_image(c);
     c->base_addr = base;
     rc = rc ? rc : build_image(c, &z, in_path, diag);

@@ -100,8 +100,7 @@ int dfu_imgtool_file_read(const char *path, const char *what, dfu_imgtool_buf_t 
     if (!f) {
         int e = errno;
         return dfu_imgtool_fail(diag, e == ENOENT ? DFU_ERR_NOT_FOUND : DFU_ERR_IO,
-                                "cannot open %s '%s': %s; check the path", what, path,
-                                strerror(e));
+                                "cannot open %s '%s': %s; check the path", what, path, strerror(e));
     }
     uint8_t chunk[65536];
     size_t n;

@@ -134,9 +134,9 @@ static void test_encryption(const char *sig, const char *enc)
                              "0x20000 -v 1.0.0 app.bin e_%s.bin",
                              sig, enc, enc),
                  0);
-    CHECK_EQ_INT(run_dfukitf(r, tmp, "image verify -k k_%s.pem --enc-key k_%s.pem e_%s.bin", sig,
-                             enc, enc),
-                 0);
+    CHECK_EQ_INT(
+        run_dfukitf(r, tmp, "image verify -k k_%s.pem --enc-key k_%s.pem e_%s.bin", sig, enc, enc),
+        0);
     expect(1, "encrypted", "image verify e_%s.bin%s", enc, "");
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image info --json e_%s.bin", enc), 0);
     CHECK(strstr(r->out, "\"flags\": 4,") != NULL);
@@ -144,10 +144,11 @@ static void test_encryption(const char *sig, const char *enc)
 
 static void test_hex(void)
 {
-    CHECK_EQ_INT(run_dfukitf(r, tmp,
-                             "image sign -k k_ed25519.pem -H 0x200 --pad-header -S 0x20000 -v 1.0.0 "
-                             "--confirm -x 0x10000 app.bin h.hex"),
-                 0);
+    CHECK_EQ_INT(
+        run_dfukitf(r, tmp,
+                    "image sign -k k_ed25519.pem -H 0x200 --pad-header -S 0x20000 -v 1.0.0 "
+                    "--confirm -x 0x10000 app.bin h.hex"),
+        0);
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image verify -k k_ed25519.pem h.hex"), 0);
     char p[512];
     dfu_imgtool_buf_t img = {0};

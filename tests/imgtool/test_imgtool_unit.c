@@ -18,8 +18,9 @@ static void test_version(void)
     CHECK(v.major == 7 && v.minor == 0 && v.revision == 0 && v.build == 0);
     CHECK_EQ_INT(dfu_imgtool_version_parse("255.255.65535+4294967295", &v, &d), 0);
     CHECK(v.revision == 65535 && v.build == 4294967295u);
-    const char *bad[] = {"", "1.", "1.2.3.4", "a.b", "256.0.0", "1.256", "1.0.65536",
-                         "1.2.3+4294967296", "01.2", "1.2+3", "1.2.3+", "-1", "1.2.3+4x"};
+    const char *bad[] = {"",       "1.",        "1.2.3.4",          "a.b",  "256.0.0",
+                         "1.256",  "1.0.65536", "1.2.3+4294967296", "01.2", "1.2+3",
+                         "1.2.3+", "-1",        "1.2.3+4x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         d.msg[0] = '\0';
         CHECK_EQ_INT(dfu_imgtool_version_parse(bad[i], &v, &d), DFU_ERR_INVAL);
@@ -78,9 +79,13 @@ static void test_custom_and_deps(void)
 static void test_sim_app(void)
 {
     dfu_imgtool_diag_t d;
-    const char *good[] = {"name=demo", "security=4,passkey=000123,policy=open",
-                          "confirm=never", "confirm=boot", "confirm=healthy",
-                          "confirm=after:5,healthy=no", "buf_size=2048,buf_count=4",
+    const char *good[] = {"name=demo",
+                          "security=4,passkey=000123,policy=open",
+                          "confirm=never",
+                          "confirm=boot",
+                          "confirm=healthy",
+                          "confirm=after:5,healthy=no",
+                          "buf_size=2048,buf_count=4",
                           "name=My Sensor v2,security=1"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         CHECK_EQ_INT(dfu_imgtool_sim_app_check(good[i], &d), 0);

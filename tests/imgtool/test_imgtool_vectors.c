@@ -134,8 +134,7 @@ static void compare_layout(const char *name, parsed_t *a, parsed_t *b, bool encr
     CHECK_MEM(a->data.data + 12, b->data.data + 12, b->hdr.hdr_size - 12u);
     CHECK_EQ_INT(a->base, b->base);
     if (!encrypted) {
-        CHECK_MEM(a->data.data + b->hdr.hdr_size, b->data.data + b->hdr.hdr_size,
-                  b->hdr.img_size);
+        CHECK_MEM(a->data.data + b->hdr.hdr_size, b->data.data + b->hdr.hdr_size, b->hdr.img_size);
     }
     CHECK_EQ_INT(a->n, b->n);
     for (size_t i = 0; i < a->n && i < b->n; i++) {
@@ -226,7 +225,8 @@ static void test_sign_replay(void)
     CHECK(identical >= 14);
 }
 
-/* ---- 2. info --json against dumpinfo.json ------------------------------------------------------ */
+/* ---- 2. info --json against dumpinfo.json ------------------------------------------------------
+ */
 
 static void test_info_json(void)
 {
@@ -265,7 +265,8 @@ static void test_info_json(void)
     CHECK(n >= 49);
 }
 
-/* ---- 3. verify verdicts -------------------------------------------------------------------------- */
+/* ---- 3. verify verdicts
+ * -------------------------------------------------------------------------- */
 
 static const char *key_for(const char *name)
 {
@@ -350,7 +351,8 @@ static void test_verify_verdicts(void)
     CHECK(n >= 90);
 }
 
-/* ---- 4. getpub / getpubhash on the vector keys --------------------------------------------------- */
+/* ---- 4. getpub / getpubhash on the vector keys
+ * --------------------------------------------------- */
 
 static void same_file(const char *a, const char *b)
 {
