@@ -2,6 +2,7 @@
 #include "ble_wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +27,14 @@ int ble_pkt_send(int fd, uint8_t type, const uint8_t *payload, size_t len)
     while (left > 0) {
         ssize_t n = send(fd, p, left, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* The peer does not read: wait a little, then give up rather than hang the device. */
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            if (poll(&pf, 1, 2000) <= 0) {
+                return DFU_ERR_TIMEOUT;
+            }
             continue;
         }
         if (n < 0) {
@@ -67,6 +76,9 @@ int ble_rx_fill(ble_rx_t *rx, int fd)
         ssize_t n = recv(fd, rx->buf + rx->have, sizeof(rx->buf) - rx->have, 0);
         if (n < 0 && errno == EINTR) {
             continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return 0; /* spurious wake-up */
         }
         if (n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE))) {
             return DFU_ERR_NOTCONN;

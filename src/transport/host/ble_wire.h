@@ -48,15 +48,16 @@ typedef struct ble_rx {
     size_t have;
 } ble_rx_t;
 
-/* Sends one packet (MSG_NOSIGNAL). Returns DFU_OK, DFU_ERR_NOTCONN or DFU_ERR_IO. */
+/* Sends one packet (MSG_NOSIGNAL; on a non-blocking fd waits up to 2 s for room). Returns DFU_OK,
+ * DFU_ERR_NOTCONN, DFU_ERR_TIMEOUT (peer not reading) or DFU_ERR_IO. */
 int ble_pkt_send(int fd, uint8_t type, const uint8_t *payload, size_t len);
 
 /* Takes one complete packet out of rx. Returns 1, 0 (incomplete) or DFU_ERR_PROTO (declared
  * length above BLE_PKT_MAX_PAYLOAD: the stream cannot be resynchronised). */
 int ble_rx_pop(ble_rx_t *rx, ble_pkt_t *pkt);
 
-/* Reads what is available on fd into rx. Returns bytes read (> 0), DFU_ERR_NOTCONN on EOF or
- * reset, DFU_ERR_IO. */
+/* Reads what is available on fd into rx. Returns bytes read (> 0), 0 if nothing was there
+ * (non-blocking fd), DFU_ERR_NOTCONN on EOF or reset, DFU_ERR_IO. */
 int ble_rx_fill(ble_rx_t *rx, int fd);
 
 /* Waits for the next packet until deadline. Returns 1, DFU_ERR_TIMEOUT, DFU_ERR_NOTCONN,

@@ -61,6 +61,8 @@ static void srv_accept(dfu_link_t *l)
         close(fd);
         return;
     }
+    /* Non-blocking: a central that stops reading must not hang the device (sends time out). */
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     s->cfd = fd;
     uint8_t adv[1 + DFU_BLE_NAME_MAX];
     size_t n = strlen(s->name);
