@@ -408,7 +408,7 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     if (bs.source != DFU_BOOT_SRC_NONE && bs.swap_type != DFU_BOOT_SWAP_NONE) {
         return start_new(b, bs.swap_type, 1, &bs, res);
     }
-    if (bs.source == DFU_BOOT_SRC_NONE && s.magic == DFU_BOOT_MAGIC_BAD) {
+    if (s.magic == DFU_BOOT_MAGIC_BAD) {
         /* Garbage where S's trailer belongs (e.g. an erase cut by power loss) is never a
          * request; clear it so the slot can be used again (MCUboot's trailer-leftover case). */
         rc = dfu_boot_erase_from(&c->secondary, dfu_boot_trailer_sector_off(b, &b->ls));
