@@ -42,7 +42,7 @@ CC=arm-none-eabi-gcc
 ARCH=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections)
 MBED_FLAGS=("${ARCH[@]}" -std=c99 -I"$TP/mbedtls/include" -Ibench/footprint
             "-DMBEDTLS_CONFIG_FILE=\"fp_mbedtls_config.h\"")
-MBED_OBJ="$OUT/mbedtls"
+MBED_OBJ="$ROOT/$OUT/mbedtls"
 if [ ! -f "$MBED_OBJ/.done" ]; then
     mkdir -p "$MBED_OBJ"
     ls "$TP"/mbedtls/library/*.c | xargs -P "$(nproc)" -I{} sh -c \
@@ -51,3 +51,47 @@ if [ ! -f "$MBED_OBJ/.done" ]; then
     touch "$MBED_OBJ/.done"
 fi
 echo "footprint: mbedTLS built for Cortex-M4"
+
+# ---- dfukit device sources for the target --------------------------------------------------
+DFU_FLAGS=("${ARCH[@]}" -std=c11 -fcallgraph-info=su -Wall -Wextra -Werror -Wno-unused-parameter
+           -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/crypto" -I"$ROOT/bench/footprint"
+           -I"$ROOT/$TP/mbedtls/include" -isystem "$ROOT/build-arm/sysinc"
+           "-DMBEDTLS_CONFIG_FILE=\"fp_mbedtls_config.h\"")
+[ -d build-arm/sysinc ] || bash scripts/cross_build.sh >/dev/null
+OBJ="$ROOT/$OUT/obj"
+rm -rf "$OBJ"; mkdir -p "$OBJ"
+compile() { # src -> obj named <component>__<file>.o (the report groups by the prefix)
+    local s=$1 comp
+    comp=$(echo "$s" | cut -d/ -f2)
+    [ "$comp" = footprint ] && comp=harness
+    local o="$OBJ/${comp}__$(basename "$s" .c).o"
+    local extra=()
+    case "$s" in src/crypto/mbedtls/*) extra=(-DFP_BACKEND_DECLS) ;; esac
+    (cd "$OBJ" && $CC "${DFU_FLAGS[@]}" "${extra[@]}" -c "$ROOT/$s" -o "$o") || return 1
+}
+for s in $(find src/common src/image src/flash src/boot src/smp src/transport/framing \
+               src/crypto/mbedtls src/crypto/crypto_default.c -name '*.c' -not -path '*/host/*' | sort) \
+         bench/footprint/fp_nrf52.c; do
+    compile "$s"
+done
+LINK=(-mcpu=cortex-m4 -mthumb -Os -nostartfiles -specs=nano.specs -specs=nosys.specs
+      -Wl,--gc-sections -T bench/footprint/fp.ld)
+report=()
+for cfg in boot smp; do
+    compile bench/footprint/fp_$cfg.c
+    (cd "$OBJ" && $CC "${DFU_FLAGS[@]}" -DFP_ENTRY=fp_${cfg}_main \
+        -c "$ROOT/bench/footprint/fp_start.c" -o "harness__fp_start_$cfg.o")
+    objs=("$OBJ"/*__*.o)
+    objs=($(printf '%s\n' "${objs[@]}" | grep -v -E "harness__fp_(boot|smp|start_(boot|smp))\.o$"))
+    objs+=("$OBJ/harness__fp_$cfg.o" "$OBJ/harness__fp_start_$cfg.o")
+    extra=()
+    # libcbor has no usable Debian source package (its orig tarball is missing from the
+    # mirror), so the SMP link leaves libcbor's functions unresolved and reports them apart.
+    [ "$cfg" = smp ] && extra=(-Wl,--unresolved-symbols=ignore-in-object-files)
+    $CC "${LINK[@]}" "${extra[@]}" -Wl,-Map="$OUT/fp_$cfg.map" -o "$OUT/fp_$cfg.elf" \
+        "${objs[@]}" "$MBED_OBJ/libmbedcrypto-fp.a" -lc -lnosys
+    if arm-none-eabi-nm "$OUT/fp_$cfg.elf" | grep -qE ' T (malloc|_malloc_r|calloc|free)$'; then
+        echo "footprint: $cfg links the libc heap (malloc); device code must not"; exit 1
+    fi
+done
+python3 scripts/footprint_report.py "$OUT" bench/footprint-budget.txt
