@@ -348,7 +348,8 @@ tu_dev_t *tu_dev_new(const tu_opts_t *o, const uint8_t *slot0, size_t len)
                                      .reset = fx_reset,
                                      .time_get = fx_time_get,
                                      .time_set = fx_time_set};
-    dfu_smp_os_cfg_t oc = {.port = &d->os_port, .mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE};
+    dfu_smp_os_cfg_t oc = {.port = &d->os_port, .mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE,
+                           .buf_count = o->buf_count};
     if (dfu_smp_os_register(&d->srv, &d->os, &oc) != 0) {
         abort();
     }

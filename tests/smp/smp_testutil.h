@@ -79,6 +79,7 @@ typedef struct tu_opts {
     bool no_erase_pending;
     bool no_rsn;
     uint32_t align;                /* flash write alignment, 0 = 8 */
+    uint16_t buf_count;            /* reported by OS params, 0 = 4 */
 } tu_opts_t;
 
 /* Heap-allocates and sets up a device; slot 0 gets `slot0` (len bytes) if non-NULL, with its
