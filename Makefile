@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test test-unit test-asan cross bench fuzz clean
+.PHONY: all deps build demo test test-unit test-asan cross footprint lint valgrind bench fuzz clean
 
 all: build
 
@@ -30,9 +30,21 @@ test-asan: deps
 cross: deps
 	@bash scripts/cross_build.sh
 
-# The whole suite: unit/integration tests, the Cortex-M4 cross build, then the suite again
-# under ASan+UBSan.
-test: test-unit cross test-asan
+footprint: cross
+	@bash scripts/footprint.sh
+
+lint: build
+	@bash scripts/lint.sh $(BUILD)
+
+valgrind: build
+	@bash scripts/valgrind.sh $(BUILD)
+
+# The whole suite: unit/integration tests (ctest), the Cortex-M4 cross build and footprint
+# budget, the suite again under ASan+UBSan, static analysis + format check, valgrind on the
+# host tools; in CI (CI=true) also a 60 s smoke run of every fuzz target.
+test: test-unit cross footprint test-asan lint valgrind
+	@if [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
+	@echo "make test: all stages passed"
 
 bench: build
 	@bash scripts/bench.sh $(BUILD)
