@@ -274,6 +274,37 @@ static int text_flags(dfu_imgtool_buf_t *o, uint32_t f)
     return rc ? rc : dfu_imgtool_buf_printf(o, "\n");
 }
 
+/* A decoded value for the human-readable listing ("" if nothing to add). */
+static int text_decoded(dfu_imgtool_buf_t *o, const uint8_t *d, const dfu_image_tlv_t *t)
+{
+    dfu_image_dependency_t dep;
+    if (t->type == IMGTOOL_TLV_SEC_CNT && t->len == 4) {
+        return dfu_imgtool_buf_printf(o, "        = security counter %lu\n",
+                                      (unsigned long)imgtool_le32(d));
+    }
+    if (t->type == IMGTOOL_TLV_DEPENDENCY && dfu_image_dependency_parse(d, t->len, &dep) == 0) {
+        return dfu_imgtool_buf_printf(o, "        = needs image %u >= %u.%u.%u+%lu\n", dep.image_id,
+                                      dep.min_ver.major, dep.min_ver.minor, dep.min_ver.revision,
+                                      (unsigned long)dep.min_ver.build);
+    }
+    if (t->type == DFU_IMGTOOL_TLV_SIM_APP && t->prot) {
+        return dfu_imgtool_buf_printf(o, "        = simulator app \"%.*s\"\n", (int)t->len,
+                                      (const char *)d);
+    }
+    return DFU_OK;
+}
+
+static const char *text_name(uint16_t type)
+{
+    if (type == DFU_IMGTOOL_TLV_SIM_APP) {
+        return "SIM_APP";
+    }
+    if (strcmp(tlv_name(type), "UNKNOWN") == 0 && (type & 0xffu) >= 0xa0u) {
+        return "VENDOR";
+    }
+    return tlv_name(type);
+}
+
 static int text_tlvs(dfu_imgtool_buf_t *o, const uint8_t *img, const info_t *in, bool prot)
 {
     int rc = DFU_OK;
@@ -283,10 +314,11 @@ static int text_tlvs(dfu_imgtool_buf_t *o, const uint8_t *img, const info_t *in,
             continue;
         }
         rc = dfu_imgtool_buf_printf(o, "    0x%04x %-16s len %-4u @0x%06lx  ", t->type,
-                                    tlv_name(t->type), t->len, (unsigned long)t->off);
+                                    text_name(t->type), t->len, (unsigned long)t->off);
         size_t show = t->len > 32 ? 32 : t->len;
         rc = rc ? rc : put_hex(o, img + t->off, show);
         rc = rc ? rc : dfu_imgtool_buf_printf(o, "%s\n", show < t->len ? "..." : "");
+        rc = rc ? rc : text_decoded(o, img + t->off, t);
     }
     return rc;
 }

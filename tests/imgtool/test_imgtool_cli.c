@@ -196,6 +196,9 @@ static void test_sim_app(void)
     CHECK(strstr(r->out, "\"type\": 165,") != NULL);
     CHECK(strstr(r->out, "6e616d653d64656d6f2c") != NULL); /* "name=demo," */
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image verify sim.bin"), 0);
+    CHECK_EQ_INT(run_dfukitf(r, tmp, "image info sim.bin"), 0);
+    CHECK(strstr(r->out, "0x00a5 SIM_APP") != NULL);
+    CHECK(strstr(r->out, "simulator app \"name=demo,security=2,passkey=123456,") != NULL);
     const char *base = "image sign -H 0x200 --pad-header -S 0x20000 -v 1.0.0 --sim-app %s app.bin "
                        "x.bin%s";
     expect(2, "unknown key 'color'", base, "name=a,color=red", "");
