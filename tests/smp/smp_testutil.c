@@ -176,7 +176,9 @@ static int canon_item(dfu_cbor_reader_t *r, sbuf_t *out, int depth)
             ents = realloc(ents, (n + 1) * sizeof(*ents));
             ents[n++] = e.p;
         }
-        qsort(ents, n, sizeof(*ents), cmp_str);
+        if (n > 0) {
+            qsort(ents, n, sizeof(*ents), cmp_str);
+        }
         sb_str(out, "{");
         for (size_t i = 0; i < n; i++) {
             if (i > 0) sb_str(out, ",");
