@@ -1,0 +1,189 @@
+/* Connection strings and link lifetime for the SMP client. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dfu_client.h"
+
+/* Parses "key=value" options after the address; only the keys `allowed` (space separated). */
+static int parse_opts(dfu_client_t *c, char *opts)
+{
+    char *save = NULL;
+    for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq == NULL) {
+            return DFU_ERR_INVAL;
+        }
+        *eq++ = '\0';
+        char *end = NULL;
+        unsigned long v = strtoul(eq, &end, 10);
+        if (*eq == '\0' || *end != '\0') {
+            return DFU_ERR_INVAL;
+        }
+        if (c->kind == DFU_LINK_SERIAL && strcmp(kv, "baud") == 0 && v > 0 && v <= 4000000) {
+            c->baud = (uint32_t)v;
+        } else if (c->kind == DFU_LINK_BLE && strcmp(kv, "passkey") == 0 && v <= 999999) {
+            c->has_passkey = true;
+            c->passkey = (uint32_t)v;
+        } else {
+            return DFU_ERR_INVAL;
+        }
+    }
+    return DFU_OK;
+}
+
+static int parse_udp(dfu_client_t *c, char *addr)
+{
+    char *colon = strrchr(addr, ':');
+    c->port = DFU_LINK_UDP_PORT;
+    if (colon != NULL) {
+        char *end = NULL;
+        unsigned long p = strtoul(colon + 1, &end, 10);
+        if (colon[1] == '\0' || *end != '\0' || p == 0 || p > 65535) {
+            return DFU_ERR_INVAL;
+        }
+        c->port = (uint16_t)p;
+        *colon = '\0';
+    }
+    if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
+        return DFU_ERR_INVAL;
+    }
+    strcpy(c->path, addr);
+    return DFU_OK;
+}
+
+int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
+{
+    char buf[256];
+    if (conn == NULL || strlen(conn) >= sizeof(buf) || strlen(conn) >= sizeof(c->conn)) {
+        return DFU_ERR_INVAL;
+    }
+    strcpy(buf, conn);
+    strcpy(c->conn, conn);
+    char *colon = strchr(buf, ':');
+    if (colon == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    *colon = '\0';
+    char *addr = colon + 1;
+    c->has_passkey = false;
+    c->baud = 115200;
+    if (strcmp(buf, "udp") == 0) {
+        c->kind = DFU_LINK_UDP;
+        return parse_udp(c, addr);
+    }
+    if (strcmp(buf, "serial") == 0) {
+        c->kind = DFU_LINK_SERIAL;
+    } else if (strcmp(buf, "ble-sim") == 0) {
+        c->kind = DFU_LINK_BLE;
+    } else {
+        return DFU_ERR_INVAL;
+    }
+    char *opts = strchr(addr, ',');
+    if (opts != NULL) {
+        *opts++ = '\0';
+        if (parse_opts(c, opts) != DFU_OK) {
+            return DFU_ERR_INVAL;
+        }
+    }
+    if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
+        return DFU_ERR_INVAL;
+    }
+    strcpy(c->path, addr);
+    return DFU_OK;
+}
+
+static int open_link(dfu_client_t *c)
+{
+    memset(&c->link, 0, sizeof(c->link));
+    switch (c->kind) {
+    case DFU_LINK_UDP:
+        return dfu_link_udp_client_open(&c->link, c->path, c->port, 0);
+    case DFU_LINK_SERIAL:
+        return dfu_link_serial_client_open(&c->link, c->path, c->baud, 0);
+    case DFU_LINK_BLE: {
+        dfu_ble_client_cfg_t bc;
+        memset(&bc, 0, sizeof(bc));
+        bc.mtu = DFU_BLE_ATT_MTU_MAX;
+        bc.has_passkey = c->has_passkey;
+        bc.passkey = c->passkey;
+        bc.security = 0; /* pair on demand: when the device refuses (ATT 0x05) */
+        bc.bond = c->has_passkey;
+        bc.known_bond = c->bond;
+        bc.timeout_ms = c->timeout_ms > 2000 ? c->timeout_ms : 2000;
+        int rc = dfu_link_ble_client_open(&c->link, c->path, &bc);
+        if (rc == DFU_ERR_PAIRING && bc.security > 1) {
+            /* The device cannot reach an authenticated level (e.g. firmware without a passkey):
+             * connect without pairing; requests pair on demand when refused (ATT 0x05). */
+            memset(&c->link, 0, sizeof(c->link));
+            bc.security = 0;
+            bc.known_bond.level = 0;
+            rc = dfu_link_ble_client_open(&c->link, c->path, &bc);
+        }
+        if (rc == DFU_OK) {
+            dfu_ble_bond_t b;
+            if (dfu_link_ble_get_bond(&c->link, &b) == DFU_OK && b.level > 0) {
+                c->bond = b;
+            }
+        }
+        return rc;
+    }
+    default:
+        return DFU_ERR_INVAL;
+    }
+}
+
+int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
+{
+    memset(c, 0, sizeof(*c));
+    int rc = dfu_client_parse_conn(c, cfg->conn);
+    if (rc != DFU_OK) {
+        return rc;
+    }
+    c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
+    c->retries = cfg->retries < 0 ? 0 : (cfg->retries == 0 ? 2 : cfg->retries);
+    c->log = cfg->log;
+    c->version = 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    c->seq = (uint8_t)((unsigned long)ts.tv_nsec ^ (unsigned long)getpid());
+    c->err.group = -1;
+    rc = open_link(c);
+    if (rc != DFU_OK) {
+        return rc;
+    }
+    c->open = true;
+    return DFU_OK;
+}
+
+int dfu_client_reconnect(dfu_client_t *c)
+{
+    if (c->open) {
+        dfu_link_close(&c->link);
+        c->open = false;
+    }
+    int rc = open_link(c);
+    if (rc == DFU_OK) {
+        c->open = true;
+    }
+    return rc;
+}
+
+void dfu_client_close(dfu_client_t *c)
+{
+    if (c->open) {
+        dfu_link_close(&c->link);
+        c->open = false;
+    }
+}
+
+size_t dfu_client_link_mtu(const dfu_client_t *c)
+{
+    return c->open ? dfu_link_mtu(&c->link) : 0;
+}
+
+int dfu_client_link_security(const dfu_client_t *c)
+{
+    return c->open ? dfu_link_security(&c->link) : 0;
+}

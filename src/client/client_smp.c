@@ -1,0 +1,307 @@
+/*
+ * SMP request/response for the client: header encode, sequence matching, resend on timeout,
+ * SMP v2 -> v1 fallback (§1.2: a device that answers with header version 0 speaks v1 only),
+ * error extraction (`rc` and v2 `err {group, rc}`, §2.1) and type-checked response getters.
+ */
+#include <string.h>
+
+#include "dfu_client.h"
+#include "dfukit/dfu_smp.h"
+
+/* ---- Response getters ------------------------------------------------------------------------- */
+
+const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key)
+{
+    if (map == NULL || !cbor_isa_map(map)) {
+        return NULL;
+    }
+    size_t n = cbor_map_size(map);
+    struct cbor_pair *pairs = cbor_map_handle(map);
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < n; i++) {
+        const cbor_item_t *k = pairs[i].key;
+        if (cbor_isa_string(k) && cbor_string_is_definite(k) && cbor_string_length(k) == kl &&
+            memcmp(cbor_string_handle(k), key, kl) == 0) {
+            return pairs[i].value;
+        }
+    }
+    return NULL;
+}
+
+bool dfu_cmap_uint(const cbor_item_t *map, const char *key, uint64_t *out)
+{
+    const cbor_item_t *v = dfu_cmap_get(map, key);
+    if (v == NULL || !cbor_isa_uint(v)) {
+        return false;
+    }
+    *out = cbor_get_int(v);
+    return true;
+}
+
+bool dfu_cmap_int(const cbor_item_t *map, const char *key, int64_t *out)
+{
+    const cbor_item_t *v = dfu_cmap_get(map, key);
+    if (v == NULL) {
+        return false;
+    }
+    if (cbor_isa_uint(v)) {
+        uint64_t u = cbor_get_int(v);
+        if (u > INT64_MAX) {
+            return false;
+        }
+        *out = (int64_t)u;
+        return true;
+    }
+    if (cbor_isa_negint(v)) {
+        uint64_t u = cbor_get_int(v);
+        if (u > INT64_MAX) {
+            return false;
+        }
+        *out = -1 - (int64_t)u;
+        return true;
+    }
+    return false;
+}
+
+bool dfu_cmap_bool(const cbor_item_t *map, const char *key, bool *out)
+{
+    const cbor_item_t *v = dfu_cmap_get(map, key);
+    if (v == NULL || !cbor_isa_float_ctrl(v) || !cbor_is_bool(v)) {
+        return false;
+    }
+    *out = cbor_get_bool(v);
+    return true;
+}
+
+bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap)
+{
+    const cbor_item_t *v = dfu_cmap_get(map, key);
+    if (v == NULL || !cbor_isa_string(v) || !cbor_string_is_definite(v) || cap == 0) {
+        return false;
+    }
+    size_t n = cbor_string_length(v);
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    memcpy(out, cbor_string_handle(v), n);
+    out[n] = '\0';
+    return true;
+}
+
+bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap,
+                    size_t *len)
+{
+    const cbor_item_t *v = dfu_cmap_get(map, key);
+    if (v == NULL || !cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v)) {
+        return false;
+    }
+    size_t n = cbor_bytestring_length(v);
+    if (n > cap) {
+        return false;
+    }
+    memcpy(out, cbor_bytestring_handle(v), n);
+    *len = n;
+    return true;
+}
+
+/* ---- Errors ------------------------------------------------------------------------------------- */
+
+int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
+                           const cbor_item_t *rsp)
+{
+    int64_t rc = 0;
+    const cbor_item_t *err = dfu_cmap_get(rsp, "err");
+    uint64_t g = 0, grc = 0;
+    bool has_grp = err != NULL && dfu_cmap_uint(err, "group", &g) && dfu_cmap_uint(err, "rc", &grc);
+    bool has_rc = dfu_cmap_int(rsp, "rc", &rc);
+    if ((!has_grp || grc == 0) && (!has_rc || rc == 0)) {
+        return DFU_OK;
+    }
+    memset(&c->err, 0, sizeof(c->err));
+    c->err.code = DFU_ERR_DEVICE;
+    c->err.group = has_grp && grc != 0 ? (int)g : -1;
+    c->err.group_rc = has_grp ? (int)grc : 0;
+    c->err.rc = has_rc ? (int)rc : 0;
+    if (c->err.group_rc == 0 && c->err.rc != 0) {
+        c->err.group = (int)group; /* request group, for v1 hints */
+        c->err.group_rc = 0;
+    }
+    dfu_cmap_str(rsp, "rsn", c->err.rsn, sizeof(c->err.rsn));
+    snprintf(c->err.what, sizeof(c->err.what), "%s", what);
+    return DFU_ERR_DEVICE;
+}
+
+static int link_fail(dfu_client_t *c, const char *what, int code)
+{
+    memset(&c->err, 0, sizeof(c->err));
+    c->err.code = code;
+    c->err.group = -1;
+    if (c->kind == DFU_LINK_BLE && c->open) {
+        c->err.att = dfu_link_ble_last_att_error(&c->link);
+    }
+    if (code == DFU_ERR_ACCESS && c->err.att == 0) {
+        c->err.att = DFU_BLE_ATT_ERR_INSUFF_AUTHEN;
+    }
+    snprintf(c->err.what, sizeof(c->err.what), "%s", what);
+    return code;
+}
+
+/* ---- Send / receive ------------------------------------------------------------------------------ */
+
+int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id,
+                    const uint8_t *payload, size_t plen, uint8_t *seq)
+{
+    uint8_t msg[8 + 65536];
+    if (!c->open) {
+        return DFU_ERR_NOTCONN;
+    }
+    if (plen > 65535) {
+        return DFU_ERR_MSGSIZE;
+    }
+    dfu_smp_hdr_t h;
+    memset(&h, 0, sizeof(h));
+    h.op = op;
+    h.version = c->version;
+    h.len = (uint16_t)plen;
+    h.group = group;
+    h.seq = c->seq++;
+    h.id = id;
+    dfu_smp_hdr_encode(&h, msg);
+    memcpy(msg + 8, payload, plen);
+    if (c->log) {
+        fprintf(c->log, "smp -> v%u op %u group %u id %u seq %u len %zu\n", h.version + 1u, op,
+                group, id, h.seq, plen);
+    }
+    *seq = h.seq;
+    return dfu_link_send(&c->link, msg, 8 + plen);
+}
+
+int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t **rsp)
+{
+    *rsp = NULL;
+    int n = dfu_link_recv(&c->link, c->rx, sizeof(c->rx), timeout_ms);
+    if (n < 0) {
+        return n;
+    }
+    dfu_smp_hdr_t h;
+    if (dfu_smp_hdr_decode(c->rx, (size_t)n, &h) != DFU_OK || (size_t)n < 8u + h.len ||
+        (h.op != DFU_SMP_OP_READ_RSP && h.op != DFU_SMP_OP_WRITE_RSP)) {
+        return DFU_ERR_PROTO;
+    }
+    if (h.version == DFU_SMP_VER1 && c->version != DFU_SMP_VER1) {
+        c->version = DFU_SMP_VER1; /* old server: speak v1 from now on (§1.2) */
+    }
+    struct cbor_load_result res;
+    cbor_item_t *item = NULL;
+    if (h.len == 0) {
+        item = cbor_new_definite_map(0);
+    } else {
+        item = cbor_load(c->rx + 8, h.len, &res);
+    }
+    if (item == NULL || !cbor_isa_map(item)) {
+        if (item) {
+            cbor_decref(&item);
+        }
+        return DFU_ERR_PROTO;
+    }
+    if (c->log) {
+        fprintf(c->log, "smp <- v%u op %u group %u id %u seq %u len %u\n", h.version + 1u, h.op,
+                h.group, h.id, h.seq, h.len);
+    }
+    *seq = h.seq;
+    *rsp = item;
+    return DFU_OK;
+}
+
+/* Waits for the response with sequence `want` until the deadline; other responses are dropped
+ * (late answers to earlier resends). */
+static int wait_for(dfu_client_t *c, uint8_t want, int timeout_ms, cbor_item_t **rsp)
+{
+    uint64_t end = dfu_link_now_us() + (uint64_t)timeout_ms * 1000u;
+    for (;;) {
+        uint64_t now = dfu_link_now_us();
+        if (now >= end) {
+            return DFU_ERR_TIMEOUT;
+        }
+        uint8_t seq = 0;
+        int rc = dfu_client_recv(c, (int)((end - now + 999) / 1000), &seq, rsp);
+        if (rc == DFU_ERR_PROTO || rc == DFU_ERR_MSGSIZE) {
+            continue; /* garbled message: keep waiting for ours */
+        }
+        if (rc != DFU_OK) {
+            return rc;
+        }
+        if (seq == want) {
+            return DFU_OK;
+        }
+        cbor_decref(rsp);
+    }
+}
+
+int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t group, uint8_t id,
+                       const uint8_t *payload, size_t plen, int timeout_ms, cbor_item_t **rsp)
+{
+    *rsp = NULL;
+    if (timeout_ms <= 0) {
+        timeout_ms = c->timeout_ms;
+    }
+    int rc = DFU_ERR_TIMEOUT;
+    bool reconnected = false, paired = false;
+    for (int attempt = 0; attempt <= c->retries; attempt++) {
+        uint8_t seq = 0;
+        uint8_t ver = c->version;
+        rc = dfu_client_send(c, op, group, id, payload, plen, &seq);
+        if (rc == DFU_OK) {
+            rc = wait_for(c, seq, timeout_ms, rsp);
+        }
+        if (rc == DFU_ERR_ACCESS && !paired && c->kind == DFU_LINK_BLE) {
+            /* The device wants a stronger link: pair (passkey if we have one) and resend. */
+            paired = true;
+            int lvl = dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true);
+            if (c->log) {
+                fprintf(c->log, "smp: write refused (ATT error); pairing -> %d\n", lvl);
+            }
+            if (lvl >= 2) {
+                dfu_ble_bond_t b;
+                if (dfu_link_ble_get_bond(&c->link, &b) == DFU_OK && b.level > 0) {
+                    c->bond = b;
+                }
+                attempt--;
+                continue;
+            }
+        }
+        if (rc == DFU_ERR_NOTCONN && !reconnected && c->kind == DFU_LINK_BLE) {
+            reconnected = true;
+            if (dfu_client_reconnect(c) == DFU_OK) {
+                attempt--;
+                continue;
+            }
+        }
+        if (rc == DFU_OK) {
+            int64_t v = 0;
+            /* rc 12: device refuses v1 requests -> retry in v2; rc 13 on v2 -> v1. */
+            if (dfu_cmap_int(*rsp, "rc", &v) && ((v == 12 && ver == DFU_SMP_VER1) ||
+                                                (v == 13 && ver == DFU_SMP_VER2))) {
+                c->version = ver == DFU_SMP_VER1 ? DFU_SMP_VER2 : DFU_SMP_VER1;
+                cbor_decref(rsp);
+                continue;
+            }
+            rc = dfu_client_check_error(c, what, group, *rsp);
+            if (rc != DFU_OK) {
+                cbor_decref(rsp);
+            }
+            if (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED &&
+                c->err.group_rc == 0 && !paired && c->kind == DFU_LINK_BLE &&
+                dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true) >= 2) {
+                paired = true; /* SMP-level refusal: same remedy as the ATT error */
+                attempt--;
+                continue;
+            }
+            return rc;
+        }
+        if (rc != DFU_ERR_TIMEOUT) {
+            break;
+        }
+    }
+    return link_fail(c, what, rc);
+}

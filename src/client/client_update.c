@@ -1,0 +1,611 @@
+/*
+ * `dfukit update`: a resumable, safe end-to-end update (smp-protocol.md §5.5, §7 "robust client").
+ *
+ * Every run starts by reading the device (params, bootloader mode, image state, slot sizes) and
+ * then skips what is already done, so an interrupted run simply continues:
+ *   new image running + confirmed      -> done
+ *   new image running, not confirmed   -> confirm (test-only: done)
+ *   new image in slot 1, pending       -> reset
+ *   new image in slot 1, not marked    -> mark
+ *   otherwise                          -> checks, upload (the device resumes a partial session
+ *                                         when the same file SHA restarts at offset 0), mark,
+ *                                         reset, wait, verify, confirm.
+ * A blocked slot 1 (running unconfirmed test image, or a scheduled swap the device will not
+ * cancel) is reported with its cause; `--clear` resolves it (reset to revert/apply, or erase).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dfu_client.h"
+#include "dfukit/dfu_smp.h"
+#include "dfukit/dfu_smp_os.h"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_CONN 4
+
+typedef struct {
+    dfu_client_t *c;
+    const dfu_client_update_cfg_t *cfg;
+    FILE *out;
+    dfu_client_file_t f;
+    dfu_client_params_t p;
+    dfu_client_boot_t b;
+    dfu_client_state_t st;
+    dfu_client_slotinfo_t si;
+    char hash_hex[65];
+    double last_progress;
+} upd_t;
+
+static const char *mode_name(dfu_client_mode_t m)
+{
+    switch (m) {
+    case DFU_MODE_CONFIRM_ONLY: return "confirm-only";
+    case DFU_MODE_TEST_ONLY: return "test-only";
+    case DFU_MODE_UPLOAD_ONLY: return "upload-only";
+    default: return "test-confirm";
+    }
+}
+
+/* One progress line (text) or NDJSON event. */
+static void event(upd_t *u, const char *step, const char *status, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (u->cfg->json) {
+        dfu_json_t j;
+        dfu_json_init(&j, u->out);
+        dfu_json_obj(&j);
+        dfu_json_key(&j, "event");
+        dfu_json_str(&j, "step");
+        dfu_json_key(&j, "step");
+        dfu_json_str(&j, step);
+        dfu_json_key(&j, "status");
+        dfu_json_str(&j, status);
+        dfu_json_key(&j, "message");
+        dfu_json_str(&j, msg);
+        dfu_json_obj_end(&j);
+        dfu_json_end(&j);
+    } else {
+        fprintf(u->out, "update: %-8s %-5s %s\n", step, status, msg);
+        fflush(u->out);
+    }
+}
+
+static bool same_hash(const dfu_client_slot_t *s, const uint8_t *h)
+{
+    return s->present && s->hash_len == 32 && memcmp(s->hash, h, 32) == 0;
+}
+
+/* Final verdict: one line / one event with the device state and the next step. */
+static int verdict(upd_t *u, int code, const char *step, const char *summary, const char *next)
+{
+    bool ok = code == EXIT_OK;
+    if (u->cfg->json) {
+        dfu_json_t j;
+        dfu_json_init(&j, u->out);
+        dfu_json_obj(&j);
+        dfu_json_key(&j, "event");
+        dfu_json_str(&j, "verdict");
+        dfu_json_key(&j, "ok");
+        dfu_json_bool(&j, ok);
+        dfu_json_key(&j, "step");
+        dfu_json_str(&j, step);
+        dfu_json_key(&j, "mode");
+        dfu_json_str(&j, mode_name(u->cfg->mode));
+        dfu_json_key(&j, "hash");
+        dfu_json_str(&j, u->hash_hex);
+        dfu_json_key(&j, "version");
+        dfu_json_str(&j, u->f.version);
+        dfu_json_key(&j, "summary");
+        dfu_json_str(&j, summary);
+        dfu_json_key(&j, "next");
+        dfu_json_str(&j, next ? next : "");
+        dfu_json_key(&j, "images");
+        dfu_json_arr(&j);
+        for (int s = 0; s < 2; s++) {
+            if (u->st.slots[s].present) {
+                dfu_json_slot(&j, &u->st, s);
+            }
+        }
+        dfu_json_arr_end(&j);
+        dfu_json_key(&j, "next_reset");
+        dfu_json_str(&j, dfu_client_next_reset(&u->st));
+        if (!ok && u->c->err.code != 0) {
+            dfu_json_err(&j, &u->c->err);
+        }
+        dfu_json_key(&j, "exit");
+        dfu_json_int(&j, code);
+        dfu_json_obj_end(&j);
+        dfu_json_end(&j);
+    } else {
+        fprintf(u->out, "update: VERDICT: %s: %s\n", ok ? "OK" : "FAILED", summary);
+        if (!ok) {
+            fprintf(u->out, "update: failed at step '%s'; device now: %s\n", step,
+                    dfu_client_next_reset(&u->st));
+        }
+        if (next && next[0]) {
+            fprintf(u->out, "update: next: %s\n", next);
+        }
+        fflush(u->out);
+    }
+    return code;
+}
+
+/* Reports a failed request with the error table text and returns the verdict. */
+static int fail_req(upd_t *u, const char *step, int rc, const char *next)
+{
+    char msg[1024];
+    if (u->c->err.code == 0) {
+        u->c->err.code = rc;
+        u->c->err.group = -1;
+        snprintf(u->c->err.what, sizeof(u->c->err.what), "%s", step);
+    }
+    dfu_client_err_format(&u->c->err, msg, sizeof(msg));
+    event(u, step, "fail", "%s", msg);
+    bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
+                rc == DFU_ERR_PAIRING || rc == DFU_ERR_ACCESS;
+    return verdict(u, conn ? EXIT_CONN : EXIT_FAIL, step, msg,
+                   next ? next : "fix the cause above and run the same 'dfukit update' again");
+}
+
+static void progress_cb(void *ctx, const dfu_client_progress_t *p)
+{
+    upd_t *u = ctx;
+    bool last = p->done >= p->total;
+    if (u->cfg->json) {
+        if (p->elapsed_s - u->last_progress < 0.5 && !last) {
+            return;
+        }
+        u->last_progress = p->elapsed_s;
+        dfu_json_t j;
+        dfu_json_init(&j, u->out);
+        dfu_json_obj(&j);
+        dfu_json_key(&j, "event");
+        dfu_json_str(&j, "progress");
+        dfu_json_key(&j, "bytes");
+        dfu_json_int(&j, (long long)p->done);
+        dfu_json_key(&j, "total");
+        dfu_json_int(&j, (long long)p->total);
+        dfu_json_key(&j, "kBps");
+        dfu_json_num(&j, p->kBps);
+        dfu_json_key(&j, "eta_s");
+        dfu_json_num(&j, p->eta_s);
+        dfu_json_key(&j, "window");
+        dfu_json_int(&j, p->window);
+        dfu_json_obj_end(&j);
+        dfu_json_end(&j);
+        return;
+    }
+    if (u->cfg->tty) {
+        int width = 30;
+        int fill = p->total ? (int)((double)p->done * width / (double)p->total) : width;
+        char bar[40];
+        for (int i = 0; i < width; i++) {
+            bar[i] = i < fill ? '#' : '.';
+        }
+        bar[width] = '\0';
+        fprintf(u->out, "\rupload [%s] %llu/%llu B %.1f kB/s ETA %.0fs ", bar,
+                (unsigned long long)p->done, (unsigned long long)p->total, p->kBps,
+                p->eta_s < 0 ? 0.0 : p->eta_s);
+        if (last) {
+            fputc('\n', u->out);
+        }
+        fflush(u->out);
+        return;
+    }
+    if (p->elapsed_s - u->last_progress < 1.0 && !last) {
+        return;
+    }
+    u->last_progress = p->elapsed_s;
+    fprintf(u->out, "update: upload   ...   %llu/%llu bytes, %.1f kB/s, ETA %.0f s\n",
+            (unsigned long long)p->done, (unsigned long long)p->total, p->kBps,
+            p->eta_s < 0 ? 0.0 : p->eta_s);
+    fflush(u->out);
+}
+
+/* Seconds MCUboot needs to swap an image of `len` bytes (nRF52-like flash: 85 ms per 4 KiB page
+ * erase, 41 us per word written; swap-move touches each page about three times). */
+static double swap_estimate_s(const upd_t *u)
+{
+    double pages = ceil((double)u->f.len / 4096.0);
+    double per_page = 0.085 + 1024 * 41e-6;
+    double passes = (u->b.mode == DFU_SMP_MODE_OVERWRITE) ? 1.0 : 3.0;
+    return pages * per_page * passes + 1.0;
+}
+
+int dfu_client_wait_back(dfu_client_t *c, double max_s)
+{
+    uint64_t end = dfu_link_now_us() + (uint64_t)(max_s * 1e6);
+    unsigned delay_ms = 100;
+    int saved_retries = c->retries, saved_tmo = c->timeout_ms;
+    c->retries = 0;
+    c->timeout_ms = 700;
+    bool reopen = c->kind != DFU_LINK_UDP || !c->open || c->link.down;
+    int rc = DFU_ERR_TIMEOUT;
+    while (dfu_link_now_us() < end) {
+        if (reopen) {
+            /* the device end may have been re-created by the reset (BLE reconnect, new pty) */
+            if (dfu_client_reconnect(c) != DFU_OK) {
+                usleep(delay_ms * 1000u);
+                delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
+                continue;
+            }
+            reopen = false;
+        }
+        char r[16];
+        rc = dfu_client_echo(c, "back?", r, sizeof(r));
+        if (rc == DFU_OK || rc == DFU_ERR_DEVICE) {
+            rc = DFU_OK; /* any answer means the device is up */
+            break;
+        }
+        if (c->kind != DFU_LINK_UDP || rc == DFU_ERR_NOTCONN) {
+            reopen = true;
+        }
+        usleep(delay_ms * 1000u);
+        delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
+    }
+    c->retries = saved_retries;
+    c->timeout_ms = saved_tmo;
+    return rc == DFU_OK ? DFU_OK : DFU_ERR_TIMEOUT;
+}
+
+/* Reads params, bootloader and state. */
+static int read_device(upd_t *u)
+{
+    int rc = dfu_client_params(u->c, &u->p);
+    if (rc != DFU_OK) {
+        return fail_req(u, "params", rc, NULL);
+    }
+    event(u, "params", "ok", "buf_size %u, buf_count %u%s", u->p.buf_size, u->p.buf_count,
+          u->p.supported ? "" : " (params not supported: fallback)");
+    rc = dfu_client_bootloader(u->c, &u->b);
+    if (rc != DFU_OK) {
+        return fail_req(u, "bootloader", rc, NULL);
+    }
+    event(u, "bootloader", "ok", "%s, mode %d%s", u->b.name[0] ? u->b.name : "unknown", u->b.mode,
+          u->b.no_downgrade ? ", downgrades refused" : "");
+    rc = dfu_client_slot_info(u->c, &u->si);
+    if (rc != DFU_OK && rc != DFU_ERR_DEVICE) {
+        return fail_req(u, "slots", rc, NULL);
+    }
+    rc = dfu_client_state_read(u->c, &u->st);
+    if (rc != DFU_OK) {
+        return fail_req(u, "state", rc, NULL);
+    }
+    event(u, "state", "ok", "slot 0: %s%s, slot 1: %s%s; next reset: %s",
+          u->st.slots[0].present ? u->st.slots[0].version : "empty",
+          u->st.slots[0].present && !u->st.slots[0].confirmed ? " (unconfirmed)" : "",
+          u->st.slots[1].present ? u->st.slots[1].version : "empty",
+          u->st.slots[1].pending ? " (pending)" : "", dfu_client_next_reset(&u->st));
+    return -1;
+}
+
+static int refresh(upd_t *u, const char *step)
+{
+    int rc = dfu_client_state_read(u->c, &u->st);
+    return rc == DFU_OK ? -1 : fail_req(u, step, rc, NULL);
+}
+
+
+/* ---- Steps ------------------------------------------------------------------------------------ */
+
+/* Why slot 1 cannot take an upload now, or NULL. */
+static const char *blocked_reason(const upd_t *u)
+{
+    const dfu_client_slot_t *s0 = &u->st.slots[0], *s1 = &u->st.slots[1];
+    if (s0->present && s0->active && !s0->confirmed) {
+        return "the running image is a test image that is not confirmed; slot 1 holds the image "
+               "MCUboot reverts to, so the device refuses uploads to slot 1 (err 9 NO_FREE_SLOT)";
+    }
+    if (s1->present && s1->pending) {
+        return "slot 1 holds another image already marked for the next reset; devices that do "
+               "not allow erasing a pending slot refuse the upload (err 9 NO_FREE_SLOT)";
+    }
+    return NULL;
+}
+
+/* Resolves a blocked slot 1 (--clear): erase a pending slot 1, or reset to let MCUboot apply /
+ * revert, re-reading the state after each action. Returns -1 to continue or an exit code. */
+static int clear_slot(upd_t *u)
+{
+    for (int round = 0; round < 4 && blocked_reason(u); round++) {
+        const dfu_client_slot_t *s0 = &u->st.slots[0];
+        bool test_running = s0->present && s0->active && !s0->confirmed;
+        int rc = DFU_ERR_BUSY;
+        if (!test_running) {
+            rc = dfu_client_erase(u->c, 1);
+            event(u, "clear", rc == DFU_OK ? "ok" : "info",
+                  rc == DFU_OK ? "erased slot 1 (cancelled the scheduled swap)"
+                               : "the device refused to erase the pending slot 1; resetting to "
+                                 "let MCUboot act first");
+        }
+        if (rc != DFU_OK) {
+            if (test_running) {
+                event(u, "clear", "info",
+                      "resetting: MCUboot reverts the unconfirmed test image %s", s0->version);
+            }
+            rc = dfu_client_reset(u->c, false, -1);
+            if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT) {
+                return fail_req(u, "clear", rc, NULL);
+            }
+            if (dfu_client_wait_back(u->c, swap_estimate_s(u) * 3 + 10) != DFU_OK) {
+                return fail_req(u, "clear", DFU_ERR_TIMEOUT, NULL);
+            }
+        }
+        int r = refresh(u, "clear");
+        if (r >= 0) {
+            return r;
+        }
+    }
+    if (blocked_reason(u)) {
+        return verdict(u, EXIT_FAIL, "clear", "slot 1 is still blocked after clearing",
+                       "run 'dfukit doctor'");
+    }
+    event(u, "clear", "ok", "slot 1 is free");
+    return -1;
+}
+
+/* File checks against the device: size, downgrade policy. */
+static int check_file(upd_t *u)
+{
+    uint32_t cap = u->si.size[1];
+    if (u->si.max_image_size && (cap == 0 || u->si.max_image_size < cap)) {
+        cap = u->si.max_image_size;
+    }
+    if (cap && u->f.len > cap) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "the image (%zu bytes) does not fit slot 1 (%u bytes)",
+                 u->f.len, cap);
+        event(u, "check", "fail", "%s", msg);
+        return verdict(u, EXIT_FAIL, "check", msg, "build a smaller image");
+    }
+    const dfu_client_slot_t *s0 = &u->st.slots[0];
+    if (u->b.no_downgrade && s0->present && dfu_client_version_cmp(s0->version, &u->f) > 0) {
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "the device refuses downgrades and runs %s; the image is %s (older)",
+                 s0->version, u->f.version);
+        event(u, "check", "fail", "%s", msg);
+        return verdict(u, EXIT_FAIL, "check", msg,
+                       "sign the image with a higher version: dfukit image sign --version ...");
+    }
+    event(u, "check", "ok", "image %s (%zu bytes, hash %.16s...) fits slot 1%s", u->f.version,
+          u->f.len, u->hash_hex, u->b.no_downgrade ? " and is not a downgrade" : "");
+    return -1;
+}
+
+static int do_upload(upd_t *u)
+{
+    dfu_client_upload_cfg_t uc;
+    memset(&uc, 0, sizeof(uc));
+    uc.image = u->cfg->image;
+    uc.window = u->cfg->window;
+    uc.progress = progress_cb;
+    uc.progress_ctx = u;
+    dfu_client_upload_stats_t us;
+    event(u, "upload", "start", "%zu bytes", u->f.len);
+    int rc = dfu_client_upload(u->c, u->f.data, u->f.len, &uc, &us);
+    if (rc == DFU_ERR_HASH_MISMATCH) {
+        event(u, "upload", "fail", "the device reports the uploaded data does not match (match "
+                                   "false)");
+        return verdict(u, EXIT_FAIL, "upload", "uploaded data corrupted on the way",
+                       "run the same 'dfukit update' again");
+    }
+    if (rc != DFU_OK) {
+        refresh(u, "upload");
+        const char *next = NULL;
+        if (u->c->err.group_rc == 9 || (u->c->err.rc == 6 && u->c->err.group_rc == 0)) {
+            next = "slot 1 is blocked: run 'dfukit update FILE --clear' (or 'dfukit image "
+                   "confirm' to keep the running image, 'dfukit reset' to go back)";
+        }
+        return fail_req(u, "upload", rc, next);
+    }
+    event(u, "upload", "ok", "%zu bytes in %.2f s (%.1f kB/s, chunk %zu, window up to %u%s%s)",
+          u->f.len, us.seconds, us.kBps, us.chunk, us.window_max,
+          us.resumed_from ? ", resumed" : "", us.match_reported ? ", match ok" : "");
+    return refresh(u, "upload");
+}
+
+static int do_mark(upd_t *u)
+{
+    bool confirm = u->cfg->mode == DFU_MODE_CONFIRM_ONLY;
+    int rc = dfu_client_state_write(u->c, u->f.hash, confirm, &u->st);
+    if (rc != DFU_OK) {
+        refresh(u, "mark");
+        return fail_req(u, "mark", rc, NULL);
+    }
+    if (!u->st.slots[1].pending || !same_hash(&u->st.slots[1], u->f.hash)) {
+        return verdict(u, EXIT_FAIL, "mark", "the device accepted the mark but slot 1 is not "
+                                             "pending", "run 'dfukit doctor'");
+    }
+    event(u, "mark", "ok", "slot 1 marked for %s", confirm ? "a permanent swap" : "a test boot");
+    return -1;
+}
+
+static int do_reset_wait(upd_t *u)
+{
+    int rc = dfu_client_reset(u->c, false, -1);
+    if (rc == DFU_ERR_DEVICE && u->c->err.rc == DFU_SMP_RC_EBUSY) {
+        event(u, "reset", "info", "the application refused the reset (busy); forcing it");
+        rc = dfu_client_reset(u->c, true, -1);
+    }
+    if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT) {
+        return fail_req(u, "reset", rc, "reset the device by hand, then run 'dfukit update' again");
+    }
+    double est = swap_estimate_s(u);
+    double max_s = u->cfg->wait_s > 0 ? u->cfg->wait_s : est * 3 + 15;
+    event(u, "reset", "ok", "reset sent; waiting for the device (MCUboot swap estimated %.1f s, "
+                            "giving up after %.0f s)", est, max_s);
+    uint64_t t0 = dfu_link_now_us();
+    for (;;) {
+        double left = max_s - (double)(dfu_link_now_us() - t0) / 1e6;
+        if (left <= 0 || dfu_client_wait_back(u->c, left) != DFU_OK) {
+            return fail_req(u, "wait", DFU_ERR_TIMEOUT,
+                            "the device did not come back: check it, then run 'dfukit update' "
+                            "again (it continues where it stopped)");
+        }
+        int r = refresh(u, "wait");
+        if (r >= 0) {
+            return r;
+        }
+        /* Still pending = the device answered before it actually reset: wait more. */
+        if (!(u->st.slots[1].pending && same_hash(&u->st.slots[1], u->f.hash))) {
+            break;
+        }
+        usleep(200000);
+    }
+    event(u, "wait", "ok", "device back after %.1f s",
+          (double)(dfu_link_now_us() - t0) / 1e6);
+    return -1;
+}
+
+static int do_verify_confirm(upd_t *u)
+{
+    const dfu_client_slot_t *s0 = &u->st.slots[0];
+    if (!(same_hash(s0, u->f.hash) && s0->active)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "after the reset the device runs %s, not the new image %s: "
+                                   "MCUboot did not apply it (signature/key rejected, or it "
+                                   "reverted)",
+                 s0->present ? s0->version : "nothing", u->f.version);
+        event(u, "verify", "fail", "%s", msg);
+        return verdict(u, EXIT_FAIL, "verify", msg,
+                       "check that the image is signed with the key the bootloader expects");
+    }
+    event(u, "verify", "ok", "slot 0 runs the new image %s", u->f.version);
+    if (u->cfg->mode == DFU_MODE_TEST_ONLY) {
+        return -1;
+    }
+    if (!s0->confirmed) {
+        int rc = dfu_client_state_write(u->c, u->f.hash, true, &u->st);
+        if (rc != DFU_OK) {
+            refresh(u, "confirm");
+            return fail_req(u, "confirm", rc, NULL);
+        }
+        if (!u->st.slots[0].confirmed) {
+            return verdict(u, EXIT_FAIL, "confirm", "the device accepted the confirm but slot 0 "
+                                                    "is not confirmed", "run 'dfukit doctor'");
+        }
+        event(u, "confirm", "ok", "slot 0 confirmed");
+    } else {
+        event(u, "confirm", "skip", "already confirmed");
+    }
+    return -1;
+}
+
+static int final_ok(upd_t *u)
+{
+    char msg[300];
+    if (u->cfg->mode == DFU_MODE_UPLOAD_ONLY) {
+        snprintf(msg, sizeof(msg), "image %s is in slot 1, not marked (upload-only)",
+                 u->f.version);
+        char next[160];
+        snprintf(next, sizeof(next), "dfukit image test %s, then dfukit reset", u->hash_hex);
+        return verdict(u, EXIT_OK, "done", msg, next);
+    }
+    if (u->cfg->mode == DFU_MODE_TEST_ONLY && !u->st.slots[0].confirmed) {
+        snprintf(msg, sizeof(msg), "device runs %s as a test image; it reverts at the next reset "
+                                   "unless confirmed", u->f.version);
+        return verdict(u, EXIT_OK, "done", msg, "dfukit image confirm (to keep it)");
+    }
+    snprintf(msg, sizeof(msg), "device runs %s (hash %.16s...), confirmed", u->f.version,
+             u->hash_hex);
+    return verdict(u, EXIT_OK, "done", msg, "");
+}
+
+/* Where to start, from the state read (the resume logic). */
+typedef enum { AT_UPLOAD, AT_MARK, AT_RESET, AT_CONFIRM, AT_DONE } start_t;
+
+static start_t where(const upd_t *u)
+{
+    const dfu_client_slot_t *s0 = &u->st.slots[0], *s1 = &u->st.slots[1];
+    if (same_hash(s0, u->f.hash) && s0->active) {
+        return (s0->confirmed || u->cfg->mode == DFU_MODE_TEST_ONLY) ? AT_DONE : AT_CONFIRM;
+    }
+    if (same_hash(s1, u->f.hash)) {
+        if (u->cfg->mode == DFU_MODE_UPLOAD_ONLY) {
+            return AT_DONE;
+        }
+        if (s0->present && s0->active && !s0->confirmed) {
+            return AT_RESET; /* slot 1 is the revert image: a reset brings it back */
+        }
+        if (!s1->pending) {
+            return AT_MARK;
+        }
+        /* pending (test or permanent): re-marking would be refused with err 28, and either
+         * kind ends with the new image running; test-confirm/confirm-only confirm it after. */
+        return AT_RESET;
+    }
+    return AT_UPLOAD;
+}
+
+static int run_update(upd_t *u)
+{
+    int r = read_device(u);
+    if (r >= 0) {
+        return r;
+    }
+    start_t at = where(u);
+    static const char *const names[] = {"upload", "mark", "reset", "confirm", "done"};
+    event(u, "plan", "ok", "mode %s; starting at '%s'%s", mode_name(u->cfg->mode), names[at],
+          at != AT_UPLOAD ? " (earlier steps already done)" : "");
+    if (at == AT_UPLOAD) {
+        const char *why = blocked_reason(u);
+        if (why && !u->cfg->clear) {
+            event(u, "check", "fail", "slot 1 is blocked: %s", why);
+            return verdict(u, EXIT_FAIL, "check", why,
+                           "run again with --clear to reset/erase first (reverts an unconfirmed "
+                           "test image / cancels the scheduled swap), or 'dfukit image confirm' "
+                           "to keep the running image");
+        }
+        if (why && (r = clear_slot(u)) >= 0) {
+            return r;
+        }
+        if ((r = check_file(u)) >= 0 || (r = do_upload(u)) >= 0) {
+            return r;
+        }
+        if (u->cfg->mode == DFU_MODE_UPLOAD_ONLY) {
+            return final_ok(u);
+        }
+        at = AT_MARK;
+    }
+    if (at == AT_MARK && (r = do_mark(u)) >= 0) {
+        return r;
+    }
+    if ((at == AT_MARK || at == AT_RESET) && (r = do_reset_wait(u)) >= 0) {
+        return r;
+    }
+    if (at != AT_DONE && (r = do_verify_confirm(u)) >= 0) {
+        return r;
+    }
+    return final_ok(u);
+}
+
+int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update_cfg_t *cfg)
+{
+    upd_t u;
+    memset(&u, 0, sizeof(u));
+    u.c = c;
+    u.cfg = cfg;
+    u.out = cfg->out ? cfg->out : stdout;
+    u.last_progress = -10;
+    char why[256];
+    if (dfu_client_file_load(&u.f, path, why, sizeof(why)) != DFU_OK) {
+        event(&u, "file", "fail", "%s: %s", path, why);
+        int code = verdict(&u, EXIT_FAIL, "file", why, "give a signed MCUboot image (.bin)");
+        dfu_client_file_free(&u.f);
+        return code;
+    }
+    dfu_client_hex(u.f.hash, 32, u.hash_hex);
+    event(&u, "file", "ok", "%s: version %s, %zu bytes, hash %s", path, u.f.version, u.f.len,
+          u.hash_hex);
+    int code = run_update(&u);
+    dfu_client_file_free(&u.f);
+    return code;
+}

@@ -1,0 +1,327 @@
+/*
+ * dfukit SMP client (host only): connection, request/response with SMP v2 -> v1 fallback,
+ * device commands, windowed upload, the `update` state machine and the `doctor` diagnosis.
+ *
+ * Wire facts: ../shared/docs/smp-protocol.md. Links come from dfu_link.h / dfu_host_ble.h.
+ * Responses are decoded with libcbor's allocating API (host only); every getter checks types, so
+ * a malformed or hostile response gives DFU_ERR_PROTO, never an out-of-bounds read.
+ *
+ * Errors: functions return 0 or a negative dfu_err. When the device refused a request
+ * (SMP `rc` or v2 `err {group, rc}`) the return is DFU_ERR_DEVICE and c->err holds the codes;
+ * dfu_client_explain() maps them to name, meaning and fix (one table, client_errtab.c).
+ */
+#ifndef DFU_CLIENT_H
+#define DFU_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cbor.h>
+
+#include "dfukit/dfu_err.h"
+#include "dfukit/dfu_host_ble.h"
+#include "dfukit/dfu_link.h"
+
+/* Returned when the device answered with an SMP error (details in dfu_client_t.err). */
+#define DFU_ERR_DEVICE DFU_ERR_SMP_DEVICE
+
+/* ---- Error explanations ---------------------------------------------------------------------- */
+
+typedef struct dfu_client_explain {
+    const char *name;    /* e.g. "IMAGE_ALREADY_PENDING" */
+    const char *meaning; /* what the device means by it */
+    const char *fix;     /* what to do next (exact command where possible) */
+} dfu_client_explain_t;
+
+/* Details of the last failure. */
+typedef struct dfu_client_err {
+    int code;      /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
+    int rc;        /* SMP-level rc (0 = none) */
+    int group;     /* group of a v2 `err` (-1 = none) */
+    int group_rc;  /* err.rc (0 = none) */
+    int att;       /* BLE ATT error the write got (0 = none) */
+    char rsn[96];  /* device's `rsn` text, "" if none */
+    char what[48]; /* the request that failed, e.g. "image state write" */
+} dfu_client_err_t;
+
+/* Explanation for a v2 group error (group >= 0, group_rc > 0) or an SMP-level rc. Never NULL:
+ * unknown codes get a generic entry. `group` is the request's group (used for v1 rc hints). */
+const dfu_client_explain_t *dfu_client_explain(int group, int group_rc, int rc);
+
+/* Explanation for a transport failure (timeout, disconnect, ATT error, pairing), never NULL. */
+const dfu_client_explain_t *dfu_client_explain_link(int code, int att);
+
+/* Formats "<what>: <name> (<codes>): <meaning>. Fix: <fix>" for `e` into buf. */
+void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
+
+/* ---- Connection -------------------------------------------------------------------------------- */
+
+typedef struct dfu_client_cfg {
+    const char *conn;  /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]" */
+    int timeout_ms;    /* per request; 0 = 3000 */
+    int retries;       /* resends after a timeout; <0 = 0, 0 = default 2 */
+    FILE *log;         /* verbose protocol log, NULL = none */
+} dfu_client_cfg_t;
+
+typedef struct dfu_client {
+    dfu_link_t link;
+    bool open;
+    char conn[256];
+    int kind;            /* DFU_LINK_* */
+    char path[200];      /* serial / ble-sim path, or UDP host */
+    uint16_t port;
+    uint32_t baud;
+    bool has_passkey;
+    uint32_t passkey;
+    dfu_ble_bond_t bond; /* BLE bond kept across reconnects */
+    int timeout_ms;
+    int retries;
+    FILE *log;
+    uint8_t seq;
+    uint8_t version;     /* SMP header version sent: 1 (v2) until the device answers with 0 */
+    dfu_client_err_t err;
+    uint8_t rx[65536 + 16];
+} dfu_client_t;
+
+/* Parses and validates a connection string without opening it. 0 or DFU_ERR_INVAL. */
+int dfu_client_parse_conn(dfu_client_t *c, const char *conn);
+
+/* Opens the link. Returns 0, DFU_ERR_INVAL (bad string), or a link error (DFU_ERR_NOTCONN,
+ * DFU_ERR_NODEV, DFU_ERR_TIMEOUT, DFU_ERR_PAIRING ...). c must be zeroed or closed. */
+int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg);
+
+/* Drops and re-opens the link (after a device reset). 0 or a link error. */
+int dfu_client_reconnect(dfu_client_t *c);
+
+void dfu_client_close(dfu_client_t *c);
+
+/* Largest SMP message one request may be (link MTU). */
+size_t dfu_client_link_mtu(const dfu_client_t *c);
+
+/* Link security level (BLE 1..4), 0 when the transport has none. */
+int dfu_client_link_security(const dfu_client_t *c);
+
+/* ---- Requests --------------------------------------------------------------------------------- */
+
+/* Sends one request (payload = CBOR map) and waits for the matching response (by seq), resending
+ * up to c->retries times on timeout. `timeout_ms` 0 = c->timeout_ms. On success *rsp is the
+ * decoded response map (caller: cbor_decref). Returns 0, DFU_ERR_DEVICE (c->err filled),
+ * DFU_ERR_TIMEOUT, DFU_ERR_NOTCONN, DFU_ERR_ACCESS (BLE ATT error: link security too low),
+ * DFU_ERR_PROTO (malformed response). Handles the v2 -> v1 fallback. */
+int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t group, uint8_t id,
+                       const uint8_t *payload, size_t plen, int timeout_ms, cbor_item_t **rsp);
+
+/* Low level, for pipelining: sends without waiting; *seq receives the sequence number used. */
+int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id,
+                    const uint8_t *payload, size_t plen, uint8_t *seq);
+
+/* Receives the next response. Returns 0 with *seq and *rsp (decoded map; caller decrefs), or a
+ * link error. The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
+int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t **rsp);
+
+/* Checks a response map for `rc`/`err`; returns 0 or DFU_ERR_DEVICE with c->err filled. */
+int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
+                           const cbor_item_t *rsp);
+
+/* ---- Response map getters (type checked) -------------------------------------------------------- */
+
+const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key);
+bool dfu_cmap_uint(const cbor_item_t *map, const char *key, uint64_t *out);
+bool dfu_cmap_int(const cbor_item_t *map, const char *key, int64_t *out);
+bool dfu_cmap_bool(const cbor_item_t *map, const char *key, bool *out);
+/* Copies a definite text string (NUL-terminated, truncated to cap-1). */
+bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap);
+/* Copies a definite byte string; *len = its length (fails if longer than cap). */
+bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap,
+                    size_t *len);
+
+/* ---- Commands ------------------------------------------------------------------------------------ */
+
+typedef struct dfu_client_params {
+    uint32_t buf_size;  /* SMP message size the device accepts (header + CBOR) */
+    uint32_t buf_count; /* requests the device can buffer */
+    bool supported;     /* false: device answered rc 8; fields hold fallbacks */
+} dfu_client_params_t;
+
+typedef struct dfu_client_boot {
+    char name[32];     /* "MCUboot" or "" */
+    int mode;          /* DFU_SMP_MODE_*, -1 unknown */
+    bool no_downgrade;
+    bool mode_known;
+} dfu_client_boot_t;
+
+#define DFU_CLIENT_MAX_SLOTS 4
+
+typedef struct dfu_client_slot {
+    bool present;
+    int image;
+    int slot;
+    char version[40];
+    uint8_t hash[32];
+    size_t hash_len;
+    bool bootable, pending, confirmed, active, permanent;
+} dfu_client_slot_t;
+
+typedef struct dfu_client_state {
+    dfu_client_slot_t slots[DFU_CLIENT_MAX_SLOTS]; /* index = slot number (image 0) */
+} dfu_client_state_t;
+
+typedef struct dfu_client_slotinfo {
+    bool supported;
+    uint32_t size[2];       /* slot sizes (0 = unknown) */
+    uint32_t max_image_size; /* 0 = not reported */
+} dfu_client_slotinfo_t;
+
+int dfu_client_echo(dfu_client_t *c, const char *text, char *out, size_t cap);
+int dfu_client_reset(dfu_client_t *c, bool force, int boot_mode);
+int dfu_client_params(dfu_client_t *c, dfu_client_params_t *p);
+int dfu_client_info(dfu_client_t *c, const char *format, char *out, size_t cap);
+int dfu_client_bootloader(dfu_client_t *c, dfu_client_boot_t *b);
+int dfu_client_state_read(dfu_client_t *c, dfu_client_state_t *st);
+/* State write: hash NULL = the running image (confirm only). */
+int dfu_client_state_write(dfu_client_t *c, const uint8_t *hash, bool confirm,
+                           dfu_client_state_t *st);
+/* Erase: slot < 0 = the device's default (the non-running slot). */
+int dfu_client_erase(dfu_client_t *c, int slot);
+int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si);
+
+/* What MCUboot will do at the next reset, from the state flags (static text). */
+const char *dfu_client_next_reset(const dfu_client_state_t *st);
+/* Per-slot "next reset" column text. */
+const char *dfu_client_slot_fate(const dfu_client_state_t *st, int slot);
+/* Hex of a hash (lowercase, NUL terminated, out >= 2*len+1). */
+void dfu_client_hex(const uint8_t *b, size_t len, char *out);
+/* Parses a hex hash of 1..32 bytes; returns the byte count or DFU_ERR_INVAL. */
+int dfu_client_unhex(const char *s, uint8_t *out, size_t cap);
+
+/* ---- Upload ---------------------------------------------------------------------------------------- */
+
+typedef struct dfu_client_progress {
+    uint64_t done, total; /* bytes acknowledged / file size */
+    double elapsed_s;
+    double kBps;          /* goodput so far, 1 kB = 1000 B */
+    double eta_s;
+    unsigned window;
+    size_t chunk;
+} dfu_client_progress_t;
+
+typedef struct dfu_client_upload_cfg {
+    int image;          /* image number (0 = not sent) */
+    bool upgrade;       /* ask the device to refuse non-newer versions */
+    unsigned window;    /* max requests in flight; 0 = auto (device buf_count) */
+    size_t max_chunk;   /* cap on data bytes per request; 0 = none */
+    void (*progress)(void *ctx, const dfu_client_progress_t *p); /* may be NULL */
+    void *progress_ctx;
+} dfu_client_upload_cfg_t;
+
+typedef struct dfu_client_upload_stats {
+    uint64_t bytes;        /* file size */
+    double seconds;
+    double kBps;
+    uint32_t requests;     /* upload requests sent (incl. resends) */
+    uint32_t resyncs;      /* offset mismatches followed */
+    uint32_t timeouts;
+    size_t chunk;          /* data bytes per full request */
+    unsigned window_max;   /* largest window used */
+    uint64_t resumed_from; /* offset the device resumed at (0 = fresh) */
+    bool match_reported, match;
+} dfu_client_upload_stats_t;
+
+/* Data bytes per request so that the whole request (header + CBOR with `off`, and for the first
+ * chunk `len`, `sha`, `image`, `upgrade`) fits `msg_max` (§4.4). Exposed for tests. */
+size_t dfu_client_chunk_size(size_t msg_max, uint64_t total, bool first, int image, bool upgrade);
+
+/* Largest request message given the params and the link (§4.4; BLE rounded to whole ATT
+ * writes). */
+size_t dfu_client_msg_max(const dfu_client_t *c, const dfu_client_params_t *p);
+
+/* Uploads file[0..len) with the windowed protocol. 0, DFU_ERR_DEVICE, DFU_ERR_HASH_MISMATCH
+ * (device reported match=false), or a link error. */
+int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
+                      const dfu_client_upload_cfg_t *cfg, dfu_client_upload_stats_t *st);
+
+/* ---- Image files ----------------------------------------------------------------------------------- */
+
+typedef struct dfu_client_file {
+    uint8_t *data;  /* heap, owned */
+    size_t len;
+    uint8_t hash[32];     /* SHA256 TLV (what the device lists) */
+    uint8_t file_sha[32]; /* SHA-256 of the whole file (upload `sha`) */
+    char version[40];
+    uint8_t ver_major, ver_minor;
+    uint16_t ver_rev;
+    uint32_t ver_build;
+    uint32_t flags;
+} dfu_client_file_t;
+
+/* Loads and checks an MCUboot image file (magic, header, TLV area, SHA256 TLV present, file
+ * length = header+body+TLVs). Writes a one-line reason to why on failure. */
+int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size_t cap);
+void dfu_client_file_free(dfu_client_file_t *f);
+
+/* Compares a version string "a.b.c[.d]" with the file's version (<0, 0, >0 like strcmp). */
+int dfu_client_version_cmp(const char *dev, const dfu_client_file_t *f);
+
+/* ---- JSON + output ------------------------------------------------------------------------------- */
+
+/* Minimal streaming JSON writer (host). */
+typedef struct dfu_json {
+    FILE *out;
+    int depth;
+    bool need_comma[16];
+    bool after_key;
+} dfu_json_t;
+
+void dfu_json_init(dfu_json_t *j, FILE *out);
+void dfu_json_obj(dfu_json_t *j);
+void dfu_json_obj_end(dfu_json_t *j);
+void dfu_json_arr(dfu_json_t *j);
+void dfu_json_arr_end(dfu_json_t *j);
+void dfu_json_key(dfu_json_t *j, const char *k);
+void dfu_json_str(dfu_json_t *j, const char *s);
+void dfu_json_int(dfu_json_t *j, long long v);
+void dfu_json_num(dfu_json_t *j, double v);
+void dfu_json_bool(dfu_json_t *j, bool v);
+void dfu_json_null(dfu_json_t *j);
+/* Ends a top-level document with a newline. */
+void dfu_json_end(dfu_json_t *j);
+
+/* Writes the error fields {"error":{...}} of `e` (name, meaning, fix, codes) into an open
+ * object. */
+void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e);
+/* Writes one slot entry object. */
+void dfu_json_slot(dfu_json_t *j, const dfu_client_state_t *st, int slot);
+
+/* ---- update / doctor --------------------------------------------------------------------------- */
+
+typedef enum dfu_client_mode {
+    DFU_MODE_TEST_CONFIRM = 0,
+    DFU_MODE_CONFIRM_ONLY,
+    DFU_MODE_TEST_ONLY,
+    DFU_MODE_UPLOAD_ONLY,
+} dfu_client_mode_t;
+
+typedef struct dfu_client_update_cfg {
+    dfu_client_mode_t mode;
+    bool clear;      /* clear a blocked secondary slot (reset / erase) before uploading */
+    bool json;       /* NDJSON events on `out` */
+    bool tty;        /* progress bar (else plain progress lines) */
+    FILE *out;
+    unsigned window; /* 0 = auto */
+    int image;
+    int wait_s;      /* max seconds to wait for the device after reset; 0 = estimate */
+} dfu_client_update_cfg_t;
+
+/* Runs `dfukit update`. Returns a process exit code (DFU_EXIT_*). */
+int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update_cfg_t *cfg);
+
+/* Runs `dfukit doctor`. Returns a process exit code (0 = healthy, 1 = problems found). */
+int dfu_client_doctor(dfu_client_t *c, bool json, FILE *out);
+
+/* Waits for the device to answer again after a reset (reconnect + echo with back-off), up to
+ * max_s seconds. 0 or DFU_ERR_TIMEOUT. */
+int dfu_client_wait_back(dfu_client_t *c, double max_s);
+
+#endif

@@ -1,0 +1,91 @@
+#include "client_testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dfu_client.h"
+
+const char *tu_tmpdir(void)
+{
+    static char dir[64];
+    snprintf(dir, sizeof(dir), "/tmp/dfuclient.XXXXXX");
+    return mkdtemp(dir);
+}
+
+int tu_make_image(const char *dir, const char *name, const char *version, size_t size,
+                  unsigned seed, const char *extra, char *path, size_t cap)
+{
+    char raw[512];
+    snprintf(raw, sizeof(raw), "%s/%s.raw", dir, name);
+    FILE *f = fopen(raw, "wb");
+    if (f == NULL) {
+        return -1;
+    }
+    srand(seed);
+    for (size_t i = 0; i < size; i++) {
+        fputc(rand() & 0xff, f);
+    }
+    fclose(f);
+    snprintf(path, cap, "%s/%s.bin", dir, name);
+    char args[1400];
+    snprintf(args, sizeof(args),
+             "image sign -H 0x200 --pad-header -S 0x32000 --align 4 -v %s %s %s %s", version,
+             extra, raw, path);
+    return tu_dfukit(args, NULL) == 0 ? 0 : -1;
+}
+
+uint8_t *tu_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+int tu_dfukit(const char *args, const char *out_path)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "%s/dfukit %s >%s 2>>%s/client-test-stderr.log", DFU_BUILD_DIR,
+             args, out_path ? out_path : "/dev/null", DFU_BUILD_DIR);
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st)) {
+        return -1;
+    }
+    return WEXITSTATUS(st);
+}
+
+int tu_jq(const char *path, const char *filter)
+{
+    if (system("command -v jq >/dev/null 2>&1") != 0) {
+        return -1;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "jq -e '%s' %s >/dev/null 2>&1", filter, path);
+    return system(cmd) == 0 ? 1 : 0;
+}
+
+int tu_image_hash(const char *path, char hex[65])
+{
+    dfu_client_file_t f;
+    char why[200];
+    if (dfu_client_file_load(&f, path, why, sizeof(why)) != 0) {
+        return -1;
+    }
+    dfu_client_hex(f.hash, 32, hex);
+    dfu_client_file_free(&f);
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* Helpers for the client tests: temp dirs, signed test images, running the dfukit CLI. */
+#ifndef CLIENT_TESTUTIL_H
+#define CLIENT_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Creates a fresh temp directory; returns its path (static storage). */
+const char *tu_tmpdir(void);
+/* Signs a random payload of `size` bytes (seeded) as an MCUboot image with `version` into
+ * dir/name; extra = more `dfukit image sign` options or "". Returns 0 on success. */
+int tu_make_image(const char *dir, const char *name, const char *version, size_t size,
+                  unsigned seed, const char *extra, char *path, size_t cap);
+/* Reads a whole file (heap); returns NULL on failure. */
+uint8_t *tu_read(const char *path, size_t *len);
+/* Runs the dfukit binary with `args` (shell words); stdout goes to `out_path` if non-NULL.
+ * Returns the exit code (or -1). */
+int tu_dfukit(const char *args, const char *out_path);
+/* Runs `jq -e <filter>` over a file; returns 1 if jq succeeded (and jq exists), 0 otherwise;
+ * -1 when jq is not installed. */
+int tu_jq(const char *path, const char *filter);
+/* Reads the image hash (SHA256 TLV) of an image file as hex. */
+int tu_image_hash(const char *path, char hex[65]);
+
+#endif

@@ -1,0 +1,154 @@
+/* Client unit tests (no device): chunk sizing (§4.4), the error table, connection strings,
+ * hash hex, next-reset interpretation, JSON writer output. */
+#include <stdio.h>
+#include <string.h>
+
+#include "client_testutil.h"
+#include "dfu_client.h"
+#include "dfu_test.h"
+
+static void test_chunks(void)
+{
+    /* later chunk: 8 hdr + A2 + "off" + uint32 (5) + "data" + bstr head (3) = 26 bytes */
+    CHECK_EQ_INT(dfu_client_chunk_size(2475, 200000, false, 0, false), 2448);
+    /* first chunk: + "len"(4+5) + "sha"(4+2+32), off 0 (1) = 69 bytes -> 2406, word aligned */
+    CHECK_EQ_INT(dfu_client_chunk_size(2475, 200000, true, 0, false), 2404);
+    /* small buffer: Zephyr default 384 */
+    size_t c384 = dfu_client_chunk_size(384, 200000, true, 0, false);
+    CHECK(c384 >= 300 && c384 <= 384 - 63);
+    /* image and upgrade add bytes to the first chunk only */
+    CHECK(dfu_client_chunk_size(2475, 200000, true, 1, true) <
+          dfu_client_chunk_size(2475, 200000, true, 0, false));
+    /* a buffer that cannot carry the first chunk's overhead yields 0 */
+    CHECK_EQ_INT(dfu_client_chunk_size(60, 200000, true, 0, false), 0);
+    /* data length head growth at the 24 / 256 boundaries never overshoots */
+    for (size_t m = 40; m < 400; m++) {
+        size_t c = dfu_client_chunk_size(m, 1000, false, 0, false);
+        size_t head = c < 24 ? 1 : c < 256 ? 2 : 3;
+        CHECK(c == 0 || 8 + 1 + 4 + 3 + 5 + head + c <= m);
+    }
+}
+
+static void test_errtab(void)
+{
+    const dfu_client_explain_t *e = dfu_client_explain(1, 28, 0);
+    CHECK(strcmp(e->name, "IMAGE_ALREADY_PENDING") == 0);
+    CHECK(strstr(e->fix, "dfukit reset") != NULL);
+    e = dfu_client_explain(1, 9, 0);
+    CHECK(strcmp(e->name, "NO_FREE_SLOT") == 0);
+    CHECK(strstr(e->fix, "confirm") != NULL && strstr(e->fix, "reset") != NULL);
+    CHECK(strstr(e->meaning, "not confirmed") != NULL);
+    e = dfu_client_explain(1, 0, 6); /* v1 form */
+    CHECK(strcmp(e->name, "EBADSTATE") == 0);
+    e = dfu_client_explain(-1, 0, 8);
+    CHECK(strcmp(e->name, "ENOTSUP") == 0);
+    e = dfu_client_explain(5, 77, 0);
+    CHECK(strcmp(e->name, "UNKNOWN") == 0);
+    e = dfu_client_explain_link(DFU_ERR_ACCESS, 0);
+    CHECK(strstr(e->fix, "passkey") != NULL);
+    dfu_client_err_t er;
+    memset(&er, 0, sizeof(er));
+    er.code = DFU_ERR_DEVICE;
+    er.group = 1;
+    er.group_rc = 28;
+    snprintf(er.what, sizeof(er.what), "image confirm");
+    char msg[1024];
+    dfu_client_err_format(&er, msg, sizeof(msg));
+    CHECK(strstr(msg, "image confirm failed: IMAGE_ALREADY_PENDING (group 1 err 28)") != NULL);
+    CHECK(strstr(msg, "Fix:") != NULL);
+}
+
+static void test_conn(void)
+{
+    static dfu_client_t c;
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:127.0.0.1:1234"), 0);
+    CHECK_EQ_INT(c.kind, DFU_LINK_UDP);
+    CHECK_EQ_INT(c.port, 1234);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:localhost"), 0);
+    CHECK_EQ_INT(c.port, 1337);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:/dev/ttyACM0,baud=1000000"), 0);
+    CHECK_EQ_INT(c.baud, 1000000);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble-sim:/tmp/x.sock,passkey=123456"), 0);
+    CHECK(c.has_passkey && c.passkey == 123456);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble-sim:/tmp/x.sock,passkey=1234567"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:host:0"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:host"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:/dev/x,speed=9"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp"), DFU_ERR_INVAL);
+}
+
+static void test_hex_state(void)
+{
+    uint8_t h[32], back[32];
+    for (int i = 0; i < 32; i++) {
+        h[i] = (uint8_t)(i * 7 + 1);
+    }
+    char hex[65];
+    dfu_client_hex(h, 32, hex);
+    CHECK_EQ_INT(strlen(hex), 64);
+    CHECK_EQ_INT(dfu_client_unhex(hex, back, sizeof(back)), 32);
+    CHECK_MEM(h, back, 32);
+    CHECK_EQ_INT(dfu_client_unhex("abc", back, sizeof(back)), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_unhex("zz", back, sizeof(back)), DFU_ERR_INVAL);
+
+    dfu_client_state_t st;
+    memset(&st, 0, sizeof(st));
+    st.slots[0] = (dfu_client_slot_t){.present = true, .active = true, .confirmed = true};
+    CHECK(strstr(dfu_client_next_reset(&st), "keeps running") != NULL);
+    st.slots[1] = (dfu_client_slot_t){.present = true, .pending = true, .slot = 1};
+    CHECK(strstr(dfu_client_next_reset(&st), "test boot") != NULL);
+    CHECK(strcmp(dfu_client_slot_fate(&st, 1), "boots once for test") == 0);
+    st.slots[1].permanent = true;
+    CHECK(strstr(dfu_client_next_reset(&st), "permanently") != NULL);
+    st.slots[1] = (dfu_client_slot_t){.present = true, .confirmed = true, .slot = 1};
+    st.slots[0].confirmed = false;
+    CHECK(strstr(dfu_client_next_reset(&st), "reverts") != NULL);
+}
+
+static void test_json(void)
+{
+    const char *dir = tu_tmpdir();
+    char path[256];
+    snprintf(path, sizeof(path), "%s/j.json", dir);
+    FILE *f = fopen(path, "w");
+    dfu_json_t j;
+    dfu_json_init(&j, f);
+    dfu_json_obj(&j);
+    dfu_json_key(&j, "s");
+    dfu_json_str(&j, "quote \" backslash \\ nl \n");
+    dfu_json_key(&j, "a");
+    dfu_json_arr(&j);
+    dfu_json_int(&j, -3);
+    dfu_json_num(&j, 1.5);
+    dfu_json_bool(&j, true);
+    dfu_json_null(&j);
+    dfu_json_obj(&j);
+    dfu_json_obj_end(&j);
+    dfu_json_arr_end(&j);
+    dfu_client_err_t er;
+    memset(&er, 0, sizeof(er));
+    er.code = DFU_ERR_DEVICE;
+    er.group = 1;
+    er.group_rc = 9;
+    dfu_json_err(&j, &er);
+    dfu_json_obj_end(&j);
+    dfu_json_end(&j);
+    fclose(f);
+    int jq = tu_jq(path, ".s and (.a | length == 5) and .error.name == \"NO_FREE_SLOT\"");
+    if (jq < 0) {
+        printf("note: jq not installed; JSON syntax checks not run\n");
+    } else {
+        CHECK_EQ_INT(jq, 1);
+    }
+}
+
+int main(void)
+{
+    test_chunks();
+    test_errtab();
+    test_conn();
+    test_hex_state();
+    test_json();
+    return dfu_test_finish("test_client_unit");
+}
