@@ -1,0 +1,129 @@
+/* `dfukit sim` command-line parsing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfu_sim.h"
+#include "dfukit/dfu_err.h"
+
+void dfu_sim_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dfukit sim --flash FILE [options] (--udp HOST:PORT | --serial PATH | "
+            "--ble PATH)...\n"
+            "  --flash FILE        the device's flash (created erased if missing; the only state)\n"
+            "  --geometry NAME     nrf52832 (default) or nrf52840\n"
+            "  --strategy S        move (default), scratch, offset or overwrite\n"
+            "  -k, --key PUBKEY    accepted signing key (PEM or DER), repeatable; none = hash "
+            "only\n"
+            "  --udp HOST[:PORT]   SMP over UDP (port 1337 by default; 0 picks a free port)\n"
+            "  --serial PATH       SMP console framing on a pty linked at PATH\n"
+            "  --ble PATH          modelled BLE link on a Unix socket at PATH\n"
+            "  --install IMAGE     seed an empty primary slot with IMAGE\n"
+            "  --link SPEC         timing model, e.g. ble,phy=2m,dle=251,ci=7.5,mtu=247 or "
+            "serial,baud=115200\n"
+            "  --power-cut-at N    lose power before flash op N of this run (exit 3); --torn: "
+            "op N half done\n"
+            "  --drop-after N      drop each link after N packets\n"
+            "  --log FILE          log lines to FILE instead of stderr\n"
+            "Prints 'sim: listening ...' per transport and 'sim: boot #N: ...' per boot.\n"
+            "SIGTERM/SIGINT stop cleanly (exit 0); SIGUSR1 fires the watchdog (reset).\n"
+            "exit: 0 stopped, 1 failure/halt, 2 usage, 3 power cut (restart = power on)\n");
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end != '\0' || s[0] == '-') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_strategy(const char *s)
+{
+    static const char *names[] = {"move", "scratch", "offset", "overwrite"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
+{
+    memset(o, 0, sizeof(*o));
+    o->geometry = "nrf52832";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            dfu_sim_usage(stdout);
+            return 1;
+        }
+        if (strcmp(a, "--torn") == 0) {
+            o->torn = true;
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v == NULL) {
+            fprintf(err, "dfukit sim: option %s needs a value (see --help)\n", a);
+            return DFU_SIM_EXIT_USAGE;
+        }
+        i++;
+        uint64_t n = 0;
+        int bad = 0;
+        if (strcmp(a, "--flash") == 0) {
+            o->flash = v;
+        } else if (strcmp(a, "--geometry") == 0) {
+            o->geometry = v;
+            bad = dfu_geometry_find(v) == NULL;
+        } else if (strcmp(a, "--strategy") == 0) {
+            o->strategy = parse_strategy(v);
+            bad = o->strategy < 0;
+        } else if (strcmp(a, "-k") == 0 || strcmp(a, "--key") == 0) {
+            bad = o->nkeys >= DFU_SIM_MAX_KEYS;
+            if (!bad) {
+                o->keys[o->nkeys++] = v;
+            }
+        } else if (strcmp(a, "--udp") == 0) {
+            o->udp = v;
+        } else if (strcmp(a, "--serial") == 0) {
+            o->serial = v;
+        } else if (strcmp(a, "--ble") == 0) {
+            o->ble = v;
+        } else if (strcmp(a, "--install") == 0) {
+            o->install = v;
+        } else if (strcmp(a, "--log") == 0) {
+            o->log = v;
+        } else if (strcmp(a, "--link") == 0) {
+            bad = dfu_linkmodel_parse(&o->link, v) != DFU_OK;
+        } else if (strcmp(a, "--power-cut-at") == 0) {
+            bad = parse_u64(v, &n) || n == 0;
+            o->power_cut_at = n;
+        } else if (strcmp(a, "--drop-after") == 0) {
+            bad = parse_u64(v, &n) || n == 0 || n > 0xffffffffu;
+            o->drop_after = (uint32_t)n;
+        } else {
+            fprintf(err, "dfukit sim: unknown option %s (see --help)\n", a);
+            return DFU_SIM_EXIT_USAGE;
+        }
+        if (bad) {
+            fprintf(err, "dfukit sim: bad value for %s: '%s'\n", a, v);
+            return DFU_SIM_EXIT_USAGE;
+        }
+    }
+    if (o->flash == NULL) {
+        fprintf(err, "dfukit sim: --flash FILE is required\n");
+        return DFU_SIM_EXIT_USAGE;
+    }
+    if (o->udp == NULL && o->serial == NULL && o->ble == NULL) {
+        fprintf(err, "dfukit sim: give at least one transport: --udp HOST:PORT, --serial PATH "
+                     "or --ble PATH\n");
+        return DFU_SIM_EXIT_USAGE;
+    }
+    return 0;
+}

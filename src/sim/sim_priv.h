@@ -1,0 +1,85 @@
+/* Internal state of one simulated device (host only). */
+#ifndef DFU_SIM_PRIV_H
+#define DFU_SIM_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dfu_sim.h"
+#include "dfukit/dfu_boot_validate.h"
+#include "dfukit/dfu_link.h"
+#include "dfukit/dfu_smp.h"
+#include "dfukit/dfu_smp_img.h"
+#include "dfukit/dfu_smp_os.h"
+
+#define SIM_REQ_CAP (65535u + 8u)
+
+typedef struct sim_dev {
+    const dfu_sim_opts_t *o;
+    dfu_geometry_t g;
+    FILE *log;
+    dfu_sim_flashfile_t ff;
+    dfu_flash_t fl;
+    dfu_flash_area_t primary, secondary, scratch, storage;
+    /* boot */
+    dfu_boot_cfg_t bcfg;
+    dfu_boot_imgval_t iv;
+    dfu_boot_t boot;
+    uint8_t bbuf[1024];
+    uint8_t vscratch[4096];
+    dfu_image_key_t keys[DFU_SIM_MAX_KEYS];
+    unsigned boots;
+    unsigned crash_streak;
+    dfu_boot_result_t res;
+    bool running; /* an app is running (a bootable image was found) */
+    dfu_sim_app_t app;
+    uint64_t boot_us;   /* when the app started */
+    bool confirm_done;  /* the app's confirm action has run */
+    /* SMP */
+    dfu_smp_server_t srv;
+    uint8_t *rsp;
+    dfu_smp_os_t os;
+    dfu_smp_os_port_t osport;
+    dfu_smp_img_t img;
+    char ver[32];
+    dfu_link_t *cur; /* link the request being handled came from */
+    bool reset_pending;
+    const char *reset_why;
+    /* RTC */
+    bool time_valid;
+    int64_t time_offset_ms;
+    /* links */
+    dfu_link_t udp, serial, ble;
+    bool has_udp, has_serial, has_ble;
+    dfu_sim_bonds_t bonds;
+    uint8_t *req;
+    uint32_t dropped_oversize;
+} sim_dev_t;
+
+/* Log line to the sink ("sim: " prefix added), flushed. */
+void sim_log(sim_dev_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Loads a PEM or DER public key file (heap). NULL on failure. */
+uint8_t *sim_load_key(const char *path, size_t *len);
+
+/* Seeds an empty primary slot with the image file. Returns 0 (also when the slot is not empty:
+ * logged, nothing written) or a negative dfu_err. */
+int sim_install(sim_dev_t *d, const char *path);
+
+/* Power-on / reset: runs the boot core (again after a crashing app), reads the app descriptor,
+ * applies confirm=boot, sets up the SMP server. Returns 0 (d->running tells whether an app runs),
+ * DFU_ERR_POWER_CUT, or DFU_ERR_BUSY when the device halted in a crash loop. */
+int sim_boot(sim_dev_t *d);
+
+/* Handles one received message (one or more SMP requests) from `l`. Returns 0 or
+ * DFU_ERR_POWER_CUT. */
+int sim_handle(sim_dev_t *d, dfu_link_t *l, const uint8_t *msg, size_t len);
+
+/* Periodic app work (confirm=after timer). Returns 0 or DFU_ERR_POWER_CUT. */
+int sim_tick(sim_dev_t *d);
+
+/* Releases what sim_boot allocated. */
+void sim_app_stop(sim_dev_t *d);
+
+#endif
