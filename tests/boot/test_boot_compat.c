@@ -353,6 +353,40 @@ static void test_record_positions(void)
     bf_free_image(&b);
 }
 
+/* Erased-as-zero flash: the same flows with every erased byte 0x00. */
+static void test_erased_zero(void)
+{
+    bf_image_t a, b;
+    bf_make_image(&a, 12000, 1, 0, 21, -1, 0x00);
+    bf_make_image(&b, 15000, 2, 0, 22, -1, 0x00);
+    for (uint8_t st = 0; st < 4; st++) {
+        bf_layout_t l = bf_layout_small;
+        l.ev = 0x00;
+        bf_dev_t *d = calloc(1, sizeof(*d));
+        CHECK_EQ_INT(bf_dev_init(d, &l, st, 8), 0);
+        uint32_t soff = dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary);
+        bf_poke(d, &d->cfg.primary, 0, a.data, a.len);
+        bf_poke(d, &d->cfg.secondary, soff, b.data, b.len);
+        CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 0, &d->cfg.trailer), 0);
+        dfu_boot_result_t r;
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_TEST);
+        CHECK(bf_equal(d, &d->cfg.primary, 0, b.data, b.len));
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        int ow = st == DFU_BOOT_STRATEGY_OVERWRITE;
+        CHECK_EQ_INT(r.swap_type, ow ? DFU_BOOT_SWAP_NONE : DFU_BOOT_SWAP_REVERT);
+        CHECK(bf_equal(d, &d->cfg.primary, 0, ow ? b.data : a.data, ow ? b.len : a.len));
+        dfu_boot_slot_state_t ps;
+        dfu_boot_read_slot_state(&d->cfg.primary, &d->cfg.trailer, &ps);
+        CHECK_EQ_INT(ps.magic, DFU_BOOT_MAGIC_GOOD);
+        CHECK_EQ_INT(ps.image_ok, ow ? DFU_BOOT_FLAG_UNSET : DFU_BOOT_FLAG_SET);
+        bf_dev_free(d);
+        free(d);
+    }
+    bf_free_image(&a);
+    bf_free_image(&b);
+}
+
 static void test_record_roundtrip(void)
 {
     dfu_boot_result_t r = {0}, q;
@@ -380,6 +414,7 @@ int main(void)
     test_downgrade();
     test_record_positions();
     test_record_roundtrip();
+    test_erased_zero();
     if (dfu_test_have_shared("imgtool vector")) {
         size_t kl = 0, ol = 0;
         uint8_t *k = load(VEC "keys/sign-ecdsa-p256.pub.der", &kl);
