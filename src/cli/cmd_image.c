@@ -127,7 +127,7 @@ static int write_out(const char *verb, const char *path, const dfu_imgtool_buf_t
 /* ---- keygen / getpub / getpubhash -------------------------------------------------------------
  */
 
-enum { O_KEY = 1, O_TYPE, O_ENC, O_OUT, O_LANG, O_PASS, O_JSON };
+enum { O_KEY = 1, O_TYPE, O_ENC, O_OUT, O_LANG, O_PASS, O_JSON, O_MINIMAL };
 
 static const opt_t key_opts[] = {
     {"-k", "--key", 1, O_KEY},    {"-t", "--type", 1, O_TYPE}, {"-e", "--encoding", 1, O_ENC},
@@ -227,6 +227,44 @@ static int cmd_getpub_common(int argc, char **argv, bool hash)
         rc = hash ? dfu_imgtool_key_getpubhash(k, e, &b, &d) : dfu_imgtool_key_getpub(k, e, &b, &d);
     }
     int ex = rc ? fail(verb, &d) : write_out(verb, out, &b);
+    dfu_imgtool_key_free(k);
+    dfu_imgtool_buf_free(&b);
+    return ex;
+}
+
+static int cmd_getpriv(int argc, char **argv)
+{
+    const opt_t opts[] = {
+        {"-k", "--key", 1, O_KEY}, {NULL, "--minimal", 0, O_MINIMAL}, {"-o", "--output", 1, O_OUT}};
+    const cmd_t c = {"getpriv", opts, ARRAY_LEN(opts),
+                     "usage: dfukit image getpriv -k KEY [--minimal] [-o FILE]\n"
+                     "  decryption private key (PKCS#8 DER) as the C array a bootloader embeds;\n"
+                     "  --minimal leaves out the optional EC public key\n"};
+    hit_t hits[MAX_HITS];
+    size_t nh, np;
+    const char *pos[1];
+    int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 0);
+    if (rc) {
+        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+    }
+    const char *key = NULL, *out = NULL;
+    bool minimal = false;
+    for (size_t i = 0; i < nh; i++) {
+        if (hits[i].id == O_MINIMAL) {
+            minimal = true;
+        } else {
+            *(hits[i].id == O_KEY ? &key : &out) = hits[i].v[0];
+        }
+    }
+    if (!key) {
+        return usage_error(&c, "missing -k/--key KEY%s%s", "", "");
+    }
+    dfu_imgtool_diag_t d = {{0}};
+    dfu_imgtool_key_t *k = NULL;
+    dfu_imgtool_buf_t b = {0};
+    rc = dfu_imgtool_key_load(key, &k, &d);
+    rc = rc ? rc : dfu_imgtool_key_getpriv(k, minimal, &b, &d);
+    int ex = rc ? fail("getpriv", &d) : write_out("getpriv", out, &b);
     dfu_imgtool_key_free(k);
     dfu_imgtool_buf_free(&b);
     return ex;
@@ -635,6 +673,7 @@ static void image_usage(FILE *f)
           "  keygen      generate a signing/encryption key (PKCS#8 PEM)\n"
           "  getpub      print a public key (pem, raw DER, C array)\n"
           "  getpubhash  print the SHA-256 of a public key (raw, C array)\n"
+          "  getpriv     print a decryption private key as a C array (PKCS#8)\n"
           "  sign        build a signed image (alias: create)\n"
           "  verify      check an image's hash and signature\n"
           "  info        show header, TLVs and trailer (alias: dumpinfo; --json)\n"
@@ -666,6 +705,9 @@ int dfu_cli_image(int argc, char **argv)
     }
     if (strcmp(v, "getpub") == 0 || strcmp(v, "getpubhash") == 0) {
         return cmd_getpub_common(argc - 1, argv + 1, strcmp(v, "getpubhash") == 0);
+    }
+    if (strcmp(v, "getpriv") == 0) {
+        return cmd_getpriv(argc - 1, argv + 1);
     }
     if (strcmp(v, "sign") == 0 || strcmp(v, "create") == 0) {
         return cmd_sign(argc - 1, argv + 1);

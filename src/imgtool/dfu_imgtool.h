@@ -246,9 +246,13 @@ int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *
                        const dfu_imgtool_key_t *enc_key, dfu_imgtool_buf_t *out,
                        dfu_imgtool_diag_t *diag);
 
-/* Private key as PKCS#8 DER (what a bootloader embeds to decrypt; `imgtool getpriv`). */
-int dfu_imgtool_key_priv_der(const dfu_imgtool_key_t *key, dfu_imgtool_buf_t *out,
+/* Private key as PKCS#8 DER (what a bootloader embeds to decrypt). With `minimal`, an EC key's
+ * optional public key is left out (imgtool getpriv --minimal). DFU_ERR_INVAL for public keys. */
+int dfu_imgtool_key_priv_der(const dfu_imgtool_key_t *key, bool minimal, dfu_imgtool_buf_t *out,
                              dfu_imgtool_diag_t *diag);
+/* `imgtool getpriv [--minimal]`: the PKCS#8 DER as the C array `enc_priv_key`. */
+int dfu_imgtool_key_getpriv(const dfu_imgtool_key_t *key, bool minimal, dfu_imgtool_buf_t *out,
+                            dfu_imgtool_diag_t *diag);
 
 #ifdef __cplusplus
 }

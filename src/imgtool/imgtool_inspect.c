@@ -451,7 +451,7 @@ int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *
     }
     dfu_imgtool_buf_t der = {0}, priv = {0};
     int rc = key ? dfu_imgtool_key_pub_der(key, &der, diag) : DFU_OK;
-    rc = (rc || !enc_key) ? rc : dfu_imgtool_key_priv_der(enc_key, &priv, diag);
+    rc = (rc || !enc_key) ? rc : dfu_imgtool_key_priv_der(enc_key, false, &priv, diag);
     uint8_t *scratch = malloc(8192);
     dfu_image_result_t *r = calloc(1, sizeof(*r));
     if (rc || !scratch || !r) {

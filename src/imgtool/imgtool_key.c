@@ -241,13 +241,19 @@ int dfu_imgtool_key_pub_der(const dfu_imgtool_key_t *key, dfu_imgtool_buf_t *out
     return rc;
 }
 
-int dfu_imgtool_key_priv_der(const dfu_imgtool_key_t *key, dfu_imgtool_buf_t *out,
+int dfu_imgtool_key_priv_der(const dfu_imgtool_key_t *key, bool minimal, dfu_imgtool_buf_t *out,
                              dfu_imgtool_diag_t *diag)
 {
     if (!key->priv) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                                 "a private key is needed here, but the key file holds only a "
                                 "public key");
+    }
+    bool ec = key->type == DFU_IMGTOOL_KEY_ECDSA_P256 || key->type == DFU_IMGTOOL_KEY_ECDSA_P384;
+    if (ec &&
+        !EVP_PKEY_set_int_param(key->pk, OSSL_PKEY_PARAM_EC_INCLUDE_PUBLIC, minimal ? 0 : 1)) {
+        return dfu_imgtool_fail(diag, DFU_ERR_CRYPTO, "cannot select the EC key encoding: %s",
+                                ossl_reason());
     }
     PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(key->pk);
     unsigned char *der = NULL;
@@ -301,6 +307,19 @@ int dfu_imgtool_key_getpub(const dfu_imgtool_key_t *key, dfu_imgtool_encoding_t 
         char name[64];
         snprintf(name, sizeof(name), "%s_pub_key", key_c_prefix(key->type));
         rc = emit_c_array(name, der.data, der.len, out);
+    }
+    dfu_imgtool_buf_free(&der);
+    return rc;
+}
+
+int dfu_imgtool_key_getpriv(const dfu_imgtool_key_t *key, bool minimal, dfu_imgtool_buf_t *out,
+                            dfu_imgtool_diag_t *diag)
+{
+    dfu_imgtool_buf_t der = {0};
+    int rc = dfu_imgtool_key_priv_der(key, minimal, &der, diag);
+    rc = rc ? rc : emit_c_array("enc_priv_key", der.data, der.len, out);
+    if (der.data) {
+        OPENSSL_cleanse(der.data, der.len);
     }
     dfu_imgtool_buf_free(&der);
     return rc;

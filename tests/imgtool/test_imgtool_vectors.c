@@ -7,7 +7,8 @@
  *  2. `dfukit image info --json` on every vector image matches imgtool's *.dumpinfo.json
  *     (header, TLV lists, trailer) and its "hash" is the hash TLV (compared with python3);
  *  3. `dfukit image verify` verdicts equal imgtool's on every *.verify*.txt, same digest line;
- *  4. getpub/getpubhash on every vector key are byte-identical to imgtool's outputs.
+ *  4. getpub/getpubhash on every vector key and getpriv on the encryption keys are
+ *     byte-identical to imgtool's outputs.
  * Without ../shared all of this is skipped with one line (the test still passes).
  */
 #include <dirent.h>
@@ -390,6 +391,21 @@ static void test_getpub(void)
                          0);
             same_file(mine, ref);
         }
+    }
+    /* getpriv: the PKCS#8 DER a bootloader embeds to decrypt, as a C array */
+    static const struct {
+        const char *key, *opt, *ref;
+    } priv[] = {{"enc-x25519", "", "enc-x25519.priv.c.txt"},
+                {"enc-ec256", "", "enc-ec256.priv.c.txt"},
+                {"enc-ec256", "--minimal", "enc-ec256.priv-minimal.c.txt"}};
+    for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+        char mine[512], ref[512];
+        snprintf(mine, sizeof(mine), "%s/%s", tmp, priv[i].ref);
+        snprintf(ref, sizeof(ref), VEC "/keys/%s", priv[i].ref);
+        CHECK_EQ_INT(run_dfukitf(r, VEC, "image getpriv -k keys/%s.pem %s -o %s", priv[i].key,
+                                 priv[i].opt, mine),
+                     0);
+        same_file(mine, ref);
     }
     free(r);
 }
