@@ -14,8 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool b = false;
     dfu_cbor_str_t t = {0}, s = {0};
     const dfu_cbor_key_t keys[] = {
-        {"off", DFU_CBOR_WANT_UINT, 0, &u},       {"i", DFU_CBOR_WANT_INT, 0, &i},
-        {"confirm", DFU_CBOR_WANT_BOOL, 0, &b},   {"d", DFU_CBOR_WANT_TSTR, 0, &t},
+        {"off", DFU_CBOR_WANT_UINT, 0, &u},
+        {"i", DFU_CBOR_WANT_INT, 0, &i},
+        {"confirm", DFU_CBOR_WANT_BOOL, 0, &b},
+        {"d", DFU_CBOR_WANT_TSTR, 0, &t},
         {"hash", DFU_CBOR_WANT_BSTR, DFU_CBOR_NULLABLE, &s},
     };
     uint32_t found = 0;

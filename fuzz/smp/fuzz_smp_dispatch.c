@@ -46,9 +46,13 @@ static int rf_erase(void *ctx, uint32_t off, size_t len)
     return 0;
 }
 
-static const dfu_flash_port_t port = {.read = rf_read, .write = rf_write, .erase = rf_erase,
-                                      .size = P_SIZE + S_SIZE, .sector_size = SECTOR,
-                                      .write_align = 8, .erased_val = 0xff};
+static const dfu_flash_port_t port = {.read = rf_read,
+                                      .write = rf_write,
+                                      .erase = rf_erase,
+                                      .size = P_SIZE + S_SIZE,
+                                      .sector_size = SECTOR,
+                                      .write_align = 8,
+                                      .erased_val = 0xff};
 
 static int on_send(void *ctx, const uint8_t *msg, size_t len)
 {
@@ -86,7 +90,7 @@ static int on_time_set(void *ctx, const dfu_smp_datetime_t *dt)
 static void put_slot0(void)
 {
     static const uint8_t hdr[32] = {0x3d, 0xb8, 0xf3, 0x96, 0, 0, 0, 0, 32, 0, 0, 0, 16, 0, 0, 0,
-                                    0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+                                    0,    0,    0,    0,    1, 2, 3, 0, 0,  0, 0, 0, 0,  0, 0, 0};
     memcpy(mem, hdr, 32);
     memset(mem + 32, 0x5a, 16);
     static const uint8_t tlv[8] = {0x07, 0x69, 40, 0, 0x10, 0, 32, 0};
@@ -105,14 +109,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dfu_flash_init(&fl, &port);
     static uint8_t rsp[512];
     dfu_smp_server_t srv;
-    dfu_smp_server_cfg_t sc = {.buf = rsp, .buf_size = sizeof rsp, .send = on_send,
+    dfu_smp_server_cfg_t sc = {.buf = rsp,
+                               .buf_size = sizeof rsp,
+                               .send = on_send,
                                .policy = (data[0] & 0x08) ? &dfu_smp_policy_secure : NULL,
-                               .no_v1 = (data[0] & 0x20) != 0, .no_rsn = (data[0] & 0x40) != 0};
+                               .no_v1 = (data[0] & 0x20) != 0,
+                               .no_rsn = (data[0] & 0x40) != 0};
     if (dfu_smp_server_init(&srv, &sc) != 0) {
         __builtin_trap();
     }
-    static const dfu_smp_os_port_t osp = {.reset = on_reset, .time_get = on_time_get,
-                                          .time_set = on_time_set};
+    static const dfu_smp_os_port_t osp = {
+        .reset = on_reset, .time_get = on_time_get, .time_set = on_time_set};
     dfu_smp_os_t os;
     dfu_smp_os_cfg_t oc = {.port = &osp, .mcuboot_mode = 3};
     dfu_smp_os_register(&srv, &os, &oc);

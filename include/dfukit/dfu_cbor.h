@@ -65,18 +65,18 @@ bool dfu_cbor_put_raw(dfu_cbor_writer_t *w, const void *p, size_t len);
 /* ---- Reader ------------------------------------------------------------------------------- */
 
 typedef enum dfu_cbor_type {
-    DFU_CBOR_UINT,       /* u */
-    DFU_CBOR_NINT,       /* value is -1 - u */
-    DFU_CBOR_BSTR,       /* definite: ptr/len; indefinite: chunks follow, then BREAK */
-    DFU_CBOR_TSTR,       /* same */
-    DFU_CBOR_ARRAY,      /* count items follow (indef: until BREAK) */
-    DFU_CBOR_MAP,        /* count pairs follow (indef: until BREAK) */
-    DFU_CBOR_TAG,        /* u = tag number, one item follows */
-    DFU_CBOR_BOOL,       /* u = 0/1 */
-    DFU_CBOR_NULL,       /* F6 */
-    DFU_CBOR_UNDEF,      /* F7 */
-    DFU_CBOR_FLOAT,      /* half/single/double, value not kept */
-    DFU_CBOR_BREAK,      /* FF */
+    DFU_CBOR_UINT,  /* u */
+    DFU_CBOR_NINT,  /* value is -1 - u */
+    DFU_CBOR_BSTR,  /* definite: ptr/len; indefinite: chunks follow, then BREAK */
+    DFU_CBOR_TSTR,  /* same */
+    DFU_CBOR_ARRAY, /* count items follow (indef: until BREAK) */
+    DFU_CBOR_MAP,   /* count pairs follow (indef: until BREAK) */
+    DFU_CBOR_TAG,   /* u = tag number, one item follows */
+    DFU_CBOR_BOOL,  /* u = 0/1 */
+    DFU_CBOR_NULL,  /* F6 */
+    DFU_CBOR_UNDEF, /* F7 */
+    DFU_CBOR_FLOAT, /* half/single/double, value not kept */
+    DFU_CBOR_BREAK, /* FF */
 } dfu_cbor_type_t;
 
 /* One decoded item head. For definite strings `ptr`/`len` point into the reader's buffer. */
@@ -91,7 +91,7 @@ typedef struct dfu_cbor_item {
 typedef struct dfu_cbor_reader {
     const uint8_t *buf; /* caller buffer, not owned */
     size_t len;
-    size_t pos;         /* next unread byte */
+    size_t pos; /* next unread byte */
 } dfu_cbor_reader_t;
 
 void dfu_cbor_reader_init(dfu_cbor_reader_t *r, const uint8_t *buf, size_t len);
@@ -114,12 +114,12 @@ typedef struct dfu_cbor_str {
 
 /* Expected types for key tables and what `dst` must point to. */
 typedef enum dfu_cbor_want {
-    DFU_CBOR_WANT_UINT,   /* uint64_t: unsigned integer only */
-    DFU_CBOR_WANT_INT,    /* int64_t: unsigned or negative integer in int64 range */
-    DFU_CBOR_WANT_BOOL,   /* bool: CBOR true/false only (F4/F5) */
-    DFU_CBOR_WANT_BOOLISH,/* bool: true/false, or an integer (non-zero = true) */
-    DFU_CBOR_WANT_TSTR,   /* dfu_cbor_str_t: definite text string */
-    DFU_CBOR_WANT_BSTR,   /* dfu_cbor_str_t: definite byte string */
+    DFU_CBOR_WANT_UINT,    /* uint64_t: unsigned integer only */
+    DFU_CBOR_WANT_INT,     /* int64_t: unsigned or negative integer in int64 range */
+    DFU_CBOR_WANT_BOOL,    /* bool: CBOR true/false only (F4/F5) */
+    DFU_CBOR_WANT_BOOLISH, /* bool: true/false, or an integer (non-zero = true) */
+    DFU_CBOR_WANT_TSTR,    /* dfu_cbor_str_t: definite text string */
+    DFU_CBOR_WANT_BSTR,    /* dfu_cbor_str_t: definite byte string */
 } dfu_cbor_want_t;
 
 /* Key-table flag: a CBOR null for this key counts as "absent" (Go mcumgr sends "hash": null). */

@@ -33,8 +33,8 @@ uint16_t dfu_crc16_xmodem(uint16_t crc, const uint8_t *p, size_t n);
 
 /* ---- Serial encoder ------------------------------------------------------------------------ */
 
-#define DFU_SERIAL_LINE_MAX 127u        /* bytes per line incl. 2 marker bytes and '\n' */
-#define DFU_SERIAL_LINE_B64 124u        /* base64 characters per line (93 raw bytes) */
+#define DFU_SERIAL_LINE_MAX 127u         /* bytes per line incl. 2 marker bytes and '\n' */
+#define DFU_SERIAL_LINE_B64 124u         /* base64 characters per line (93 raw bytes) */
 #define DFU_SERIAL_MSG_MAX (65535u - 2u) /* largest SMP message the length field allows */
 
 /* Bytes dfu_serial_encode() produces for a message of msg_len bytes. */
@@ -49,27 +49,27 @@ int dfu_serial_encode(const uint8_t *msg, size_t msg_len, uint8_t *out, size_t c
 
 /* Decoder counters (for diagnostics and tests). */
 typedef struct dfu_serial_stats {
-    uint32_t frames;       /* good frames delivered */
-    uint32_t bad_crc;      /* dropped: CRC mismatch */
-    uint32_t bad_base64;   /* dropped: invalid base64 / misplaced padding / partial group */
-    uint32_t overlength;   /* dropped: frame larger than the buffer, line too long, or more
-                            * data than the length field */
-    uint32_t restarts;     /* incomplete frames abandoned by a new 06 09 line */
-    uint32_t orphan_lines; /* 04 14 lines with no frame started */
-    uint32_t console_lines;/* lines without a marker (console text), ignored */
+    uint32_t frames;        /* good frames delivered */
+    uint32_t bad_crc;       /* dropped: CRC mismatch */
+    uint32_t bad_base64;    /* dropped: invalid base64 / misplaced padding / partial group */
+    uint32_t overlength;    /* dropped: frame larger than the buffer, line too long, or more
+                             * data than the length field */
+    uint32_t restarts;      /* incomplete frames abandoned by a new 06 09 line */
+    uint32_t orphan_lines;  /* 04 14 lines with no frame started */
+    uint32_t console_lines; /* lines without a marker (console text), ignored */
 } dfu_serial_stats_t;
 
 typedef struct dfu_serial_decoder {
-    uint8_t *buf;        /* caller buffer for the decoded packet (length + message + CRC) */
-    size_t cap;          /* its size; messages up to cap - 4 bytes */
-    size_t have;         /* decoded bytes of the current frame */
-    size_t line_chars;   /* base64 characters on the current line */
-    size_t max_line;     /* base64 characters allowed per line (0 = DFU_SERIAL_LINE_B64) */
-    uint8_t quad[4];     /* pending base64 group */
+    uint8_t *buf;      /* caller buffer for the decoded packet (length + message + CRC) */
+    size_t cap;        /* its size; messages up to cap - 4 bytes */
+    size_t have;       /* decoded bytes of the current frame */
+    size_t line_chars; /* base64 characters on the current line */
+    size_t max_line;   /* base64 characters allowed per line (0 = DFU_SERIAL_LINE_B64) */
+    uint8_t quad[4];   /* pending base64 group */
     uint8_t nquad;
-    uint8_t state;       /* private */
-    bool started;        /* a 06 09 line began the current frame */
-    bool padded;         /* '=' seen: only the end of the line may follow */
+    uint8_t state; /* private */
+    bool started;  /* a 06 09 line began the current frame */
+    bool padded;   /* '=' seen: only the end of the line may follow */
     dfu_serial_stats_t stats;
 } dfu_serial_decoder_t;
 
@@ -83,10 +83,11 @@ int dfu_serial_decoder_init(dfu_serial_decoder_t *d, uint8_t *buf, size_t cap, s
  * DFU_ERR_MSGSIZE too large); the decoder has already resynchronised and keeps going. */
 int dfu_serial_feed(dfu_serial_decoder_t *d, uint8_t byte, const uint8_t **msg);
 
-/* ---- Packet reassembly ------------------------------------------------------------------------ */
+/* ---- Packet reassembly ------------------------------------------------------------------------
+ */
 
 typedef struct dfu_reasm {
-    uint8_t *buf;  /* caller buffer: one whole SMP message */
+    uint8_t *buf; /* caller buffer: one whole SMP message */
     size_t cap;
     size_t have;   /* bytes collected */
     size_t expect; /* 8 + header length, known after the first fragment (0 = idle) */

@@ -119,10 +119,10 @@ typedef struct dfu_smp_group {
 /* ---- Link-security policy ---------------------------------------------------------------- */
 
 /* BLE-style link security levels, as reported by the transport. */
-#define DFU_SMP_SEC_NONE 1u     /* L1: no encryption */
-#define DFU_SMP_SEC_ENCRYPT 2u  /* L2: encrypted, not authenticated (Just Works) */
-#define DFU_SMP_SEC_AUTHEN 3u   /* L3: encrypted + MITM authenticated */
-#define DFU_SMP_SEC_LESC 4u     /* L4: authenticated LE Secure Connections */
+#define DFU_SMP_SEC_NONE 1u    /* L1: no encryption */
+#define DFU_SMP_SEC_ENCRYPT 2u /* L2: encrypted, not authenticated (Just Works) */
+#define DFU_SMP_SEC_AUTHEN 3u  /* L3: encrypted + MITM authenticated */
+#define DFU_SMP_SEC_LESC 4u    /* L4: authenticated LE Secure Connections */
 
 /* Op mask bits for policy rules. */
 #define DFU_SMP_POL_READ 0x1u
@@ -132,8 +132,8 @@ typedef struct dfu_smp_group {
 /* Minimum level for (group, cmd, op); the first matching rule wins. */
 typedef struct dfu_smp_policy_rule {
     uint16_t group;
-    uint8_t cmd;      /* command id, or DFU_SMP_POL_ANY_CMD */
-    uint8_t ops;      /* DFU_SMP_POL_READ | DFU_SMP_POL_WRITE */
+    uint8_t cmd; /* command id, or DFU_SMP_POL_ANY_CMD */
+    uint8_t ops; /* DFU_SMP_POL_READ | DFU_SMP_POL_WRITE */
     uint8_t min_level;
 } dfu_smp_policy_rule_t;
 
@@ -166,7 +166,7 @@ uint8_t dfu_smp_att_error_for_rc(int rc);
 
 /* ---- Server -------------------------------------------------------------------------------- */
 
-#define DFU_SMP_BUF_MIN 384u  /* smallest response buffer accepted (Zephyr's default) */
+#define DFU_SMP_BUF_MIN 384u /* smallest response buffer accepted (Zephyr's default) */
 #define DFU_SMP_MAX_GROUPS 8u
 
 /* Server configuration. Zeroed fields mean the default. */
@@ -191,8 +191,8 @@ struct dfu_smp_server {
     dfu_smp_server_cfg_t cfg;
     dfu_smp_group_reg_t groups[DFU_SMP_MAX_GROUPS];
     size_t ngroups;
-    uint32_t requests; /* messages handled */
-    uint32_t errors;   /* error responses built */
+    uint32_t requests;           /* messages handled */
+    uint32_t errors;             /* error responses built */
     void (*after_fn)(void *ctx); /* post-send action of the last handled message */
     void *after_ctx;
 };
@@ -200,13 +200,13 @@ struct dfu_smp_server {
 /* Per-request context handed to handlers. */
 struct dfu_smp_req {
     dfu_smp_server_t *srv;
-    void *gctx;                /* the group's registered instance */
-    const dfu_smp_hdr_t *hdr;  /* request header */
-    const uint8_t *payload;    /* request CBOR (hdr->len bytes, may be 0) */
+    void *gctx;               /* the group's registered instance */
+    const dfu_smp_hdr_t *hdr; /* request header */
+    const uint8_t *payload;   /* request CBOR (hdr->len bytes, may be 0) */
     size_t payload_len;
-    uint8_t link_level;        /* security level of the link the request came on */
-    dfu_cbor_writer_t *w;      /* response writer, inside the open response map */
-    const char *rsn;           /* reason text for an error response (static string) */
+    uint8_t link_level;            /* security level of the link the request came on */
+    dfu_cbor_writer_t *w;          /* response writer, inside the open response map */
+    const char *rsn;               /* reason text for an error response (static string) */
     void (*after_send)(void *ctx); /* run after the response was handed to `send` */
     void *after_ctx;
 };
@@ -254,8 +254,7 @@ void dfu_smp_req_after_send(dfu_smp_req_t *req, void (*fn)(void *ctx), void *ctx
 /* The one dfu_err -> wire translation. For error `err` (<0) returned while handling a request
  * for `group` (NULL = SMP level), fills: *group_rc (0 if the error is not group specific),
  * *rc (the SMP-level rc used for v1 / non-group errors). */
-void dfu_smp_translate_err(const dfu_smp_group_t *group, int err, uint16_t *group_rc,
-                           uint16_t *rc);
+void dfu_smp_translate_err(const dfu_smp_group_t *group, int err, uint16_t *group_rc, uint16_t *rc);
 
 /* Short default reason for an SMP-level rc (for "rsn"), never NULL. */
 const char *dfu_smp_rc_str(int rc);

@@ -48,21 +48,21 @@ extern "C" {
 #define DFU_SMP_IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED 33u
 
 typedef struct dfu_smp_img_cfg {
-    dfu_flash_area_t primary;       /* slot 0: the running image */
-    dfu_flash_area_t secondary;     /* slot 1: upload target */
-    dfu_boot_trailer_cfg_t trailer; /* must match the bootloader (NULL-equivalent: zeroed) */
+    dfu_flash_area_t primary;        /* slot 0: the running image */
+    dfu_flash_area_t secondary;      /* slot 1: upload target */
+    dfu_boot_trailer_cfg_t trailer;  /* must match the bootloader (NULL-equivalent: zeroed) */
     const dfu_crypto_port_t *crypto; /* SHA-256 for the upload `match`; NULL = no match check */
-    bool no_erase_pending; /* true = CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING=n */
-    bool version_use_build; /* `upgrade` compares the build number too */
-    bool frugal_list;       /* omit false flags and splitStatus in state responses */
+    bool no_erase_pending;           /* true = CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING=n */
+    bool version_use_build;          /* `upgrade` compares the build number too */
+    bool frugal_list;                /* omit false flags and splitStatus in state responses */
 } dfu_smp_img_cfg_t;
 
 /* Upload session (Zephyr's img_mgmt_state.upload). */
 typedef struct dfu_smp_img_upload {
     bool active;
-    uint32_t off;       /* next expected file offset */
-    uint32_t size;      /* file length announced by `len` */
-    uint8_t sha[32];    /* `sha` of the first chunk */
+    uint32_t off;    /* next expected file offset */
+    uint32_t size;   /* file length announced by `len` */
+    uint8_t sha[32]; /* `sha` of the first chunk */
     uint8_t sha_len;
     uint32_t wpos;      /* slot offset of the next flash write (aligned) */
     uint32_t erased_to; /* slot bytes [img_off, erased_to) erased this session */
@@ -88,10 +88,10 @@ int dfu_smp_img_register(dfu_smp_server_t *srv, dfu_smp_img_t *img, const dfu_sm
 
 /* Next-boot view of the slots (Zephyr's img_mgmt state, §5.3), for tests and the CLI. */
 typedef struct dfu_smp_img_state {
-    int swap_type;    /* DFU_BOOT_SWAP_* from the trailers */
-    uint8_t active;   /* running slot (0) */
-    uint8_t nbs;      /* slot booted next */
-    bool in_use[2];   /* §4.5 slot-in-use for slot 0 and 1 (blocks upload and erase) */
+    int swap_type;  /* DFU_BOOT_SWAP_* from the trailers */
+    uint8_t active; /* running slot (0) */
+    uint8_t nbs;    /* slot booted next */
+    bool in_use[2]; /* §4.5 slot-in-use for slot 0 and 1 (blocks upload and erase) */
 } dfu_smp_img_state_t;
 
 /* Reads the trailers and computes the state. Returns 0 or a flash error. */

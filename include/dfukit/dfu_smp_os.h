@@ -82,9 +82,9 @@ typedef struct dfu_smp_os_cfg {
     const char *platform;    /* i, default "generic" */
     const char *os_name;     /* o, default "dfukit" */
     /* Bootloader info. */
-    int8_t mcuboot_mode;     /* DFU_SMP_MODE_*, the configured swap strategy */
-    bool no_downgrade;       /* adds "no-downgrade": true to the mode answer */
-    bool datetime_ms;        /* datetime with ".ms" (CONFIG_MCUMGR_GRP_OS_DATETIME_MS) */
+    int8_t mcuboot_mode; /* DFU_SMP_MODE_*, the configured swap strategy */
+    bool no_downgrade;   /* adds "no-downgrade": true to the mode answer */
+    bool datetime_ms;    /* datetime with ".ms" (CONFIG_MCUMGR_GRP_OS_DATETIME_MS) */
 } dfu_smp_os_cfg_t;
 
 /* OS group instance (caller-allocated). */

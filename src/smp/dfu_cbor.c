@@ -164,14 +164,38 @@ static void set_item(void *ctx, dfu_cbor_type_t type, bool indef, uint64_t u)
     s->got = true;
 }
 
-static void cb_u8(void *c, uint8_t v) { set_item(c, DFU_CBOR_UINT, false, v); }
-static void cb_u16(void *c, uint16_t v) { set_item(c, DFU_CBOR_UINT, false, v); }
-static void cb_u32(void *c, uint32_t v) { set_item(c, DFU_CBOR_UINT, false, v); }
-static void cb_u64(void *c, uint64_t v) { set_item(c, DFU_CBOR_UINT, false, v); }
-static void cb_n8(void *c, uint8_t v) { set_item(c, DFU_CBOR_NINT, false, v); }
-static void cb_n16(void *c, uint16_t v) { set_item(c, DFU_CBOR_NINT, false, v); }
-static void cb_n32(void *c, uint32_t v) { set_item(c, DFU_CBOR_NINT, false, v); }
-static void cb_n64(void *c, uint64_t v) { set_item(c, DFU_CBOR_NINT, false, v); }
+static void cb_u8(void *c, uint8_t v)
+{
+    set_item(c, DFU_CBOR_UINT, false, v);
+}
+static void cb_u16(void *c, uint16_t v)
+{
+    set_item(c, DFU_CBOR_UINT, false, v);
+}
+static void cb_u32(void *c, uint32_t v)
+{
+    set_item(c, DFU_CBOR_UINT, false, v);
+}
+static void cb_u64(void *c, uint64_t v)
+{
+    set_item(c, DFU_CBOR_UINT, false, v);
+}
+static void cb_n8(void *c, uint8_t v)
+{
+    set_item(c, DFU_CBOR_NINT, false, v);
+}
+static void cb_n16(void *c, uint16_t v)
+{
+    set_item(c, DFU_CBOR_NINT, false, v);
+}
+static void cb_n32(void *c, uint32_t v)
+{
+    set_item(c, DFU_CBOR_NINT, false, v);
+}
+static void cb_n64(void *c, uint64_t v)
+{
+    set_item(c, DFU_CBOR_NINT, false, v);
+}
 
 static void set_str(void *c, dfu_cbor_type_t t, cbor_data p, size_t n)
 {
@@ -181,21 +205,68 @@ static void set_str(void *c, dfu_cbor_type_t t, cbor_data p, size_t n)
     s->it->len = n;
 }
 
-static void cb_bstr(void *c, cbor_data p, size_t n) { set_str(c, DFU_CBOR_BSTR, p, n); }
-static void cb_tstr(void *c, cbor_data p, size_t n) { set_str(c, DFU_CBOR_TSTR, p, n); }
-static void cb_bstr_indef(void *c) { set_item(c, DFU_CBOR_BSTR, true, 0); }
-static void cb_tstr_indef(void *c) { set_item(c, DFU_CBOR_TSTR, true, 0); }
-static void cb_arr(void *c, size_t n) { set_item(c, DFU_CBOR_ARRAY, false, n); }
-static void cb_arr_indef(void *c) { set_item(c, DFU_CBOR_ARRAY, true, 0); }
-static void cb_map(void *c, size_t n) { set_item(c, DFU_CBOR_MAP, false, n); }
-static void cb_map_indef(void *c) { set_item(c, DFU_CBOR_MAP, true, 0); }
-static void cb_tag(void *c, uint64_t v) { set_item(c, DFU_CBOR_TAG, false, v); }
-static void cb_f(void *c, float v) { (void)v; set_item(c, DFU_CBOR_FLOAT, false, 0); }
-static void cb_d(void *c, double v) { (void)v; set_item(c, DFU_CBOR_FLOAT, false, 0); }
-static void cb_undef(void *c) { set_item(c, DFU_CBOR_UNDEF, false, 0); }
-static void cb_null(void *c) { set_item(c, DFU_CBOR_NULL, false, 0); }
-static void cb_bool(void *c, bool v) { set_item(c, DFU_CBOR_BOOL, false, v ? 1u : 0u); }
-static void cb_break(void *c) { set_item(c, DFU_CBOR_BREAK, false, 0); }
+static void cb_bstr(void *c, cbor_data p, size_t n)
+{
+    set_str(c, DFU_CBOR_BSTR, p, n);
+}
+static void cb_tstr(void *c, cbor_data p, size_t n)
+{
+    set_str(c, DFU_CBOR_TSTR, p, n);
+}
+static void cb_bstr_indef(void *c)
+{
+    set_item(c, DFU_CBOR_BSTR, true, 0);
+}
+static void cb_tstr_indef(void *c)
+{
+    set_item(c, DFU_CBOR_TSTR, true, 0);
+}
+static void cb_arr(void *c, size_t n)
+{
+    set_item(c, DFU_CBOR_ARRAY, false, n);
+}
+static void cb_arr_indef(void *c)
+{
+    set_item(c, DFU_CBOR_ARRAY, true, 0);
+}
+static void cb_map(void *c, size_t n)
+{
+    set_item(c, DFU_CBOR_MAP, false, n);
+}
+static void cb_map_indef(void *c)
+{
+    set_item(c, DFU_CBOR_MAP, true, 0);
+}
+static void cb_tag(void *c, uint64_t v)
+{
+    set_item(c, DFU_CBOR_TAG, false, v);
+}
+static void cb_f(void *c, float v)
+{
+    (void)v;
+    set_item(c, DFU_CBOR_FLOAT, false, 0);
+}
+static void cb_d(void *c, double v)
+{
+    (void)v;
+    set_item(c, DFU_CBOR_FLOAT, false, 0);
+}
+static void cb_undef(void *c)
+{
+    set_item(c, DFU_CBOR_UNDEF, false, 0);
+}
+static void cb_null(void *c)
+{
+    set_item(c, DFU_CBOR_NULL, false, 0);
+}
+static void cb_bool(void *c, bool v)
+{
+    set_item(c, DFU_CBOR_BOOL, false, v ? 1u : 0u);
+}
+static void cb_break(void *c)
+{
+    set_item(c, DFU_CBOR_BREAK, false, 0);
+}
 
 static const struct cbor_callbacks head_callbacks = {
     .uint8 = cb_u8,
@@ -261,7 +332,7 @@ int dfu_cbor_next(dfu_cbor_reader_t *r, dfu_cbor_item_t *it)
 typedef struct skip_level {
     uint64_t left;
     bool indef;
-    bool chunks;             /* indefinite string: only definite chunks of `chunk_type` allowed */
+    bool chunks; /* indefinite string: only definite chunks of `chunk_type` allowed */
     dfu_cbor_type_t chunk_type;
 } skip_level_t;
 

@@ -37,8 +37,7 @@ static const generic_map_t generic_errs[] = {
     {DFU_ERR_SMP_TOO_NEW, DFU_SMP_RC_TOO_NEW},
 };
 
-void dfu_smp_translate_err(const dfu_smp_group_t *group, int err, uint16_t *group_rc,
-                           uint16_t *rc)
+void dfu_smp_translate_err(const dfu_smp_group_t *group, int err, uint16_t *group_rc, uint16_t *rc)
 {
     *group_rc = 0;
     *rc = DFU_SMP_RC_EUNKNOWN;
@@ -62,31 +61,47 @@ void dfu_smp_translate_err(const dfu_smp_group_t *group, int err, uint16_t *grou
 const char *dfu_smp_rc_str(int rc)
 {
     switch (rc) {
-    case DFU_SMP_RC_OK: return "ok";
-    case DFU_SMP_RC_ENOMEM: return "no memory";
-    case DFU_SMP_RC_EINVAL: return "invalid request";
-    case DFU_SMP_RC_ETIMEOUT: return "timeout";
-    case DFU_SMP_RC_ENOENT: return "no such entry";
-    case DFU_SMP_RC_EBADSTATE: return "bad state";
-    case DFU_SMP_RC_EMSGSIZE: return "response too large";
-    case DFU_SMP_RC_ENOTSUP: return "command not supported";
-    case DFU_SMP_RC_ECORRUPT: return "corrupt message";
-    case DFU_SMP_RC_EBUSY: return "busy, retry";
-    case DFU_SMP_RC_EACCESSDENIED: return "access denied";
-    case DFU_SMP_RC_TOO_OLD: return "SMP v1 not supported, use SMP v2";
-    case DFU_SMP_RC_TOO_NEW: return "SMP version not supported, use SMP v2";
-    default: return "unknown error";
+    case DFU_SMP_RC_OK:
+        return "ok";
+    case DFU_SMP_RC_ENOMEM:
+        return "no memory";
+    case DFU_SMP_RC_EINVAL:
+        return "invalid request";
+    case DFU_SMP_RC_ETIMEOUT:
+        return "timeout";
+    case DFU_SMP_RC_ENOENT:
+        return "no such entry";
+    case DFU_SMP_RC_EBADSTATE:
+        return "bad state";
+    case DFU_SMP_RC_EMSGSIZE:
+        return "response too large";
+    case DFU_SMP_RC_ENOTSUP:
+        return "command not supported";
+    case DFU_SMP_RC_ECORRUPT:
+        return "corrupt message";
+    case DFU_SMP_RC_EBUSY:
+        return "busy, retry";
+    case DFU_SMP_RC_EACCESSDENIED:
+        return "access denied";
+    case DFU_SMP_RC_TOO_OLD:
+        return "SMP v1 not supported, use SMP v2";
+    case DFU_SMP_RC_TOO_NEW:
+        return "SMP version not supported, use SMP v2";
+    default:
+        return "unknown error";
     }
 }
 
 static const char *level_rsn(uint8_t need)
 {
     switch (need) {
-    case DFU_SMP_SEC_ENCRYPT: return "requires security level 2 (encrypted link): pair first";
+    case DFU_SMP_SEC_ENCRYPT:
+        return "requires security level 2 (encrypted link): pair first";
     case DFU_SMP_SEC_AUTHEN:
         return "requires security level 3 (authenticated pairing with passkey or numeric "
                "comparison)";
-    default: return "requires security level 4 (LE Secure Connections pairing)";
+    default:
+        return "requires security level 4 (LE Secure Connections pairing)";
     }
 }
 
@@ -241,7 +256,7 @@ static void build_error(const dfu_smp_server_t *srv, const dfu_smp_group_t *grou
 }
 
 /* Runs the routed handler; returns 0 or the error to report. */
-static int run_handler(dfu_smp_server_t *srv, const route_t *rt, dfu_smp_req_t *req)
+static int run_handler(const route_t *rt, dfu_smp_req_t *req)
 {
     dfu_cbor_writer_t *w = req->w;
     if (!dfu_cbor_put_map_indef(w)) {
@@ -254,7 +269,6 @@ static int run_handler(dfu_smp_server_t *srv, const route_t *rt, dfu_smp_req_t *
     if (rc == 0 && w->err != 0) {
         rc = w->err;
     }
-    (void)srv;
     return rc > 0 ? DFU_ERR_INVAL : rc;
 }
 
@@ -273,8 +287,7 @@ int dfu_smp_server_handle(dfu_smp_server_t *srv, const uint8_t *in, size_t in_le
     }
     srv->requests++;
     dfu_cbor_writer_t w;
-    dfu_cbor_writer_init(&w, srv->cfg.buf + DFU_SMP_HDR_SIZE,
-                         srv->cfg.buf_size - DFU_SMP_HDR_SIZE);
+    dfu_cbor_writer_init(&w, srv->cfg.buf + DFU_SMP_HDR_SIZE, srv->cfg.buf_size - DFU_SMP_HDR_SIZE);
     size_t avail = in_len - DFU_SMP_HDR_SIZE;
     size_t consumed = in_len;
     route_t rt;
@@ -297,7 +310,7 @@ int dfu_smp_server_handle(dfu_smp_server_t *srv, const uint8_t *in, size_t in_le
             req.payload_len = h.len;
             req.link_level = link_level;
             req.w = &w;
-            err = run_handler(srv, &rt, &req);
+            err = run_handler(&rt, &req);
             rt.rsn = req.rsn;
         }
     }

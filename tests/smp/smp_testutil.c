@@ -69,9 +69,12 @@ void tu_flash_free(tu_flash_t *f)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -129,18 +132,30 @@ static int canon_item(dfu_cbor_reader_t *r, sbuf_t *out, int depth)
         return -1;
     }
     switch (it.type) {
-    case DFU_CBOR_UINT: snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)it.u); sb_str(out, tmp); return 0;
-    case DFU_CBOR_NINT: snprintf(tmp, sizeof tmp, "-%llu", (unsigned long long)it.u + 1); sb_str(out, tmp); return 0;
-    case DFU_CBOR_BOOL: sb_str(out, it.u ? "true" : "false"); return 0;
-    case DFU_CBOR_NULL: sb_str(out, "null"); return 0;
+    case DFU_CBOR_UINT:
+        snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)it.u);
+        sb_str(out, tmp);
+        return 0;
+    case DFU_CBOR_NINT:
+        snprintf(tmp, sizeof tmp, "-%llu", (unsigned long long)it.u + 1);
+        sb_str(out, tmp);
+        return 0;
+    case DFU_CBOR_BOOL:
+        sb_str(out, it.u ? "true" : "false");
+        return 0;
+    case DFU_CBOR_NULL:
+        sb_str(out, "null");
+        return 0;
     case DFU_CBOR_TSTR:
-        if (it.indef) return -1;
+        if (it.indef)
+            return -1;
         sb_str(out, "\"");
         sb_put(out, (const char *)it.ptr, it.len);
         sb_str(out, "\"");
         return 0;
     case DFU_CBOR_BSTR:
-        if (it.indef) return -1;
+        if (it.indef)
+            return -1;
         sb_str(out, "h'");
         for (size_t i = 0; i < it.len; i++) {
             snprintf(tmp, sizeof tmp, "%02x", it.ptr[i]);
@@ -155,8 +170,10 @@ static int canon_item(dfu_cbor_reader_t *r, sbuf_t *out, int depth)
                 r->pos++;
                 break;
             }
-            if (i > 0) sb_str(out, ",");
-            if (canon_item(r, out, depth + 1) != 0) return -1;
+            if (i > 0)
+                sb_str(out, ",");
+            if (canon_item(r, out, depth + 1) != 0)
+                return -1;
         }
         sb_str(out, "]");
         return 0;
@@ -170,9 +187,15 @@ static int canon_item(dfu_cbor_reader_t *r, sbuf_t *out, int depth)
                 break;
             }
             sbuf_t e = {0};
-            if (canon_item(r, &e, depth + 1) != 0) { free(e.p); return -1; }
+            if (canon_item(r, &e, depth + 1) != 0) {
+                free(e.p);
+                return -1;
+            }
             sb_str(&e, ":");
-            if (canon_item(r, &e, depth + 1) != 0) { free(e.p); return -1; }
+            if (canon_item(r, &e, depth + 1) != 0) {
+                free(e.p);
+                return -1;
+            }
             ents = realloc(ents, (n + 1) * sizeof(*ents));
             ents[n++] = e.p;
         }
@@ -181,7 +204,8 @@ static int canon_item(dfu_cbor_reader_t *r, sbuf_t *out, int depth)
         }
         sb_str(out, "{");
         for (size_t i = 0; i < n; i++) {
-            if (i > 0) sb_str(out, ",");
+            if (i > 0)
+                sb_str(out, ",");
             sb_str(out, ents[i]);
             free(ents[i]);
         }
@@ -221,8 +245,16 @@ void tu_sha256(const uint8_t *p, size_t n, uint8_t out[32])
     c->hash_finish(c->ctx, &h, out);
 }
 
-static void le16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void le32(uint8_t *p, uint32_t v) { le16(p, v); le16(p + 2, v >> 16); }
+static void le16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void le32(uint8_t *p, uint32_t v)
+{
+    le16(p, v);
+    le16(p + 2, v >> 16);
+}
 
 size_t tu_make_image(uint8_t *out, size_t cap, uint32_t body, uint8_t major, uint8_t minor,
                      uint16_t rev, uint32_t build, uint8_t seed, uint8_t hash[32])
@@ -350,14 +382,16 @@ tu_dev_t *tu_dev_new(const tu_opts_t *o, const uint8_t *slot0, size_t len)
                                      .reset = fx_reset,
                                      .time_get = fx_time_get,
                                      .time_set = fx_time_set};
-    dfu_smp_os_cfg_t oc = {.port = &d->os_port, .mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE,
-                           .buf_count = o->buf_count};
+    dfu_smp_os_cfg_t oc = {
+        .port = &d->os_port, .mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE, .buf_count = o->buf_count};
     if (dfu_smp_os_register(&d->srv, &d->os, &oc) != 0) {
         abort();
     }
     dfu_smp_img_cfg_t ic = {
         .primary = {.flash = &d->fl.flash, .off = 0, .size = TU_PRIMARY_SIZE, .id = 1},
-        .secondary = {.flash = &d->fl.flash, .off = TU_PRIMARY_SIZE, .size = TU_SECONDARY_SIZE,
+        .secondary = {.flash = &d->fl.flash,
+                      .off = TU_PRIMARY_SIZE,
+                      .size = TU_SECONDARY_SIZE,
                       .id = 2},
         .crypto = dfu_crypto_default(),
         .no_erase_pending = o->no_erase_pending,
@@ -413,8 +447,8 @@ char *tu_last_canon(tu_dev_t *d)
 size_t tu_frame(uint8_t *out, uint8_t op, uint8_t ver, uint16_t group, uint8_t seq, uint8_t id,
                 const uint8_t *cbor, size_t cbor_len)
 {
-    dfu_smp_hdr_t h = {.op = op, .version = ver, .len = (uint16_t)cbor_len, .group = group,
-                       .seq = seq, .id = id};
+    dfu_smp_hdr_t h = {
+        .op = op, .version = ver, .len = (uint16_t)cbor_len, .group = group, .seq = seq, .id = id};
     dfu_smp_hdr_encode(&h, out);
     if (cbor_len) {
         memcpy(out + 8, cbor, cbor_len);

@@ -46,7 +46,7 @@ uint8_t *tu_read_file(const char *path, size_t *len);
 
 /* ---- Device fixture ------------------------------------------------------------------------ */
 #define TU_SECTOR 4096u
-#define TU_PRIMARY_SIZE (17u * TU_SECTOR)   /* swap-move: one spare sector */
+#define TU_PRIMARY_SIZE (17u * TU_SECTOR) /* swap-move: one spare sector */
 #define TU_SECONDARY_SIZE (16u * TU_SECTOR)
 #define TU_MAX_RSP 16
 
@@ -61,9 +61,9 @@ typedef struct tu_dev {
     uint8_t rsp[TU_MAX_RSP][2048];
     size_t rsp_len[TU_MAX_RSP];
     int nrsp;
-    int resets;          /* OS reset callbacks run */
+    int resets; /* OS reset callbacks run */
     uint8_t reset_mode;
-    int refuse_reset;    /* reset_check refuses with DFU_ERR_BUSY */
+    int refuse_reset; /* reset_check refuses with DFU_ERR_BUSY */
     bool clock_set;
     dfu_smp_datetime_t clock;
     /* boot core for "reset" */
@@ -74,12 +74,12 @@ typedef struct tu_dev {
 } tu_dev_t;
 
 typedef struct tu_opts {
-    size_t buf_size;               /* 0 = 384 */
+    size_t buf_size; /* 0 = 384 */
     const dfu_smp_policy_t *policy;
     bool no_erase_pending;
     bool no_rsn;
-    uint32_t align;                /* flash write alignment, 0 = 8 */
-    uint16_t buf_count;            /* reported by OS params, 0 = 4 */
+    uint32_t align;     /* flash write alignment, 0 = 8 */
+    uint16_t buf_count; /* reported by OS params, 0 = 4 */
 } tu_opts_t;
 
 /* Heap-allocates and sets up a device; slot 0 gets `slot0` (len bytes) if non-NULL, with its

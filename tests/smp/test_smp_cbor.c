@@ -39,7 +39,10 @@ static void test_writer(void)
     dfu_cbor_writer_init(&w, b, sizeof(b));
     CHECK(dfu_cbor_put_tstr_head(&w, 5) && dfu_cbor_put_raw(&w, "ab", 2) &&
           dfu_cbor_put_raw(&w, "cde", 3));
-    CHECK_MEM(b, "\x65" "abcde", 6);
+    CHECK_MEM(b,
+              "\x65"
+              "abcde",
+              6);
 }
 
 typedef struct fields {
@@ -158,8 +161,9 @@ static void test_reader_bounds(void)
 {
     /* Every prefix of a valid message decodes or fails cleanly (ASan checks the bounds). */
     uint8_t b[128];
-    size_t n = tu_unhex("bf 63 6f6666 19 012c 64 6e616d65 65 68656c6c6f 61 7a 9f 01 a1 61 61 f4 ff ff",
-                        b, sizeof(b));
+    size_t n =
+        tu_unhex("bf 63 6f6666 19 012c 64 6e616d65 65 68656c6c6f 61 7a 9f 01 a1 61 61 f4 ff ff", b,
+                 sizeof(b));
     for (size_t cut = 0; cut <= n; cut++) {
         uint8_t *copy = malloc(cut ? cut : 1);
         memcpy(copy, b, cut);

@@ -47,8 +47,8 @@ static char *erase1(tu_dev_t *d, uint8_t ver)
 /* Checks `got` holds the error in the v2 form (`grc`) or v1 form (`rc`) and an rsn with `hint`. */
 static void check_err(char *got, const char *form, const char *hint)
 {
-    bool ok = strstr(got, form) != NULL && strstr(got, "\"rsn\":\"") != NULL &&
-              strstr(got, hint) != NULL;
+    bool ok =
+        strstr(got, form) != NULL && strstr(got, "\"rsn\":\"") != NULL && strstr(got, hint) != NULL;
     CHECK(ok);
     if (!ok) {
         fprintf(stderr, "  want %s with rsn mentioning '%s'\n  got  %s\n", form, hint, got);

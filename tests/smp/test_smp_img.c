@@ -64,8 +64,8 @@ static int validate_slot1(tu_dev_t *d, size_t len, const uint8_t *hash)
     dfu_image_reader_t rd;
     dfu_image_reader_mem(&rd, d->fl.mem + TU_PRIMARY_SIZE, TU_SECONDARY_SIZE);
     uint8_t scratch[1024];
-    dfu_image_verify_cfg_t cfg = {.crypto = dfu_crypto_default(), .scratch = scratch,
-                                  .scratch_len = sizeof scratch};
+    dfu_image_verify_cfg_t cfg = {
+        .crypto = dfu_crypto_default(), .scratch = scratch, .scratch_len = sizeof scratch};
     dfu_image_result_t res;
     int rc = dfu_image_validate(&rd, &cfg, &res);
     if (rc == 0) {

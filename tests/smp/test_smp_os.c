@@ -35,9 +35,9 @@ static void test_echo(tu_dev_t *d)
     expect(os_req(d, W, 0, 0, "bf 61 64 62 6869 63 78797a 01 ff"), "{\"r\":\"hi\"}");
     expect(os_req(d, W, 1, 0, "a0"), "{\"r\":\"\"}");
     expect(os_req(d, W, 1, 0, ""), "{\"r\":\"\"}");
-    expect(os_req(d, W, 1, 0, "a1 61 64 05"), "{\"rc\":3}");    /* d: int */
-    expect(os_req(d, W, 0, 0, "a2 61 64"), "{\"rc\":3}");       /* truncated CBOR */
-    expect(os_req(d, W, 1, 0, "82 01 02"), "{\"rc\":3}");       /* array payload */
+    expect(os_req(d, W, 1, 0, "a1 61 64 05"), "{\"rc\":3}"); /* d: int */
+    expect(os_req(d, W, 0, 0, "a2 61 64"), "{\"rc\":3}");    /* truncated CBOR */
+    expect(os_req(d, W, 1, 0, "82 01 02"), "{\"rc\":3}");    /* array payload */
     /* a string that does not fit the 384-byte response buffer: rc 7 (EMSGSIZE) */
     char big[1200] = "a1 61 64 79 0190 ";
     for (int i = 0; i < 400; i++) {
@@ -59,13 +59,14 @@ static void test_datetime(tu_dev_t *d)
     CHECK_EQ_INT(d->clock.second, 8);
     expect(os_req(d, R, 1, 4, "a0"), "{\"datetime\":\"2024-03-05T06:07:08\"}");
     /* Zone suffix ignored; other single delimiters accepted. */
-    expect(os_req(d, W, 1, 4,
-                  "a1 68 6461746574696d65 78 19 323032352d31322d33315432333a35393a35392b30313a3030"),
-           "{}");
+    expect(
+        os_req(d, W, 1, 4,
+               "a1 68 6461746574696d65 78 19 323032352d31322d33315432333a35393a35392b30313a3030"),
+        "{}");
     CHECK_EQ_INT(d->clock.month, 12);
     /* Bad strings: rc 3 in both versions. */
     expect(os_req(d, W, 1, 4, "a1 68 6461746574696d65 73 323032342d31332d30355430363a30373a3038"),
-           "{\"rc\":3}"); /* month 13 */
+           "{\"rc\":3}");                                                           /* month 13 */
     expect(os_req(d, W, 0, 4, "a1 68 6461746574696d65 64 32303234"), "{\"rc\":3}"); /* short */
     expect(os_req(d, W, 1, 4, "a0"), "{\"rc\":3}");
     expect(os_req(d, W, 1, 4, "a1 68 6461746574696d65 01"), "{\"rc\":3}");
@@ -134,14 +135,18 @@ static void test_info(tu_dev_t *d)
     dfu_smp_server_cfg_t sc = {.buf = buf, .buf_size = sizeof(buf), .no_rsn = true};
     CHECK_EQ_INT(dfu_smp_server_init(&srv, &sc), 0);
     dfu_smp_os_t os;
-    dfu_smp_os_cfg_t oc = {.kernel_name = "Zephyr", .build_time = "2026-11-24T09:00:00",
-                           .mcuboot_mode = DFU_SMP_MODE_OVERWRITE, .no_downgrade = true,
+    dfu_smp_os_cfg_t oc = {.kernel_name = "Zephyr",
+                           .build_time = "2026-11-24T09:00:00",
+                           .mcuboot_mode = DFU_SMP_MODE_OVERWRITE,
+                           .no_downgrade = true,
                            .buf_count = 2};
     CHECK_EQ_INT(dfu_smp_os_register(&srv, &os, &oc), 0);
     CHECK_EQ_INT(dfu_smp_os_register(&srv, &os, &oc), DFU_ERR_EXIST);
     const char *reqs[][2] = {
-        {"08 00 00 0c 00 00 01 08 a1 65 7175657279 64 6d6f6465", "{\"mode\":2,\"no-downgrade\":true}"},
-        {"08 00 00 0a 00 00 01 07 a1 66 666f726d6174 61 62", "{\"output\":\"2026-11-24T09:00:00\"}"},
+        {"08 00 00 0c 00 00 01 08 a1 65 7175657279 64 6d6f6465",
+         "{\"mode\":2,\"no-downgrade\":true}"},
+        {"08 00 00 0a 00 00 01 07 a1 66 666f726d6174 61 62",
+         "{\"output\":\"2026-11-24T09:00:00\"}"},
         {"08 00 00 01 00 00 01 06 a0", "{\"buf_count\":2,\"buf_size\":512}"},
         {"08 00 00 01 00 00 01 07 a0", "{\"output\":\"Zephyr\"}"},
         {"08 00 00 01 00 00 01 04 a0", "{\"rc\":8}"}, /* no clock port */

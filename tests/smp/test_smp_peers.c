@@ -134,7 +134,8 @@ static void replay(const char *name, const uint8_t *file, size_t flen)
                 CHECK(strstr(oc, v2 ? "\"err\":{\"group\":1,\"rc\":8}" : "\"rc\":1") != NULL);
             } else {
                 bool v2 = (req[i].b[0] >> 3) == 1;
-                confirms28 += strstr(oc, v2 ? "\"err\":{\"group\":1,\"rc\":28}" : "\"rc\":6") != NULL;
+                confirms28 +=
+                    strstr(oc, v2 ? "\"err\":{\"group\":1,\"rc\":28}" : "\"rc\":6") != NULL;
             }
         } else if (group == 1 && id == 5) {
             CHECK(strcmp(oc, "{}") == 0); /* erase cancels the pending test (ALLOW_ERASE_PENDING) */
@@ -172,10 +173,10 @@ int main(void)
     if (!file) {
         return dfu_test_finish("test_smp_peers");
     }
-    const char *names[] = {"go-mcumgr.udp.jsonl",      "go-mcumgr.serial.jsonl",
-                           "smpclient.udp.jsonl",      "smpclient.serial.jsonl",
-                           "mcumgr-client.udp.jsonl",  "mcumgr-client.serial.jsonl",
-                           "mcumgr-web.udp.jsonl",     "mcumgr-web-fast.udp.jsonl"};
+    const char *names[] = {"go-mcumgr.udp.jsonl",     "go-mcumgr.serial.jsonl",
+                           "smpclient.udp.jsonl",     "smpclient.serial.jsonl",
+                           "mcumgr-client.udp.jsonl", "mcumgr-client.serial.jsonl",
+                           "mcumgr-web.udp.jsonl",    "mcumgr-web-fast.udp.jsonl"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         replay(names[i], file, flen);
     }

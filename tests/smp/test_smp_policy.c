@@ -55,7 +55,8 @@ int main(void)
     size_t test_len = w.len;
 
     const cmd_t writes[] = {
-        {DFU_SMP_OP_WRITE, 0, 4, "a1 68 6461746574696d65 73 323032342d30332d30355430363a30373a3038", 3},
+        {DFU_SMP_OP_WRITE, 0, 4, "a1 68 6461746574696d65 73 323032342d30332d30355430363a30373a3038",
+         3},
         {DFU_SMP_OP_WRITE, 0, 5, "a0", 3},
         {DFU_SMP_OP_WRITE, 1, 5, "a0", 3},
         {DFU_SMP_OP_WRITE, 1, 1, NULL, 3}, /* upload */

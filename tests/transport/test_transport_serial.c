@@ -43,15 +43,20 @@ static void test_crc_and_encoder(void)
     CHECK_EQ_INT(dfu_crc16_xmodem(0, (const uint8_t *)"123456789", 9), 0x31c3);
     uint8_t out[512];
     int n = dfu_serial_encode((const uint8_t *)"Hello, world!", 13, out, sizeof out);
-    const char *want = "\x06\x09" "AA9IZWxsbywgd29ybGQhet4=\n";
+    const char *want = "\x06\x09"
+                       "AA9IZWxsbywgd29ybGQhet4=\n";
     CHECK_EQ_INT(n, (int)strlen(want));
     CHECK_MEM(out, want, strlen(want));
     CHECK_EQ_INT(dfu_serial_encoded_size(13), (size_t)n);
 
     uint8_t echo[17];
-    unhex("0a0000090000420" "0a16164656865" "6c6c6f", echo, sizeof echo);
+    unhex("0a0000090000420"
+          "0a16164656865"
+          "6c6c6f",
+          echo, sizeof echo);
     n = dfu_serial_encode(echo, 17, out, sizeof out);
-    const char *want2 = "\x06\x09" "ABMKAAAJAABCAKFhZGVoZWxsb0YZ\n";
+    const char *want2 = "\x06\x09"
+                        "ABMKAAAJAABCAKFhZGVoZWxsb0YZ\n";
     CHECK_EQ_INT(n, (int)strlen(want2));
     CHECK_MEM(out, want2, strlen(want2));
     CHECK_EQ_INT(dfu_serial_encode(echo, 17, out, 20), DFU_ERR_NOMEM);
@@ -107,7 +112,8 @@ static void test_resync(void)
     int n = dfu_serial_encode(msg, sizeof msg, enc, sizeof enc);
     /* console text, a lone marker byte, CR/LF noise, binary garbage, then the frame */
     size_t s = 0;
-    const char *noise = "uart:~$ mcumgr\r\n\x06\r\n\x04\x14QUJD\n\x06\x09!!!!\nxx\x06\x09 abc\n\r\n";
+    const char *noise =
+        "uart:~$ mcumgr\r\n\x06\r\n\x04\x14QUJD\n\x06\x09!!!!\nxx\x06\x09 abc\n\r\n";
     memcpy(stream + s, noise, strlen(noise));
     s += strlen(noise);
     for (int i = 0; i < 200; i++) {
@@ -141,16 +147,24 @@ static void test_resync(void)
     CHECK_EQ_INT(feed_all(&d, enc, (size_t)n, last, &ll, NULL), 1);
 
     /* broken base64 (invalid char, '=' in the middle, partial group at line end) */
-    const char *broken[] = {"\x06\x09" "AA*IZWxsbywgd29ybGQhet4=\n", "\x06\x09" "AA=IZWxsbywgd29ybGQhet4=\n",
-                            "\x06\x09" "AA9IZWxsbywgd29ybGQhet4\n", "\x06\x09" "AA9IZW=sbywgd29ybGQhet4=\n"};
+    const char *broken[] = {"\x06\x09"
+                            "AA*IZWxsbywgd29ybGQhet4=\n",
+                            "\x06\x09"
+                            "AA=IZWxsbywgd29ybGQhet4=\n",
+                            "\x06\x09"
+                            "AA9IZWxsbywgd29ybGQhet4\n",
+                            "\x06\x09"
+                            "AA9IZW=sbywgd29ybGQhet4=\n"};
     for (int i = 0; i < 4; i++) {
         errors = 0;
-        CHECK_EQ_INT(feed_all(&d, (const uint8_t *)broken[i], strlen(broken[i]), last, &ll, &errors), 0);
+        CHECK_EQ_INT(
+            feed_all(&d, (const uint8_t *)broken[i], strlen(broken[i]), last, &ll, &errors), 0);
         CHECK_EQ_INT(errors, 1);
         CHECK_EQ_INT(feed_all(&d, enc, (size_t)n, last, &ll, NULL), 1);
     }
     /* length field 0 or 1: corrupt */
-    const char *zero = "\x06\x09" "AAA=\n";
+    const char *zero = "\x06\x09"
+                       "AAA=\n";
     errors = 0;
     CHECK_EQ_INT(feed_all(&d, (const uint8_t *)zero, strlen(zero), last, &ll, &errors), 0);
     CHECK_EQ_INT(errors, 1);
@@ -200,7 +214,8 @@ static void test_oversize(void)
     CHECK_EQ_INT(feed_all(&d, enc, 201, blast, &ll, &errors), 0);
     CHECK_EQ_INT(errors, 1);
     /* length field claims more than fits, and more data than the length field */
-    const char *claim = "\x06\x09" "//8A\n"; /* length 0xffff */
+    const char *claim = "\x06\x09"
+                        "//8A\n"; /* length 0xffff */
     errors = 0;
     CHECK_EQ_INT(feed_all(&d, (const uint8_t *)claim, strlen(claim), blast, &ll, &errors), 0);
     CHECK_EQ_INT(errors, 1);
@@ -275,10 +290,14 @@ static void test_peers(void)
         return;
     }
     const char *files[][2] = {
-        {"clients/go-mcumgr.serial.jsonl", "req"},      {"clients/go-mcumgr.serial.jsonl", "rsp"},
-        {"clients/smpclient.serial.jsonl", "req"},      {"clients/mcumgr-client.serial.jsonl", "req"},
-        {"server-slinky/go-mcumgr.serial.jsonl", "rsp"}, {"server-slinky/smpclient.serial.jsonl", "rsp"},
-        {"server-slinky/go-mcumgr.serial.jsonl", "req"}, {"server-slinky/mcumgr-client.serial.jsonl", "rsp"},
+        {"clients/go-mcumgr.serial.jsonl", "req"},
+        {"clients/go-mcumgr.serial.jsonl", "rsp"},
+        {"clients/smpclient.serial.jsonl", "req"},
+        {"clients/mcumgr-client.serial.jsonl", "req"},
+        {"server-slinky/go-mcumgr.serial.jsonl", "rsp"},
+        {"server-slinky/smpclient.serial.jsonl", "rsp"},
+        {"server-slinky/go-mcumgr.serial.jsonl", "req"},
+        {"server-slinky/mcumgr-client.serial.jsonl", "rsp"},
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char path[512];

@@ -10,8 +10,7 @@
 
 /* ==== Slot access ============================================================================ */
 
-const dfu_flash_area_t *dfu_smp_img_area(const dfu_smp_img_t *img, unsigned slot,
-                                         uint32_t *img_off)
+const dfu_flash_area_t *dfu_smp_img_area(const dfu_smp_img_t *img, unsigned slot, uint32_t *img_off)
 {
     *img_off = slot == 0 ? 0u : img->img_off;
     return slot == 0 ? &img->cfg.primary : &img->cfg.secondary;
@@ -59,9 +58,8 @@ int dfu_smp_img_get_state(const dfu_smp_img_t *img, dfu_smp_img_state_t *st)
     memset(st, 0, sizeof(*st));
     st->swap_type = t;
     st->active = 0;
-    st->nbs = (t == DFU_BOOT_SWAP_TEST || t == DFU_BOOT_SWAP_PERM || t == DFU_BOOT_SWAP_REVERT)
-                  ? 1u
-                  : 0u;
+    st->nbs =
+        (t == DFU_BOOT_SWAP_TEST || t == DFU_BOOT_SWAP_PERM || t == DFU_BOOT_SWAP_REVERT) ? 1u : 0u;
     bool allow = !img->cfg.no_erase_pending;
     for (unsigned slot = 0; slot < 2u; slot++) {
         bool use = slot == st->active;
@@ -134,10 +132,9 @@ static bool write_entry(dfu_cbor_writer_t *w, const dfu_smp_img_t *img,
     bool permanent = slot == 1u && t == DFU_BOOT_SWAP_PERM;
     bool confirmed = active ? t != DFU_BOOT_SWAP_REVERT : t == DFU_BOOT_SWAP_REVERT;
     bool fr = img->cfg.frugal_list;
-    return dfu_cbor_put_map_indef(w) && dfu_cbor_put_str(w, "slot") &&
-           dfu_cbor_put_uint(w, slot) && dfu_cbor_put_str(w, "version") &&
-           dfu_cbor_put_str(w, ver) && dfu_cbor_put_str(w, "hash") &&
-           dfu_cbor_put_bstr(w, in->hash, sizeof(in->hash)) &&
+    return dfu_cbor_put_map_indef(w) && dfu_cbor_put_str(w, "slot") && dfu_cbor_put_uint(w, slot) &&
+           dfu_cbor_put_str(w, "version") && dfu_cbor_put_str(w, ver) &&
+           dfu_cbor_put_str(w, "hash") && dfu_cbor_put_bstr(w, in->hash, sizeof(in->hash)) &&
            put_flag(w, fr, "bootable", (in->hdr.flags & DFU_IMAGE_F_NON_BOOTABLE) == 0) &&
            put_flag(w, fr, "pending", pending) && put_flag(w, fr, "confirmed", confirmed) &&
            put_flag(w, fr, "active", active) && put_flag(w, fr, "permanent", permanent) &&
@@ -176,7 +173,8 @@ int dfu_smp_img_state_read(dfu_smp_req_t *req)
     return dfu_smp_img_write_state(req, req->gctx);
 }
 
-/* ==== State write (§5.2, §5.4) ================================================================= */
+/* ==== State write (§5.2, §5.4) =================================================================
+ */
 
 /* Finds the slot whose image hash equals `hash`. */
 static int find_slot(const dfu_smp_img_t *img, const uint8_t *hash, unsigned *slot)
@@ -224,7 +222,7 @@ static int check_rules(dfu_smp_req_t *req, const dfu_smp_img_state_t *st, unsign
             return DFU_ERR_EXIST;
         }
         return 0; /* confirm of the running test image */
-    default: /* NORMAL: nothing scheduled, or a permanent swap scheduled */
+    default:      /* NORMAL: nothing scheduled, or a permanent swap scheduled */
         if (confirm && slot == st->nbs) {
             return 1;
         }

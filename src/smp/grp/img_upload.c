@@ -33,12 +33,9 @@ static int decode_chunk(dfu_smp_req_t *req, chunk_t *c)
 {
     memset(c, 0, sizeof(*c));
     const dfu_cbor_key_t keys[] = {
-        {"off", DFU_CBOR_WANT_UINT, 0, &c->off},
-        {"data", DFU_CBOR_WANT_BSTR, 0, &c->data},
-        {"len", DFU_CBOR_WANT_UINT, 0, &c->len},
-        {"image", DFU_CBOR_WANT_UINT, 0, &c->image},
-        {"sha", DFU_CBOR_WANT_BSTR, 0, &c->sha},
-        {"upgrade", DFU_CBOR_WANT_BOOL, 0, &c->upgrade},
+        {"off", DFU_CBOR_WANT_UINT, 0, &c->off}, {"data", DFU_CBOR_WANT_BSTR, 0, &c->data},
+        {"len", DFU_CBOR_WANT_UINT, 0, &c->len}, {"image", DFU_CBOR_WANT_UINT, 0, &c->image},
+        {"sha", DFU_CBOR_WANT_BSTR, 0, &c->sha}, {"upgrade", DFU_CBOR_WANT_BOOL, 0, &c->upgrade},
     };
     return dfu_smp_req_decode(req, keys, sizeof(keys) / sizeof(keys[0]), &c->found);
 }
@@ -142,8 +139,7 @@ static int flush_tail(dfu_smp_img_t *img)
         return 0;
     }
     size_t align = dfu_flash_align(&img->cfg.secondary);
-    memset(u->tail + u->tail_len, dfu_flash_erased_val(&img->cfg.secondary),
-           align - u->tail_len);
+    memset(u->tail + u->tail_len, dfu_flash_erased_val(&img->cfg.secondary), align - u->tail_len);
     u->tail_len = 0;
     return flash_put(img, u->tail, align);
 }

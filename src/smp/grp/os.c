@@ -104,8 +104,7 @@ static void put_ch(char *out, size_t cap, size_t *n, char c)
     }
 }
 
-size_t dfu_smp_os_format_datetime(const dfu_smp_datetime_t *dt, bool with_ms, char *out,
-                                  size_t cap)
+size_t dfu_smp_os_format_datetime(const dfu_smp_datetime_t *dt, bool with_ms, char *out, size_t cap)
 {
     size_t n = 0;
     if (cap == 0) {
@@ -241,11 +240,10 @@ static const char info_letters[INFO_FIELDS] = {'s', 'n', 'r', 'v', 'b', 'm', 'p'
 static const char *info_field(const dfu_smp_os_cfg_t *c, unsigned k)
 {
     static const char *const defaults[INFO_FIELDS] = {
-        "dfukit", "dfukit-device", "0.1.0", "0.1.0", NULL, "arm", "cortex-m4", "generic",
-        "dfukit"};
-    const char *v[INFO_FIELDS] = {c->kernel_name, c->node_name, c->release,
+        "dfukit", "dfukit-device", "0.1.0", "0.1.0", NULL, "arm", "cortex-m4", "generic", "dfukit"};
+    const char *v[INFO_FIELDS] = {c->kernel_name, c->node_name,  c->release,
                                   c->version,     c->build_time, c->machine,
-                                  c->processor,   c->platform,  c->os_name};
+                                  c->processor,   c->platform,   c->os_name};
     return v[k] != NULL ? v[k] : defaults[k];
 }
 
