@@ -55,6 +55,7 @@ typedef struct dfu_smp_img_cfg {
     bool no_erase_pending;           /* true = CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING=n */
     bool version_use_build;          /* `upgrade` compares the build number too */
     bool frugal_list;                /* omit false flags and splitStatus in state responses */
+    bool legacy_rc; /* add "rc": 0 to upload/erase answers (MCUMGR_SMP_LEGACY_RC_BEHAVIOUR) */
 } dfu_smp_img_cfg_t;
 
 /* Upload session (Zephyr's img_mgmt_state.upload). */

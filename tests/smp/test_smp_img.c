@@ -374,8 +374,28 @@ static void test_real_image(void)
     free(a);
 }
 
+static void test_legacy_rc(void)
+{
+    /* Slinky-style answers: {"rc":0,"off":N} on upload, {"rc":0} on erase. */
+    static uint8_t a[3000];
+    uint8_t ha[32], sha[32];
+    size_t na = tu_make_image(a, sizeof a, 2500, 1, 0, 0, 0, 9, ha);
+    tu_sha256(a, na, sha);
+    tu_dev_t *d = tu_dev_new(NULL, NULL, 0);
+    d->img.cfg.legacy_rc = true;
+    expect(chunk(d, 0, a, na, 0, 297, sha, true), "{\"off\":297,\"rc\":0}");
+    expect(chunk(d, 0, a, na, 500, 10, NULL, false), "{\"off\":297,\"rc\":0}");
+    uint8_t cb[8];
+    dfu_cbor_writer_t w;
+    dfu_cbor_writer_init(&w, cb, sizeof cb);
+    dfu_cbor_put_map(&w, 0);
+    expect(img_req(d, DFU_SMP_OP_WRITE, 0, 5, &w), "{\"rc\":0}");
+    tu_dev_free(d);
+}
+
 int main(void)
 {
+    test_legacy_rc();
     test_upload_sequence();
     test_errors();
     test_alignment();

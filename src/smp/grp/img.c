@@ -41,6 +41,9 @@ static int img_erase(dfu_smp_req_t *req)
         dfu_smp_req_set_rsn(req, "flash erase failed");
         return DFU_ERR_IO;
     }
+    if (img->cfg.legacy_rc) {
+        return dfu_cbor_put_str(req->w, "rc") && dfu_cbor_put_uint(req->w, 0) ? 0 : DFU_ERR_NOMEM;
+    }
     return 0;
 }
 

@@ -170,6 +170,10 @@ static bool upload_matches(const dfu_smp_img_t *img)
 
 static bool reply_off(dfu_smp_req_t *req, uint32_t off)
 {
+    const dfu_smp_img_t *img = req->gctx;
+    if (img->cfg.legacy_rc && !(dfu_cbor_put_str(req->w, "rc") && dfu_cbor_put_uint(req->w, 0))) {
+        return false;
+    }
     return dfu_cbor_put_str(req->w, "off") && dfu_cbor_put_uint(req->w, off);
 }
 
