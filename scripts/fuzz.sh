@@ -20,6 +20,10 @@ for bin in $OUT/fuzz/fuzz_*; do
     work=$(mktemp -d)
     args=("$work")
     [ -d "$seeds" ] && args+=("$seeds")
+    # The imgtool vectors beside the repository are extra read-only seeds (never copied in).
+    if [ "$name" = fuzz_image ] && [ -d ../shared/vectors/imgtool/images ]; then
+        args+=(../shared/vectors/imgtool/images)
+    fi
     log="$OUT/$name.log"
     if "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$OUT/$name-" "${args[@]}" >"$log" 2>&1; then
