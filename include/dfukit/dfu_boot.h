@@ -153,6 +153,14 @@ typedef struct dfu_boot_validator {
     void *ctx;
     int (*validate)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint32_t max_size,
                     dfu_boot_image_info_t *info);
+    /* Optional decrypt-on-install of encrypted images (ih_flags AES bits), used by the
+     * overwrite-only strategy: decrypt_begin() prepares the key for the image at `img_off` of
+     * `slot` (0 or a negative dfu_err), then decrypt() transforms, in place, `len` bytes that sit
+     * at image offset `off` (only payload bytes change). Both NULL: encrypted secondary images
+     * are refused with DFU_ERR_NOTSUP. The swap strategies always refuse them (the key would
+     * have to live in the trailer for resumption; not supported). */
+    int (*decrypt_begin)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off);
+    int (*decrypt)(void *ctx, uint32_t off, uint8_t *buf, size_t len);
 } dfu_boot_validator_t;
 
 /* cfg->flags */
@@ -199,6 +207,7 @@ typedef struct dfu_boot {
     uint32_t swap_size; /* bytes to swap in the current operation */
     uint8_t swap_type;  /* swap type of the current operation */
     uint8_t revert_fixup; /* current PERM request is a revert in disguise (move fix-up) */
+    uint8_t decrypting;   /* dfu_boot_copy decrypts what it reads from the secondary */
 } dfu_boot_t;
 
 /* Binds `b` to `cfg` (which must outlive `b`) and checks the layout for the chosen strategy:

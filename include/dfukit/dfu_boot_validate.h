@@ -8,8 +8,9 @@
  *   dfu_boot_image_validator(&cfg.validator, &iv);
  * verify.max_image_size is set per call by the boot core (the strategy's limit); everything
  * else (keys, hash algorithm, flags such as DFU_IMAGE_VF_REQUIRE_SEC_CNT) is the caller's.
- * key_count == 0 means hash-only validation. Encrypted images are not decrypted by the swap in
- * this revision; leave verify.enc_priv NULL.
+ * key_count == 0 means hash-only validation. For encrypted updates set verify.enc_priv (PKCS#8
+ * DER) and `primary`; the overwrite-only strategy then decrypts while installing (the swap
+ * strategies refuse encrypted images).
  */
 #ifndef DFUKIT_DFU_BOOT_VALIDATE_H
 #define DFUKIT_DFU_BOOT_VALIDATE_H
@@ -23,7 +24,13 @@ extern "C" {
 
 typedef struct dfu_boot_imgval {
     dfu_image_verify_cfg_t verify;
+    /* With verify.enc_priv set: the primary slot, whose images are validated as stored (they
+     * were decrypted when installed). Images elsewhere are decrypted while hashing. */
+    const dfu_flash_area_t *primary;
     dfu_image_result_t last; /* result of the most recent validation (reason on failure) */
+    /* decrypt-on-install state (filled by the decrypt_begin hook) */
+    dfu_image_header_t enc_hdr;
+    dfu_image_enc_key_t enc_key;
 } dfu_boot_imgval_t;
 
 /* Points `v` at the image-library validator using `iv` (which must outlive the boot run). */

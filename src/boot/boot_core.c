@@ -145,6 +145,12 @@ int dfu_boot_copy(dfu_boot_t *b, const dfu_flash_area_t *src, uint32_t soff,
         if (rc < 0) {
             return rc;
         }
+        if (b->decrypting && src == &b->cfg->secondary) {
+            rc = b->cfg->validator.decrypt(b->cfg->validator.ctx, soff, b->cfg->buf, n);
+            if (rc < 0) {
+                return rc;
+            }
+        }
         /* All-erased chunks need no programming: the destination was just erased. */
         if (!chunk_erased(b->cfg->buf, n, ev)) {
             rc = dfu_flash_write(dst, doff, b->cfg->buf, n);
@@ -235,6 +241,12 @@ static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off,
     if (rc == 0 && (info->flags & 0x10u) != 0u) {
         rc = DFU_ERR_NOTSUP; /* NON_BOOTABLE */
     }
+    /* An encrypted image can only be installed by decrypting it on the way into P. */
+    if (rc == 0 && (info->flags & 0x0cu) != 0u && fa == &b->cfg->secondary &&
+        (b->tcfg.strategy != DFU_BOOT_STRATEGY_OVERWRITE || v->decrypt_begin == NULL ||
+         v->decrypt == NULL)) {
+        rc = DFU_ERR_NOTSUP;
+    }
     if (rc == 0) {
         info->total_size = total;
     }
@@ -318,8 +330,9 @@ static int swap_size_of(dfu_boot_t *b, uint32_t s_total)
     if (rc == DFU_ERR_POWER_CUT) {
         return rc;
     }
-    if (rc < 0 || p_total > dfu_boot_max_image_size(b)) {
-        p_total = 0; /* no usable image in P: only S's sectors matter */
+    if (rc < 0 || p_total > dfu_boot_max_image_size(b) ||
+        b->tcfg.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
+        p_total = 0; /* only S's sectors matter (no usable P image, or nothing to save) */
     }
     b->swap_size = p_total > s_total ? p_total : s_total;
     return DFU_OK;
@@ -361,6 +374,13 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
         return scramble_secondary(b);
     }
     b->swap_type = (uint8_t)type;
+    b->decrypting = (si.flags & 0x0cu) != 0u;
+    if (b->decrypting) {
+        rc = b->cfg->validator.decrypt_begin(b->cfg->validator.ctx, s, s_off);
+        if (rc < 0) {
+            return rc;
+        }
+    }
     int src = swap_size_of(b, si.total_size);
     if (src < 0) {
         return src;
@@ -382,6 +402,7 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     dfu_boot_status_t bs;
     memset(&bs, 0, sizeof(bs));
     b->revert_fixup = 0;
+    b->decrypting = 0;
     int rc = dfu_boot_read_state_l(&c->primary, &b->lp, b->tcfg.max_align, &p);
     if (rc == 0) {
         rc = dfu_boot_read_state_l(&c->secondary, &b->ls, b->tcfg.max_align, &s);

@@ -26,6 +26,9 @@ static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img
     dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
     dfu_image_verify_cfg_t cfg = iv->verify;
     cfg.max_image_size = max_size;
+    if (iv->primary != NULL && slot->flash == iv->primary->flash && slot->off == iv->primary->off) {
+        cfg.flags |= DFU_IMAGE_VF_NO_DECRYPT;
+    }
     int rc = dfu_image_validate(&rd, &cfg, &iv->last);
     if (rc < 0) {
         return rc;
@@ -46,8 +49,32 @@ static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img
     return DFU_OK;
 }
 
+static int imgval_decrypt_begin(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off)
+{
+    dfu_boot_imgval_t *iv = ctx;
+    flash_reader_ctx_t rc_ctx = {slot, img_off};
+    dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
+    if (iv->verify.enc_priv == NULL) {
+        return DFU_ERR_DECRYPT;
+    }
+    int rc = dfu_image_header_read(&rd, &iv->enc_hdr);
+    if (rc < 0) {
+        return rc;
+    }
+    return dfu_image_enc_unwrap(iv->verify.crypto, &rd, &iv->enc_hdr, iv->verify.enc_priv,
+                                iv->verify.enc_priv_len, &iv->enc_key);
+}
+
+static int imgval_decrypt(void *ctx, uint32_t off, uint8_t *buf, size_t len)
+{
+    dfu_boot_imgval_t *iv = ctx;
+    return dfu_image_xcrypt(iv->verify.crypto, &iv->enc_key, &iv->enc_hdr, off, buf, len);
+}
+
 void dfu_boot_image_validator(dfu_boot_validator_t *v, dfu_boot_imgval_t *iv)
 {
     v->ctx = iv;
     v->validate = imgval_validate;
+    v->decrypt_begin = imgval_decrypt_begin;
+    v->decrypt = imgval_decrypt;
 }

@@ -27,6 +27,7 @@ typedef struct boot_opts {
     int strategy;
     const char *keys[MAX_KEYS];
     int nkeys;
+    const char *enc_key;
     unsigned long long fail_after;
     int torn;
     uint32_t flags;
@@ -43,6 +44,7 @@ static void usage(FILE *f)
             "  --strategy move|scratch|offset|overwrite   (default move)\n"
             "  -k KEY          accepted public key (PEM or raw DER), repeatable; none = hash only\n"
             "  --downgrade version|seccnt   refuse older secondary images\n"
+            "  --enc-key KEY   image decryption private key (PKCS#8 PEM/DER; overwrite only)\n"
             "  --fail-after N  cut power before flash op N (exit 3); --torn: op N half-done\n"
             "exit: 0 booted, 1 no bootable image / failure, 2 usage, 3 power cut\n");
 }
@@ -144,6 +146,8 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
             if (!bad) {
                 o->keys[o->nkeys++] = v;
             }
+        } else if (strcmp(a, "--enc-key") == 0) {
+            o->enc_key = v;
         } else if (strcmp(a, "--downgrade") == 0) {
             o->flags |= strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT
                                                  : DFU_BOOT_F_DOWNGRADE_VERSION;
@@ -346,6 +350,17 @@ static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
                                          .key_count = (size_t)o->nkeys,
                                          .scratch = scratch,
                                          .scratch_len = sizeof(scratch)};
+    if (o->enc_key != NULL) {
+        size_t len = 0;
+        uint8_t *der = load_key(o->enc_key, &len);
+        if (der == NULL) {
+            fprintf(stderr, "dfukit boot: cannot read decryption key %s\n", o->enc_key);
+            return DFU_EXIT_USAGE;
+        }
+        iv.verify.enc_priv = der;
+        iv.verify.enc_priv_len = len;
+        iv.primary = &cfg.primary;
+    }
     dfu_boot_image_validator(&cfg.validator, &iv);
     rc = dfu_boot_init(&boot, &cfg);
     if (rc < 0) {
