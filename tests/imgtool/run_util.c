@@ -138,10 +138,13 @@ uint8_t *read_file(const char *path, size_t *len)
     fseek(f, 0, SEEK_END);
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(sz > 0 ? (size_t)sz : 1u);
+    uint8_t *b = malloc(sz > 0 ? (size_t)sz + 1u : 1u);
     if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) {
         free(b);
         b = NULL;
+    }
+    if (b) {
+        b[sz > 0 ? sz : 0] = 0; /* text files can be used as C strings */
     }
     fclose(f);
     *len = (size_t)sz;

@@ -28,7 +28,7 @@ const char *make_temp_dir(char *buf, size_t n);
 /* Removes a directory tree (rm -rf). */
 void remove_tree(const char *path);
 
-/* Reads a file into a malloc'd buffer (*len set); NULL if missing. */
+/* Reads a file into a malloc'd, NUL-terminated buffer (*len = file size); NULL if missing. */
 uint8_t *read_file(const char *path, size_t *len);
 /* Counts '\n' in s. */
 int count_lines(const char *s);
