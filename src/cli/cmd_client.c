@@ -179,6 +179,9 @@ static int report_fail(dfu_client_t *c, const opts_t *o, const char *cmd, int rc
         c->err.group = -1;
         snprintf(c->err.what, sizeof(c->err.what), "%s", cmd);
     }
+    /* 9 / 28 / rc 6: say what state the device is in and what to do about it */
+    dfu_client_diag_t dg;
+    bool diag = dfu_client_err_is_state(&c->err) && dfu_client_diagnose(c, &dg) == 1;
     if (o->json) {
         dfu_json_t j;
         dfu_json_init(&j, stdout);
@@ -188,12 +191,29 @@ static int report_fail(dfu_client_t *c, const opts_t *o, const char *cmd, int rc
         dfu_json_key(&j, "ok");
         dfu_json_bool(&j, false);
         dfu_json_err(&j, &c->err);
+        dfu_json_key(&j, "diagnosis");
+        if (diag) {
+            dfu_json_obj(&j);
+            dfu_json_key(&j, "id");
+            dfu_json_str(&j, dg.id);
+            dfu_json_key(&j, "cause");
+            dfu_json_str(&j, dg.cause);
+            dfu_json_key(&j, "fix");
+            dfu_json_str(&j, dg.fix);
+            dfu_json_obj_end(&j);
+        } else {
+            dfu_json_null(&j);
+        }
         dfu_json_obj_end(&j);
         dfu_json_end(&j);
     } else {
         char msg[1024];
         dfu_client_err_format(&c->err, msg, sizeof(msg));
         fprintf(stderr, "dfukit: %s\n", msg);
+        if (diag) {
+            fprintf(stderr, "dfukit: device state: %s.\ndfukit: what to do: %s\n", dg.cause,
+                    dg.fix);
+        }
     }
     return exit_for(rc);
 }

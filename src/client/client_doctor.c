@@ -27,6 +27,7 @@ typedef struct {
     dfu_client_slotinfo_t si;
     int rc_params, rc_boot, rc_state, rc_slots;
     int write_probe; /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
+    bool paired;     /* the probe had to pair (with the given passkey) */
     size_t first_chunk;
     size_t msg_max;
     problem_t pr[MAX_PROBLEMS];
@@ -66,11 +67,11 @@ static void probe_write(doc_t *d)
     dfu_client_t *c = d->c;
     int saved = c->retries;
     c->retries = 0;
-    bool saved_pk = c->has_passkey;
-    c->has_passkey = false; /* observe the link as it is: no pairing during the probe */
+    int before = dfu_client_link_security(c);
+    /* with a passkey the client pairs when the device asks for it, as a real update would */
     int rc = dfu_client_request(c, "write probe", DFU_SMP_OP_WRITE, DFU_SMP_GROUP_IMAGE, 0, req,
                                 sizeof(req), 0, &rsp);
-    c->has_passkey = saved_pk;
+    d->paired = dfu_client_link_security(c) > before && before > 0;
     c->retries = saved;
     if (rsp) {
         cbor_decref(&rsp);
@@ -107,9 +108,10 @@ static void analyse(doc_t *d)
     if (d->rc_state == DFU_OK && s1->present && s1->pending) {
         p = add(d, s1->permanent ? "pending_permanent" : "pending_test");
         snprintf(p->cause, sizeof(p->cause),
-                 "%s of slot 1 (version %s) is scheduled, but the device has not been reset: "
-                 "MCUboot only swaps at boot. Until then confirming the running image or marking "
-                 "another image fails with err 28 (IMAGE_ALREADY_PENDING)",
+                 "%s of slot 1 is pending (version %s): it is scheduled for the next reset, but "
+                 "the device has not been reset (MCUboot only swaps at boot), so a reset applies "
+                 "it. Until then confirming the running image or marking another image fails "
+                 "with err 28 (IMAGE_ALREADY_PENDING)",
                  s1->permanent ? "a permanent swap" : "a test", s1->version);
         snprintf(p->fix, sizeof(p->fix),
                  "reset to apply it: 'dfukit reset'%s; or cancel it: 'dfukit image erase 1'",
@@ -118,13 +120,14 @@ static void analyse(doc_t *d)
     if (d->rc_state == DFU_OK && s0->present && s0->active && !s0->confirmed) {
         p = add(d, "unconfirmed_test");
         snprintf(p->cause, sizeof(p->cause),
-                 "the running image (slot 0, version %s) is a test image that is not confirmed: "
+                 "the running image is not confirmed: slot 0 (version %s) is a test image, and "
                  "MCUboot reverts to the slot 1 image (%s) at the next reset. Slot 1 holds that "
                  "revert image, so uploads and erases of slot 1 fail with err 9 (NO_FREE_SLOT) and "
                  "test requests with err 28",
                  s0->version, s1->present ? s1->version : "none");
         snprintf(p->fix, sizeof(p->fix),
-                 "keep the running image: 'dfukit image confirm'; or go back: 'dfukit reset'");
+                 "confirm it to keep it: 'dfukit image confirm'; or reset to go back: "
+                 "'dfukit reset'");
     }
     if (d->rc_state == DFU_OK && !s0->present) {
         p = add(d, "no_image");
@@ -170,7 +173,9 @@ static void print_text(doc_t *d, FILE *out)
     fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1,
             sec ? (sec == 1 ? "L1 (none)" : sec == 2 ? "L2 (encrypted)" : "L3+ (authenticated)")
                 : "n/a",
-            d->write_probe == 0 ? ", writes allowed" : "");
+            d->write_probe == 0 ? (d->paired ? ", writes allowed after pairing with the passkey"
+                                             : ", writes allowed")
+                                : "");
     if (d->rc_params == DFU_OK) {
         fprintf(out, "doctor: params: buf_size %u, buf_count %u; upload requests up to %zu "
                      "bytes, first chunk %zu data bytes\n",
@@ -280,6 +285,27 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_bool(&j, d->npr == 0);
     dfu_json_obj_end(&j);
     dfu_json_end(&j);
+}
+
+int dfu_client_diagnose(dfu_client_t *c, dfu_client_diag_t *out)
+{
+    dfu_client_err_t saved = c->err;
+    static doc_t d; /* large; diagnosis runs once per failing command */
+    memset(&d, 0, sizeof(d));
+    d.c = c;
+    d.rc_state = dfu_client_state_read(c, &d.st);
+    d.rc_params = d.rc_boot = DFU_ERR_DEVICE; /* not gathered: no link/buffer findings */
+    d.write_probe = 0;
+    analyse(&d);
+    c->err = saved;
+    memset(out, 0, sizeof(*out));
+    if (d.npr == 0) {
+        return 0;
+    }
+    snprintf(out->id, sizeof(out->id), "%s", d.pr[0].id);
+    snprintf(out->cause, sizeof(out->cause), "%s", d.pr[0].cause);
+    snprintf(out->fix, sizeof(out->fix), "%s", d.pr[0].fix);
+    return 1;
 }
 
 int dfu_client_doctor(dfu_client_t *c, bool json, FILE *out)

@@ -164,3 +164,14 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
     snprintf(buf, cap, "%s failed: %s (%s): %s. Fix: %s", e->what[0] ? e->what : "request",
              x->name, dfu_strerror(e->code), x->meaning, x->fix);
 }
+
+bool dfu_client_err_is_state(const dfu_client_err_t *e)
+{
+    if (e->code != DFU_ERR_DEVICE) {
+        return false;
+    }
+    if (e->group_rc > 0) {
+        return e->group == 1 && (e->group_rc == 9 || e->group_rc == 28);
+    }
+    return e->rc == 6 || e->rc == 5;
+}

@@ -213,6 +213,23 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t *
     return DFU_OK;
 }
 
+int dfu_client_pair(dfu_client_t *c)
+{
+    if (c->kind != DFU_LINK_BLE || !c->open) {
+        return DFU_ERR_NOTSUP;
+    }
+    int lvl = dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true);
+    if (c->log) {
+        fprintf(c->log, "smp: device asked for link security; pairing%s -> %d\n",
+                c->has_passkey ? " with the passkey" : " (no passkey: Just Works)", lvl);
+    }
+    dfu_ble_bond_t b;
+    if (lvl >= 2 && dfu_link_ble_get_bond(&c->link, &b) == DFU_OK && b.level > 0) {
+        c->bond = b;
+    }
+    return lvl;
+}
+
 /* Waits for the response with sequence `want` until the deadline; other responses are dropped
  * (late answers to earlier resends). */
 static int wait_for(dfu_client_t *c, uint8_t want, int timeout_ms, cbor_item_t **rsp)
@@ -257,15 +274,7 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
         if (rc == DFU_ERR_ACCESS && !paired && c->kind == DFU_LINK_BLE) {
             /* The device wants a stronger link: pair (passkey if we have one) and resend. */
             paired = true;
-            int lvl = dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true);
-            if (c->log) {
-                fprintf(c->log, "smp: write refused (ATT error); pairing -> %d\n", lvl);
-            }
-            if (lvl >= 2) {
-                dfu_ble_bond_t b;
-                if (dfu_link_ble_get_bond(&c->link, &b) == DFU_OK && b.level > 0) {
-                    c->bond = b;
-                }
+            if (dfu_client_pair(c) >= 2) {
                 attempt--;
                 continue;
             }
@@ -292,7 +301,7 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
             }
             if (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED &&
                 c->err.group_rc == 0 && !paired && c->kind == DFU_LINK_BLE &&
-                dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true) >= 2) {
+                dfu_client_pair(c) >= 2) {
                 paired = true; /* SMP-level refusal: same remedy as the ATT error */
                 attempt--;
                 continue;

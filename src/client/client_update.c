@@ -148,8 +148,15 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
     }
     dfu_client_err_format(&u->c->err, msg, sizeof(msg));
     event(u, step, "fail", "%s", msg);
+    dfu_client_diag_t dg;
+    static char nbuf[300];
+    if (dfu_client_err_is_state(&u->c->err) && dfu_client_diagnose(u->c, &dg) == 1) {
+        event(u, step, "info", "device state: %s", dg.cause);
+        snprintf(nbuf, sizeof(nbuf), "%s (or run 'dfukit update FILE --clear')", dg.fix);
+        next = nbuf;
+    }
     bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
-                rc == DFU_ERR_PAIRING || rc == DFU_ERR_ACCESS;
+                rc == DFU_ERR_PAIRING;
     return verdict(u, conn ? EXIT_CONN : EXIT_FAIL, step, msg,
                    next ? next : "fix the cause above and run the same 'dfukit update' again");
 }

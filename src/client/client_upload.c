@@ -123,6 +123,8 @@ typedef struct {
     uint64_t next, acked;
     unsigned window, wmax;
     uint64_t t0;
+    bool paired;
+    unsigned stale_access;
 } up_t;
 
 static int send_chunk(up_t *u)
@@ -267,6 +269,17 @@ static int run(up_t *u)
             u->next = u->acked;
             continue;
         }
+        if (rc == DFU_ERR_ACCESS && !u->paired && dfu_client_pair(u->c) >= 2) {
+            u->paired = true; /* the device wanted a stronger link: resend after pairing */
+            u->stale_access = u->nq > 0 ? u->nq - 1 : 0; /* refusals still on their way */
+            u->nq = 0;
+            u->next = u->acked;
+            continue;
+        }
+        if (rc == DFU_ERR_ACCESS && u->paired && u->stale_access > 0) {
+            u->stale_access--; /* refusal of a write sent before the pairing completed */
+            continue;
+        }
         if (rc != DFU_OK) {
             return rc;
         }
@@ -311,7 +324,8 @@ int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
     rc = len == 0 ? DFU_ERR_INVAL : run(&u);
     st->seconds = (double)(dfu_link_now_us() - u.t0) / 1e6;
     st->kBps = st->seconds > 0 ? (double)(len - st->resumed_from) / 1000.0 / st->seconds : 0;
-    if (rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_MSGSIZE) {
+    if (rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_MSGSIZE ||
+        rc == DFU_ERR_ACCESS) {
         memset(&c->err, 0, sizeof(c->err));
         c->err.code = rc;
         c->err.group = -1;

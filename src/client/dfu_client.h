@@ -42,7 +42,7 @@ typedef struct dfu_client_err {
     int group;     /* group of a v2 `err` (-1 = none) */
     int group_rc;  /* err.rc (0 = none) */
     int att;       /* BLE ATT error the write got (0 = none) */
-    char rsn[96];  /* device's `rsn` text, "" if none */
+    char rsn[200]; /* device's `rsn` text, "" if none */
     char what[48]; /* the request that failed, e.g. "image state write" */
 } dfu_client_err_t;
 
@@ -84,6 +84,10 @@ typedef struct dfu_client {
     dfu_client_err_t err;
     uint8_t rx[65536 + 16];
 } dfu_client_t;
+
+/* BLE: pairs now with the configured passkey (Just Works without one) after the device refused a
+ * request for link security. Returns the level reached (>= 2) or an error. */
+int dfu_client_pair(dfu_client_t *c);
 
 /* Parses and validates a connection string without opening it. 0 or DFU_ERR_INVAL. */
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn);
@@ -316,6 +320,21 @@ typedef struct dfu_client_update_cfg {
 
 /* Runs `dfukit update`. Returns a process exit code (DFU_EXIT_*). */
 int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update_cfg_t *cfg);
+
+/* A stuck state found in the image state: id (as in doctor), cause and exact fix. */
+typedef struct dfu_client_diag {
+    char id[32];
+    char cause[512];
+    char fix[256];
+} dfu_client_diag_t;
+
+/* Reads the image state and explains the first stuck state (pending swap not applied, running
+ * unconfirmed test image). Returns 1 and fills *out, or 0 when nothing is stuck / the state
+ * cannot be read. c->err is preserved. Used after err 9 / 28 / rc 6 to say what to do. */
+int dfu_client_diagnose(dfu_client_t *c, dfu_client_diag_t *out);
+
+/* True if the device error in `e` is one a stuck image state explains (9, 28, v1 rc 6). */
+bool dfu_client_err_is_state(const dfu_client_err_t *e);
 
 /* Runs `dfukit doctor`. Returns a process exit code (0 = healthy, 1 = problems found). */
 int dfu_client_doctor(dfu_client_t *c, bool json, FILE *out);
