@@ -357,11 +357,17 @@ int smp_echo(dfu_link_t *l, const char *text, int timeout_ms)
 int smp_upload(dfu_link_t *l, const uint8_t *img, size_t len, size_t start, size_t chunk,
                int timeout_ms, size_t *next)
 {
+    return smp_upload_range(l, img, len, start, len, chunk, timeout_ms, next);
+}
+
+int smp_upload_range(dfu_link_t *l, const uint8_t *img, size_t len, size_t start, size_t end,
+                     size_t chunk, int timeout_ms, size_t *next)
+{
     size_t off = start;
     int retries = 0;
     *next = off;
-    while (off < len) {
-        size_t n = len - off < chunk ? len - off : chunk;
+    while (off < end) {
+        size_t n = end - off < chunk ? end - off : chunk;
         cbor_item_t *m;
         if (off == 0) {
             m = smp_map(4, "image", cbor_build_uint8(0), "len",

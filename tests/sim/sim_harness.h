@@ -79,6 +79,10 @@ int smp_echo(dfu_link_t *l, const char *text, int timeout_ms);
  * rc/err (positive) or link error (negative). *next gets the device's next offset. */
 int smp_upload(dfu_link_t *l, const uint8_t *img, size_t len, size_t start, size_t chunk,
                int timeout_ms, size_t *next);
+/* Same, for file bytes [start, end) of a `len`-byte image only (the device must agree on start:
+ * otherwise it answers with the offset it expects and the upload continues from there). */
+int smp_upload_range(dfu_link_t *l, const uint8_t *img, size_t len, size_t start, size_t end,
+                     size_t chunk, int timeout_ms, size_t *next);
 /* Reads the image state: hash of slot 0 / slot 1 (32 bytes each, zero if absent), flags. Returns
  * the number of images listed, or <0. */
 typedef struct smpstate {
