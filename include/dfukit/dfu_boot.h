@@ -205,6 +205,7 @@ typedef struct dfu_boot {
     dfu_boot_trailer_layout_t lx; /* scratch trailer layout (scratch strategy) */
     uint32_t sector_size;
     uint32_t swap_size; /* bytes to swap in the current operation */
+    uint32_t tlv_sizes; /* swap-offset trailer field of the current operation */
     uint8_t swap_type;  /* swap type of the current operation */
     uint8_t revert_fixup; /* current PERM request is a revert in disguise (move fix-up) */
     uint8_t decrypting;   /* dfu_boot_copy decrypts what it reads from the secondary */
@@ -233,6 +234,15 @@ uint32_t dfu_boot_max_image_size(const dfu_boot_t *b);
 #define DFU_BOOT_RECORD_SIZE 32u
 void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_RECORD_SIZE]);
 int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r);
+
+/* Persistent last-boot record: an append-only log of 32-byte records in the sector starting at
+ * `off` (sector aligned) of `fa` (e.g. the storage partition). store() appends after the last
+ * record, erasing the sector only when it is full (one erase per sector_size/32 boots); load()
+ * returns the newest record that decodes. A torn append leaves an undecodable slot that load()
+ * skips (the previous record is reported). Returns 0, DFU_ERR_NOT_FOUND (load: no record),
+ * DFU_ERR_INVAL (bad offset) or a flash error. */
+int dfu_boot_record_store(const dfu_flash_area_t *fa, uint32_t off, const dfu_boot_result_t *r);
+int dfu_boot_record_load(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_t *r);
 
 /* Short static name of a swap type ("none", "test", "perm", "revert", "fail", "panic"). */
 const char *dfu_boot_swap_name(int swap_type);

@@ -176,6 +176,11 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
     if (rc == 0 && s.image_ok == DFU_BOOT_FLAG_SET) {
         rc = dfu_boot_write_flag(fa, l->image_ok_off);
     }
+    if (rc == 0 && b->tcfg.strategy == DFU_BOOT_STRATEGY_OFFSET) {
+        uint8_t v[4] = {(uint8_t)b->tlv_sizes, (uint8_t)(b->tlv_sizes >> 8),
+                        (uint8_t)(b->tlv_sizes >> 16), (uint8_t)(b->tlv_sizes >> 24)};
+        rc = dfu_boot_write_field(fa, l->tlv_sizes_off, v, sizeof(v));
+    }
     if (rc == 0) {
         rc = dfu_boot_write_swap_size(fa, l, b->swap_size);
     }
@@ -194,7 +199,7 @@ static uint32_t le32(const uint8_t *p)
 
 /* Total bytes of the image at `off` (header + payload + TLVs) from its header and TLV info
  * headers, bounds-checked against the area. DFU_ERR_BAD_MAGIC if there is no image. */
-static int image_total_size(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out)
+static int image_sizes(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out, uint32_t *unprot)
 {
     uint8_t h[32];
     int rc = dfu_flash_read(fa, off, h, sizeof(h));
@@ -220,7 +225,15 @@ static int image_total_size(const dfu_flash_area_t *fa, uint32_t off, uint32_t *
         return DFU_ERR_BAD_TLV;
     }
     *out = (uint32_t)(end + tot - off);
+    if (unprot != NULL) {
+        *unprot = tot;
+    }
     return DFU_OK;
+}
+
+static int image_total_size(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out)
+{
+    return image_sizes(fa, off, out, NULL);
 }
 
 static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off,
@@ -323,17 +336,26 @@ static int finalize(dfu_boot_t *b)
     return rc;
 }
 
-static int swap_size_of(dfu_boot_t *b, uint32_t s_total)
+static int swap_size_of(dfu_boot_t *b, uint32_t s_total, uint32_t s_off)
 {
     uint32_t p_total = 0;
-    int rc = image_total_size(&b->cfg->primary, 0, &p_total);
+    uint32_t p_unprot = 0;
+    uint32_t s_unprot = 0;
+    uint32_t dummy = 0;
+    if (image_sizes(&b->cfg->secondary, s_off, &dummy, &s_unprot) == DFU_ERR_POWER_CUT) {
+        return DFU_ERR_POWER_CUT;
+    }
+    int rc = image_sizes(&b->cfg->primary, 0, &p_total, &p_unprot);
     if (rc == DFU_ERR_POWER_CUT) {
         return rc;
     }
     if (rc < 0 || p_total > dfu_boot_max_image_size(b) ||
         b->tcfg.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
         p_total = 0; /* only S's sectors matter (no usable P image, or nothing to save) */
+        p_unprot = 0;
     }
+    /* swap-offset trailer field: unprotected TLV block sizes, P low / S high 16 bits */
+    b->tlv_sizes = (p_unprot & 0xffffu) | ((s_unprot & 0xffffu) << 16);
     b->swap_size = p_total > s_total ? p_total : s_total;
     return DFU_OK;
 }
@@ -381,7 +403,7 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
             return rc;
         }
     }
-    int src = swap_size_of(b, si.total_size);
+    int src = swap_size_of(b, si.total_size, s_off);
     if (src < 0) {
         return src;
     }
@@ -537,4 +559,74 @@ int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_resu
     r->image.security_counter = le32(in + 28);
     r->reason = "stored record";
     return DFU_OK;
+}
+
+/* Index of the first fully erased record slot in the log sector (n if full). */
+static int record_scan(const dfu_flash_area_t *fa, uint32_t off, uint32_t n, uint32_t *first_free,
+                       int32_t *newest)
+{
+    *first_free = n;
+    *newest = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t rec[DFU_BOOT_RECORD_SIZE];
+        int rc = dfu_flash_read(fa, off + i * DFU_BOOT_RECORD_SIZE, rec, sizeof(rec));
+        if (rc < 0) {
+            return rc;
+        }
+        dfu_boot_result_t tmp;
+        if (dfu_boot_record_decode(rec, &tmp) == 0) {
+            *newest = (int32_t)i;
+        }
+        int erased = 1;
+        for (size_t k = 0; k < sizeof(rec); k++) {
+            erased &= rec[k] == dfu_flash_erased_val(fa);
+        }
+        if (erased) {
+            *first_free = i;
+            return DFU_OK;
+        }
+    }
+    return DFU_OK;
+}
+
+int dfu_boot_record_store(const dfu_flash_area_t *fa, uint32_t off, const dfu_boot_result_t *r)
+{
+    if (dfu_flash_area_check(fa) < 0 || off % dfu_flash_sector_size(fa) != 0u ||
+        off >= fa->size || dfu_flash_align(fa) > DFU_BOOT_RECORD_SIZE) {
+        return DFU_ERR_INVAL;
+    }
+    uint32_t n = dfu_flash_sector_size(fa) / DFU_BOOT_RECORD_SIZE;
+    uint32_t slot = 0;
+    int32_t newest = -1;
+    int rc = record_scan(fa, off, n, &slot, &newest);
+    if (rc < 0) {
+        return rc;
+    }
+    if (slot >= n) {
+        rc = dfu_flash_erase(fa, off, dfu_flash_sector_size(fa));
+        slot = 0;
+    }
+    uint8_t rec[DFU_BOOT_RECORD_SIZE];
+    dfu_boot_record_encode(r, rec);
+    return rc < 0 ? rc : dfu_flash_write(fa, off + slot * DFU_BOOT_RECORD_SIZE, rec, sizeof(rec));
+}
+
+int dfu_boot_record_load(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_t *r)
+{
+    if (dfu_flash_area_check(fa) < 0 || off % dfu_flash_sector_size(fa) != 0u || off >= fa->size) {
+        return DFU_ERR_INVAL;
+    }
+    uint32_t n = dfu_flash_sector_size(fa) / DFU_BOOT_RECORD_SIZE;
+    uint32_t slot = 0;
+    int32_t newest = -1;
+    int rc = record_scan(fa, off, n, &slot, &newest);
+    if (rc < 0) {
+        return rc;
+    }
+    if (newest < 0) {
+        return DFU_ERR_NOT_FOUND;
+    }
+    uint8_t rec[DFU_BOOT_RECORD_SIZE];
+    rc = dfu_flash_read(fa, off + (uint32_t)newest * DFU_BOOT_RECORD_SIZE, rec, sizeof(rec));
+    return rc < 0 ? rc : dfu_boot_record_decode(rec, r);
 }
