@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client_testdev.h"
+#include "dfu_client_loopdev.h"
 #include "client_testutil.h"
 #include "dfu_client.h"
 #include "dfu_test.h"
@@ -54,10 +54,10 @@ static int run(const char *fmt, const char *conn, const char *out)
     return tu_dfukit(args, out);
 }
 
-static void check_json_commands(testdev_t *d)
+static void check_json_commands(dfu_loopdev_t *d)
 {
     char conn[256], out[300];
-    testdev_conn(d, conn, sizeof(conn));
+    dfu_loopdev_conn(d, conn, sizeof(conn));
     snprintf(out, sizeof(out), "%s/out.json", dir);
     static const struct {
         const char *args;
@@ -100,11 +100,11 @@ static void check_json_commands(testdev_t *d)
 }
 
 /* One update run in `mode`, then checks the slot-0 outcome. */
-static void update_mode(testdev_t *d, const char *mode, const char *img, const char *hash,
+static void update_mode(dfu_loopdev_t *d, const char *mode, const char *img, const char *hash,
                         bool confirmed_after)
 {
     char conn[256], out[300], args[600];
-    testdev_conn(d, conn, sizeof(conn));
+    dfu_loopdev_conn(d, conn, sizeof(conn));
     snprintf(out, sizeof(out), "%s/update.ndjson", dir);
     snprintf(args, sizeof(args), "update %s --mode %s --json --conn %%s", img, mode);
     int rc = run(args, conn, out);
@@ -126,9 +126,9 @@ static void update_mode(testdev_t *d, const char *mode, const char *img, const c
 
 static void all_modes(int kind, const char *path)
 {
-    testdev_t *d = calloc(1, sizeof(*d));
-    CHECK_EQ_INT(testdev_init(d, data_a, len_a), 0);
-    CHECK_EQ_INT(testdev_start(d, kind, path), 0);
+    dfu_loopdev_t *d = calloc(1, sizeof(*d));
+    CHECK_EQ_INT(dfu_loopdev_init(d, data_a, len_a), 0);
+    CHECK_EQ_INT(dfu_loopdev_start(d, kind, path), 0);
     if (kind == DFU_LINK_UDP) {
         check_json_commands(d);
     }
@@ -138,21 +138,21 @@ static void all_modes(int kind, const char *path)
     /* running B unconfirmed: confirm it by running test-confirm again (resume path) */
     update_mode(d, "test-confirm", img_b, hash_b, true);
     update_mode(d, "upload-only", img_a, hash_a, true);
-    testdev_stop(d);
-    testdev_free(d);
+    dfu_loopdev_stop(d);
+    dfu_loopdev_free(d);
     free(d);
 }
 
 /* Kills `dfukit update` at random points; re-runs until done. */
 static void killed_client(void)
 {
-    testdev_t *d = calloc(1, sizeof(*d));
-    CHECK_EQ_INT(testdev_init(d, data_a, len_a), 0);
+    dfu_loopdev_t *d = calloc(1, sizeof(*d));
+    CHECK_EQ_INT(dfu_loopdev_init(d, data_a, len_a), 0);
     d->model.kind = DFU_LINKMODEL_SERIAL; /* slow link: the upload lasts long enough to kill */
     d->model.serial.baud = 115200; /* ~8 kB/s: a 60 kB upload lasts ~7 s */
-    CHECK_EQ_INT(testdev_start(d, DFU_LINK_UDP, NULL), 0);
+    CHECK_EQ_INT(dfu_loopdev_start(d, DFU_LINK_UDP, NULL), 0);
     char conn[256], cmd[1024];
-    testdev_conn(d, conn, sizeof(conn));
+    dfu_loopdev_conn(d, conn, sizeof(conn));
     srand(7);
     int kills = 0;
     for (int i = 0; i < 3; i++) {
@@ -182,19 +182,19 @@ static void killed_client(void)
     CHECK_EQ_INT(read_state(conn, &st), 0);
     CHECK(slot_is(&st, 0, hash_c, true));
     printf("killed-client: %d kills, then completed\n", kills);
-    testdev_stop(d);
-    testdev_free(d);
+    dfu_loopdev_stop(d);
+    dfu_loopdev_free(d);
     free(d);
 }
 
 /* A device power cut in the middle of the upload; running update again completes. */
 static void power_cut(void)
 {
-    testdev_t *d = calloc(1, sizeof(*d));
-    CHECK_EQ_INT(testdev_init(d, data_a, len_a), 0);
-    CHECK_EQ_INT(testdev_start(d, DFU_LINK_UDP, NULL), 0);
+    dfu_loopdev_t *d = calloc(1, sizeof(*d));
+    CHECK_EQ_INT(dfu_loopdev_init(d, data_a, len_a), 0);
+    CHECK_EQ_INT(dfu_loopdev_start(d, DFU_LINK_UDP, NULL), 0);
     char conn[256], args[600], out[300];
-    testdev_conn(d, conn, sizeof(conn));
+    dfu_loopdev_conn(d, conn, sizeof(conn));
     snprintf(out, sizeof(out), "%s/cut.ndjson", dir);
     d->cut_after = 9; /* 9 flash ops into the upload */
     snprintf(args, sizeof(args), "update %s --json --timeout 1 --conn %%s", img_b);
@@ -206,8 +206,8 @@ static void power_cut(void)
     CHECK_EQ_INT(read_state(conn, &st), 0);
     CHECK(slot_is(&st, 0, hash_b, true));
     printf("power-cut: first run exit %d, second run exit %d\n", rc1, rc2);
-    testdev_stop(d);
-    testdev_free(d);
+    dfu_loopdev_stop(d);
+    dfu_loopdev_free(d);
     free(d);
 }
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "client_testdev.h"
+#include "dfu_client_loopdev.h"
 #include "client_testutil.h"
 #include "dfu_client.h"
 #include "dfu_test.h"
@@ -29,7 +29,7 @@ static uint8_t *data_a;
 static size_t len_a;
 static char out[300];
 
-static void profile(const dfu_boot_image_info_t *img, testdev_fw_t *fw)
+static void profile(const dfu_boot_image_info_t *img, dfu_loopdev_fw_t *fw)
 {
     if (img->ver_major == 1) {
         fw->secure = true;
@@ -75,29 +75,29 @@ static int out_has(const char *needle)
     return found;
 }
 
-static testdev_t *start(char *conn, size_t cap, const char *sock)
+static dfu_loopdev_t *start(char *conn, size_t cap, const char *sock)
 {
-    testdev_t *d = calloc(1, sizeof(*d));
-    CHECK_EQ_INT(testdev_init(d, data_a, len_a), 0);
+    dfu_loopdev_t *d = calloc(1, sizeof(*d));
+    CHECK_EQ_INT(dfu_loopdev_init(d, data_a, len_a), 0);
     d->profile = profile;
     char path[300];
     snprintf(path, sizeof(path), "%s/%s", dir, sock);
-    CHECK_EQ_INT(testdev_start(d, DFU_LINK_BLE, path), 0);
-    testdev_conn(d, conn, cap);
+    CHECK_EQ_INT(dfu_loopdev_start(d, DFU_LINK_BLE, path), 0);
+    dfu_loopdev_conn(d, conn, cap);
     return d;
 }
 
-static void stop(testdev_t *d)
+static void stop(dfu_loopdev_t *d)
 {
-    testdev_stop(d);
-    testdev_free(d);
+    dfu_loopdev_stop(d);
+    dfu_loopdev_free(d);
     free(d);
 }
 
 static void scenario_update(void)
 {
     char conn[300], pk[340];
-    testdev_t *d = start(conn, sizeof(conn), "f1.sock");
+    dfu_loopdev_t *d = start(conn, sizeof(conn), "f1.sock");
     snprintf(pk, sizeof(pk), "%s,passkey=123456", conn);
     /* 1. no passkey: refused, with the reason and the fix */
     CHECK_EQ_INT(sh(conn, "update %s --timeout 1 --retries 1", img_b) != 0, 1);
@@ -124,7 +124,7 @@ static void scenario_update(void)
 static void manual_a(void)
 {
     char conn[300], pk[340];
-    testdev_t *d = start(conn, sizeof(conn), "f2.sock");
+    dfu_loopdev_t *d = start(conn, sizeof(conn), "f2.sock");
     snprintf(pk, sizeof(pk), "%s,passkey=123456", conn);
     CHECK_EQ_INT(sh(pk, "image upload %s", img_b), 0);
     CHECK_EQ_INT(sh(pk, "image test %s", hash_b), 0);
@@ -160,10 +160,10 @@ static void manual_a(void)
 }
 
 /* Upload + test + reset into B (never confirms itself); returns the device. */
-static testdev_t *into_unconfirmed_b(char *conn, size_t cap, char *pk, size_t pkcap,
+static dfu_loopdev_t *into_unconfirmed_b(char *conn, size_t cap, char *pk, size_t pkcap,
                                      const char *sock)
 {
-    testdev_t *d = start(conn, cap, sock);
+    dfu_loopdev_t *d = start(conn, cap, sock);
     snprintf(pk, pkcap, "%s,passkey=123456", conn);
     CHECK_EQ_INT(sh(pk, "update %s --mode test-only", img_b), 0);
     CHECK(out_has("reverts at the next reset unless confirmed"));
@@ -188,7 +188,7 @@ static void manual_b(void)
 {
     char conn[300], pk[340];
     /* advice 1: confirm it */
-    testdev_t *d = into_unconfirmed_b(conn, sizeof(conn), pk, sizeof(pk), "f3.sock");
+    dfu_loopdev_t *d = into_unconfirmed_b(conn, sizeof(conn), pk, sizeof(pk), "f3.sock");
     CHECK_EQ_INT(sh(pk, "image confirm", NULL), 0);
     CHECK_EQ_INT(sh(pk, "image upload %s", img_c), 0);
     CHECK_EQ_INT(sh(pk, "update %s", img_c), 0);

@@ -4,8 +4,8 @@
  * image groups, served on a UDP, pty serial or modelled BLE link from a background thread.
  * Used until/besides `dfukit sim`; it is the same device code the simulator runs.
  */
-#ifndef CLIENT_TESTDEV_H
-#define CLIENT_TESTDEV_H
+#ifndef DFU_CLIENT_LOOPDEV_H
+#define DFU_CLIENT_LOOPDEV_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -21,13 +21,13 @@
 #include "dfukit/dfu_smp_os.h"
 
 /* Per-firmware behaviour, chosen by the test from the booted image's version. */
-typedef struct testdev_fw {
+typedef struct dfu_loopdev_fw {
     bool secure;       /* L3 required for writes (dfu_smp_policy_secure) + passkey pairing */
     uint32_t passkey;
     bool self_confirm; /* the application confirms itself at boot */
-} testdev_fw_t;
+} dfu_loopdev_fw_t;
 
-typedef struct testdev {
+typedef struct dfu_loopdev {
     dfu_simflash_t sf;
     dfu_flash_t flash;
     dfu_flash_area_t primary, secondary;
@@ -51,8 +51,8 @@ typedef struct testdev {
     bool no_downgrade;
     bool no_erase_pending;
     /* firmware profile hook: fills *fw for the image version booted (NULL = open, no confirm) */
-    void (*profile)(const dfu_boot_image_info_t *img, testdev_fw_t *fw);
-    testdev_fw_t fw;
+    void (*profile)(const dfu_boot_image_info_t *img, dfu_loopdev_fw_t *fw);
+    dfu_loopdev_fw_t fw;
     dfu_ble_bond_t bonds[4];
     int nbonds;
     pthread_t th;
@@ -62,15 +62,15 @@ typedef struct testdev {
     volatile uint64_t cut_after;  /* arm a power cut after N flash ops (0 = none) */
     volatile int resets, power_cuts;
     volatile int down_ms;         /* the device is silent this long after a reset (boot time) */
-} testdev_t;
+} dfu_loopdev_t;
 
 /* Creates the flash (erased), installs `image` (file bytes, may be NULL) confirmed in slot 0. */
-int testdev_init(testdev_t *d, const uint8_t *image, size_t len);
+int dfu_loopdev_init(dfu_loopdev_t *d, const uint8_t *image, size_t len);
 /* Starts serving on `kind` (UDP: 127.0.0.1, free port; SERIAL/BLE: path). */
-int testdev_start(testdev_t *d, int kind, const char *path);
-void testdev_stop(testdev_t *d);
-void testdev_free(testdev_t *d);
+int dfu_loopdev_start(dfu_loopdev_t *d, int kind, const char *path);
+void dfu_loopdev_stop(dfu_loopdev_t *d);
+void dfu_loopdev_free(dfu_loopdev_t *d);
 /* Connection string for the client. */
-void testdev_conn(const testdev_t *d, char *out, size_t cap);
+void dfu_loopdev_conn(const dfu_loopdev_t *d, char *out, size_t cap);
 
 #endif

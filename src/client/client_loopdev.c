@@ -1,5 +1,6 @@
-/* In-process simulated device for client tests (see client_testdev.h). */
-#include "client_testdev.h"
+/* In-process simulated device (loopback device) for client tests and the bench; see
+ * dfu_client_loopdev.h. */
+#include "dfu_client_loopdev.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 static int bond_lookup(void *ctx, const uint8_t peer[6], dfu_ble_bond_t *out)
 {
-    testdev_t *d = ctx;
+    dfu_loopdev_t *d = ctx;
     for (int i = 0; i < d->nbonds; i++) {
         if (memcmp(d->bonds[i].peer, peer, 6) == 0) {
             *out = d->bonds[i];
@@ -22,7 +23,7 @@ static int bond_lookup(void *ctx, const uint8_t peer[6], dfu_ble_bond_t *out)
 
 static int bond_store(void *ctx, const dfu_ble_bond_t *b)
 {
-    testdev_t *d = ctx;
+    dfu_loopdev_t *d = ctx;
     for (int i = 0; i < d->nbonds; i++) {
         if (memcmp(d->bonds[i].peer, b->peer, 6) == 0) {
             d->bonds[i] = *b;
@@ -38,7 +39,7 @@ static int bond_store(void *ctx, const dfu_ble_bond_t *b)
 
 static int dev_send(void *ctx, const uint8_t *msg, size_t len)
 {
-    testdev_t *d = ctx;
+    dfu_loopdev_t *d = ctx;
     int rc = dfu_link_send(&d->link, msg, len);
     return rc == DFU_ERR_NOTCONN ? DFU_OK : rc; /* central gone: drop the response */
 }
@@ -46,11 +47,11 @@ static int dev_send(void *ctx, const uint8_t *msg, size_t len)
 static void dev_reset(void *ctx, uint8_t boot_mode)
 {
     (void)boot_mode;
-    testdev_t *d = ctx;
+    dfu_loopdev_t *d = ctx;
     d->reset_req = 1;
 }
 
-static int open_link(testdev_t *d)
+static int open_link(dfu_loopdev_t *d)
 {
     memset(&d->link, 0, sizeof(d->link));
     int rc;
@@ -64,7 +65,7 @@ static int open_link(testdev_t *d)
     } else {
         dfu_ble_server_cfg_t bc;
         memset(&bc, 0, sizeof(bc));
-        bc.name = "testdev";
+        bc.name = "dfukit-loopdev";
         bc.max_msg = d->buf_size;
         bc.has_passkey = d->fw.secure;
         bc.passkey = d->fw.passkey;
@@ -82,7 +83,7 @@ static int open_link(testdev_t *d)
 }
 
 /* Application start after a boot: fresh SMP server state, firmware profile. */
-static int app_start(testdev_t *d, const dfu_boot_result_t *res)
+static int app_start(dfu_loopdev_t *d, const dfu_boot_result_t *res)
 {
     memset(&d->fw, 0, sizeof(d->fw));
     if (d->profile && res->booted) {
@@ -119,7 +120,7 @@ static int app_start(testdev_t *d, const dfu_boot_result_t *res)
     return rc ? rc : dfu_smp_img_register(&d->srv, &d->img, &ic);
 }
 
-static int boot(testdev_t *d)
+static int boot(dfu_loopdev_t *d)
 {
     dfu_boot_result_t res;
     int rc;
@@ -131,7 +132,7 @@ static int boot(testdev_t *d)
     return app_start(d, &res);
 }
 
-static void reboot(testdev_t *d)
+static void reboot(dfu_loopdev_t *d)
 {
     if (d->kind == DFU_LINK_BLE) {
         dfu_link_close(&d->link); /* disconnect; the new firmware may want other security */
@@ -153,7 +154,7 @@ static void reboot(testdev_t *d)
 
 static void *serve(void *arg)
 {
-    testdev_t *d = arg;
+    dfu_loopdev_t *d = arg;
     static __thread uint8_t buf[65536 + 16];
     while (!d->stop) {
         int n = dfu_link_recv(&d->link, buf, sizeof(buf), 20);
@@ -187,7 +188,7 @@ static void *serve(void *arg)
     return NULL;
 }
 
-int testdev_init(testdev_t *d, const uint8_t *image, size_t len)
+int dfu_loopdev_init(dfu_loopdev_t *d, const uint8_t *image, size_t len)
 {
     memset(d, 0, sizeof(*d));
     const dfu_geometry_t *g = dfu_geometry_find("nrf52832");
@@ -228,7 +229,7 @@ int testdev_init(testdev_t *d, const uint8_t *image, size_t len)
     return rc;
 }
 
-int testdev_start(testdev_t *d, int kind, const char *path)
+int dfu_loopdev_start(dfu_loopdev_t *d, int kind, const char *path)
 {
     d->kind = kind;
     if (path) {
@@ -246,19 +247,19 @@ int testdev_start(testdev_t *d, int kind, const char *path)
     return pthread_create(&d->th, NULL, serve, d) == 0 ? DFU_OK : DFU_ERR_IO;
 }
 
-void testdev_stop(testdev_t *d)
+void dfu_loopdev_stop(dfu_loopdev_t *d)
 {
     d->stop = 1;
     pthread_join(d->th, NULL);
     dfu_link_close(&d->link);
 }
 
-void testdev_free(testdev_t *d)
+void dfu_loopdev_free(dfu_loopdev_t *d)
 {
     dfu_simflash_free(&d->sf);
 }
 
-void testdev_conn(const testdev_t *d, char *out, size_t cap)
+void dfu_loopdev_conn(const dfu_loopdev_t *d, char *out, size_t cap)
 {
     if (d->kind == DFU_LINK_UDP) {
         snprintf(out, cap, "udp:127.0.0.1:%u", d->port);
