@@ -118,9 +118,8 @@ int main(int argc, char **argv)
         printf("%-9s  erases %4u (x%.2f)  bytes_written %7llu (x%.2f)  modelled %6.2f s (x%.2f)  "
                "max_sector_erases %u  %s\n",
                names[st], fl.stats.erases, (double)fl.stats.erases / pages,
-               (unsigned long long)fl.stats.bytes_written,
-               (double)fl.stats.bytes_written / total, secs, secs / min_s, worn,
-               ok ? "ok" : res.reason);
+               (unsigned long long)fl.stats.bytes_written, (double)fl.stats.bytes_written / total,
+               secs, secs / min_s, worn, ok ? "ok" : res.reason);
         dfu_simflash_free(&sf);
     }
     free(a);

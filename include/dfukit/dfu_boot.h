@@ -62,28 +62,28 @@ typedef struct dfu_boot_trailer_cfg {
 
 /* Decoded trailer of one slot. */
 typedef struct dfu_boot_slot_state {
-    uint8_t magic;     /* DFU_BOOT_MAGIC_* */
-    uint8_t image_ok;  /* DFU_BOOT_FLAG_* */
-    uint8_t copy_done; /* DFU_BOOT_FLAG_* */
-    uint8_t swap_type; /* DFU_BOOT_SWAP_*: swap_info low nibble; NONE if erased or > REVERT */
-    uint8_t image_num; /* swap_info high nibble (0 if erased / invalid) */
-    uint8_t swap_info; /* raw byte */
+    uint8_t magic;      /* DFU_BOOT_MAGIC_* */
+    uint8_t image_ok;   /* DFU_BOOT_FLAG_* */
+    uint8_t copy_done;  /* DFU_BOOT_FLAG_* */
+    uint8_t swap_type;  /* DFU_BOOT_SWAP_*: swap_info low nibble; NONE if erased or > REVERT */
+    uint8_t image_num;  /* swap_info high nibble (0 if erased / invalid) */
+    uint8_t swap_info;  /* raw byte */
     uint32_t swap_size; /* raw u32 LE (erased pattern if never written) */
 } dfu_boot_slot_state_t;
 
 /* Trailer offsets (slot-relative) for a slot of `slot_size` bytes on a flash with status write
  * size `write_align` (W). Computed by dfu_boot_trailer_layout(). */
 typedef struct dfu_boot_trailer_layout {
-    uint32_t magic_off;     /* start of the ALIGN_UP(16, max_align) magic unit */
+    uint32_t magic_off; /* start of the ALIGN_UP(16, max_align) magic unit */
     uint32_t image_ok_off;
     uint32_t copy_done_off;
     uint32_t swap_info_off;
     uint32_t tlv_sizes_off; /* swap-offset only; == swap_info_off otherwise */
     uint32_t swap_size_off;
-    uint32_t status_off;    /* first status record (slot_size - trailer_size) */
-    uint32_t trailer_size;  /* bytes from status_off to the end of the slot */
+    uint32_t status_off;     /* first status record (slot_size - trailer_size) */
+    uint32_t trailer_size;   /* bytes from status_off to the end of the slot */
     uint32_t status_entries; /* max_sectors * records per sector */
-    uint32_t write_sz;      /* W: bytes per status record / field write granule */
+    uint32_t write_sz;       /* W: bytes per status record / field write granule */
 } dfu_boot_trailer_layout_t;
 
 /* Computes the layout. DFU_ERR_INVAL if max_align is not 8/16/32, write_align is 0, not a power
@@ -165,15 +165,17 @@ typedef struct dfu_boot_validator {
 
 /* cfg->flags */
 #define DFU_BOOT_F_DOWNGRADE_VERSION 0x1u /* refuse TEST/PERM when S version < P version */
-#define DFU_BOOT_F_DOWNGRADE_SECCNT 0x2u  /* refuse when S security counter < P's (or S has none
-                                           * while P has one) */
-#define DFU_BOOT_F_NO_PRIMARY_CHECK 0x4u  /* skip full validation of P before booting (MCUboot
-                                           * without VALIDATE_PRIMARY_SLOT): only its header */
+#define DFU_BOOT_F_DOWNGRADE_SECCNT                                                                \
+    0x2u /* refuse when S security counter < P's (or S has none                                    \
+          * while P has one) */
+#define DFU_BOOT_F_NO_PRIMARY_CHECK                                                                \
+    0x4u /* skip full validation of P before booting (MCUboot                                      \
+          * without VALIDATE_PRIMARY_SLOT): only its header */
 
 typedef struct dfu_boot_cfg {
-    dfu_flash_area_t primary;   /* slot 0 */
-    dfu_flash_area_t secondary; /* slot 1 */
-    dfu_flash_area_t scratch;   /* swap-using-scratch only; size 0 = none */
+    dfu_flash_area_t primary;       /* slot 0 */
+    dfu_flash_area_t secondary;     /* slot 1 */
+    dfu_flash_area_t scratch;       /* swap-using-scratch only; size 0 = none */
     dfu_boot_trailer_cfg_t trailer; /* strategy + trailer geometry */
     dfu_boot_validator_t validator; /* required */
     uint8_t *buf;   /* copy buffer, caller-owned; length a multiple of the write alignment */
@@ -185,28 +187,28 @@ typedef struct dfu_boot_cfg {
  * passes it on to the application); dfu_boot_record_encode/decode give a fixed 32-byte form for
  * storing it in a storage partition. */
 typedef struct dfu_boot_result {
-    uint8_t swap_type;   /* swap performed or resumed this boot: DFU_BOOT_SWAP_* (NONE if none) */
-    uint8_t resumed;     /* 1 if an interrupted swap was completed */
-    uint8_t reverted;    /* 1 if this boot reverted an unconfirmed test image */
-    uint8_t booted;      /* 1 if the primary slot holds a valid image to jump to */
+    uint8_t swap_type;     /* swap performed or resumed this boot: DFU_BOOT_SWAP_* (NONE if none) */
+    uint8_t resumed;       /* 1 if an interrupted swap was completed */
+    uint8_t reverted;      /* 1 if this boot reverted an unconfirmed test image */
+    uint8_t booted;        /* 1 if the primary slot holds a valid image to jump to */
     int32_t secondary_err; /* why a pending secondary was refused (0 = not refused) */
     int32_t primary_err;   /* why the primary failed validation (0 = ok) */
-    const char *reason;  /* short static text describing the outcome */
+    const char *reason;    /* short static text describing the outcome */
     dfu_boot_image_info_t image; /* booted image (when booted) */
 } dfu_boot_result_t;
 
 /* Boot instance; caller-allocated, fields private. */
 typedef struct dfu_boot {
     const dfu_boot_cfg_t *cfg;
-    const void *ops; /* strategy ops table */
+    const void *ops;              /* strategy ops table */
     dfu_boot_trailer_cfg_t tcfg;  /* cfg->trailer with defaults applied */
     dfu_boot_trailer_layout_t lp; /* primary trailer layout */
     dfu_boot_trailer_layout_t ls; /* secondary trailer layout */
     dfu_boot_trailer_layout_t lx; /* scratch trailer layout (scratch strategy) */
     uint32_t sector_size;
-    uint32_t swap_size; /* bytes to swap in the current operation */
-    uint32_t tlv_sizes; /* swap-offset trailer field of the current operation */
-    uint8_t swap_type;  /* swap type of the current operation */
+    uint32_t swap_size;   /* bytes to swap in the current operation */
+    uint32_t tlv_sizes;   /* swap-offset trailer field of the current operation */
+    uint8_t swap_type;    /* swap type of the current operation */
     uint8_t revert_fixup; /* current PERM request is a revert in disguise (move fix-up) */
     uint8_t decrypting;   /* dfu_boot_copy decrypts what it reads from the secondary */
 } dfu_boot_t;

@@ -37,16 +37,16 @@ typedef struct dfu_simflash {
     uint32_t seed;         /* drives torn lengths and garbage (deterministic) */
     int off;               /* 1 after a cut until power_on */
     uint64_t erases, writes, bytes_written;
-    double time_us;          /* modelled time of the ops performed */
-    double erase_us;         /* per sector erase */
-    double write_word_us;    /* per 32-bit word programmed */
+    double time_us;       /* modelled time of the ops performed */
+    double erase_us;      /* per sector erase */
+    double write_word_us; /* per 32-bit word programmed */
 } dfu_simflash_t;
 
 /* Allocates an erased device. DFU_ERR_INVAL on bad geometry (sizes powers of two as in
  * dfu_flash_init, size a multiple of the sector), DFU_ERR_NOMEM. Timing defaults to nRF52 values
  * (85 ms page erase, 41 us word write). */
-int dfu_simflash_init(dfu_simflash_t *sf, uint32_t size, uint32_t sector_size,
-                      uint32_t write_align, uint8_t erased_val);
+int dfu_simflash_init(dfu_simflash_t *sf, uint32_t size, uint32_t sector_size, uint32_t write_align,
+                      uint8_t erased_val);
 void dfu_simflash_free(dfu_simflash_t *sf);
 
 /* Loads `path` (must be <= size bytes; the rest stays erased) / writes all size bytes to it.

@@ -367,8 +367,7 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     const dfu_flash_area_t *s = &b->cfg->secondary;
     dfu_boot_image_info_t si;
     dfu_boot_image_info_t pi;
-    uint32_t s_off = type == DFU_BOOT_SWAP_REVERT ? 0u
-                                                  : dfu_boot_secondary_image_off(&b->tcfg, s);
+    uint32_t s_off = type == DFU_BOOT_SWAP_REVERT ? 0u : dfu_boot_secondary_image_off(&b->tcfg, s);
     int rc = validate(b, s, s_off, &si);
     if (rc == 0 && type != DFU_BOOT_SWAP_REVERT && !b->revert_fixup) {
         int prc = validate(b, &b->cfg->primary, 0, &pi);
@@ -591,8 +590,8 @@ static int record_scan(const dfu_flash_area_t *fa, uint32_t off, uint32_t n, uin
 
 int dfu_boot_record_store(const dfu_flash_area_t *fa, uint32_t off, const dfu_boot_result_t *r)
 {
-    if (dfu_flash_area_check(fa) < 0 || off % dfu_flash_sector_size(fa) != 0u ||
-        off >= fa->size || dfu_flash_align(fa) > DFU_BOOT_RECORD_SIZE) {
+    if (dfu_flash_area_check(fa) < 0 || off % dfu_flash_sector_size(fa) != 0u || off >= fa->size ||
+        dfu_flash_align(fa) > DFU_BOOT_RECORD_SIZE) {
         return DFU_ERR_INVAL;
     }
     uint32_t n = dfu_flash_sector_size(fa) / DFU_BOOT_RECORD_SIZE;

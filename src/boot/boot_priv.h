@@ -45,8 +45,7 @@ int dfu_boot_magic_bytes(uint32_t max_align, uint8_t out[16]);
 int dfu_boot_read_state_l(const dfu_flash_area_t *fa, const dfu_boot_trailer_layout_t *l,
                           uint32_t max_align, dfu_boot_slot_state_t *out);
 /* Writes `len` (<= 8) bytes at `off` padded to the write size with the erased value. */
-int dfu_boot_write_field(const dfu_flash_area_t *fa, uint32_t off, const uint8_t *data,
-                         size_t len);
+int dfu_boot_write_field(const dfu_flash_area_t *fa, uint32_t off, const uint8_t *data, size_t len);
 int dfu_boot_write_flag(const dfu_flash_area_t *fa, uint32_t off);
 int dfu_boot_write_magic(const dfu_flash_area_t *fa, const dfu_boot_trailer_layout_t *l,
                          uint32_t max_align);

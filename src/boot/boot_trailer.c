@@ -164,8 +164,8 @@ int dfu_boot_read_state_l(const dfu_flash_area_t *fa, const dfu_boot_trailer_lay
     if (rc < 0) {
         return rc;
     }
-    out->swap_size = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-                     ((uint32_t)b[3] << 24);
+    out->swap_size =
+        (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
     return DFU_OK;
 }
 
@@ -187,8 +187,7 @@ int dfu_boot_read_slot_state(const dfu_flash_area_t *slot, const dfu_boot_traile
 
 /* ---- writes -------------------------------------------------------------------------------- */
 
-int dfu_boot_write_field(const dfu_flash_area_t *fa, uint32_t off, const uint8_t *data,
-                         size_t len)
+int dfu_boot_write_field(const dfu_flash_area_t *fa, uint32_t off, const uint8_t *data, size_t len)
 {
     uint8_t buf[32];
     uint32_t w = dfu_flash_align(fa);
@@ -343,8 +342,7 @@ int dfu_boot_set_confirmed(const dfu_flash_area_t *primary, const dfu_boot_trail
     return dfu_boot_write_flag(primary, l.image_ok_off);
 }
 
-int dfu_boot_decide(const dfu_boot_slot_state_t *p, const dfu_boot_slot_state_t *s,
-                    int offset_mode)
+int dfu_boot_decide(const dfu_boot_slot_state_t *p, const dfu_boot_slot_state_t *s, int offset_mode)
 {
     if (offset_mode && s->magic == DFU_BOOT_MAGIC_GOOD && s->image_ok == DFU_BOOT_FLAG_UNSET &&
         s->copy_done == DFU_BOOT_FLAG_SET) {

@@ -173,8 +173,8 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
     if (g != NULL) {
         o->g = *g;
     } else if (strcmp(o->geometry, "custom") == 0) {
-        o->g = (dfu_geometry_t){"custom", 0, 0x1000, 4, 0xff, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-                                {0, 0}, 85.0, 41.0};
+        o->g = (dfu_geometry_t){"custom", 0,      0x1000, 4,      0xff, {0, 0},
+                                {0, 0},   {0, 0}, {0, 0}, {0, 0}, 85.0, 41.0};
         if (!o->have_p || !o->have_s) {
             fprintf(stderr, "dfukit boot: custom geometry needs --primary and --secondary\n");
             return -1;

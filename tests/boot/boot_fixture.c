@@ -6,10 +6,10 @@
 
 #include "dfukit/dfu_crypto.h"
 
-const bf_layout_t bf_layout_small = {"small", 0x40000, 0x1000, 4, 0xff, 0x10000, 0x14000,
-                                     0x24000, 0x14000, 0x38000, 0x4000};
-const bf_layout_t bf_layout_nrf52832 = {"nrf52832", 0x80000, 0x1000, 4, 0xff, 0xC000, 0x32000,
-                                        0x3E000, 0x32000, 0x70000, 0xA000};
+const bf_layout_t bf_layout_small = {"small", 0x40000, 0x1000,  4,       0xff,  0x10000,
+                                     0x14000, 0x24000, 0x14000, 0x38000, 0x4000};
+const bf_layout_t bf_layout_nrf52832 = {"nrf52832", 0x80000, 0x1000,  4,       0xff,  0xC000,
+                                        0x32000,    0x3E000, 0x32000, 0x70000, 0xA000};
 
 int bf_dev_rebind(bf_dev_t *d)
 {

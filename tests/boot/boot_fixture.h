@@ -51,7 +51,7 @@ void bf_poke(bf_dev_t *d, const dfu_flash_area_t *fa, uint32_t off, const void *
 int bf_equal(const bf_dev_t *d, const dfu_flash_area_t *fa, uint32_t off, const void *p, size_t n);
 int bf_is_erased(const bf_dev_t *d, const dfu_flash_area_t *fa, uint32_t off, size_t n);
 
-extern const bf_layout_t bf_layout_small;   /* 256 KiB, 4 KiB sectors, 80 KiB slots + scratch */
+extern const bf_layout_t bf_layout_small;    /* 256 KiB, 4 KiB sectors, 80 KiB slots + scratch */
 extern const bf_layout_t bf_layout_nrf52832; /* the nrf52832 geometry */
 
 #endif

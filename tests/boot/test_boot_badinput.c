@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "boot_fixture.h"
-#include "dfu_test.h"
 #include "boot_priv.h"
+#include "dfu_test.h"
 #include "dfukit/dfu_err.h"
 
 static bf_image_t img_a, img_b;
@@ -68,9 +68,9 @@ static void test_trailers(void)
         }
         /* half-written magic in S (first 8 bytes of 16) */
         bf_dev_t *d = dev(st);
-        bf_poke(d, &d->cfg.secondary, dfu_boot_secondary_image_off(&d->cfg.trailer,
-                                                                   &d->cfg.secondary),
-                img_b.data, img_b.len);
+        bf_poke(d, &d->cfg.secondary,
+                dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary), img_b.data,
+                img_b.len);
         CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 0, &d->cfg.trailer), 0);
         memset(d->sf.mem + d->cfg.secondary.off + d->cfg.secondary.size - 8, 0xff, 8);
         dfu_boot_slot_state_t s;

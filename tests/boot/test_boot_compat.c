@@ -67,8 +67,10 @@ static void test_layout_numbers(void)
     t.max_align = 8;
     CHECK_EQ_INT(dfu_boot_trailer_layout(&t, 0x32000, 16, &l), DFU_ERR_INVAL);
     /* Decision table rows. */
-    dfu_boot_slot_state_t p = {DFU_BOOT_MAGIC_GOOD, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_SET, 1, 0, 0, 0};
-    dfu_boot_slot_state_t s = {DFU_BOOT_MAGIC_UNSET, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_UNSET, 1, 0, 0, 0};
+    dfu_boot_slot_state_t p = {
+        DFU_BOOT_MAGIC_GOOD, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_SET, 1, 0, 0, 0};
+    dfu_boot_slot_state_t s = {
+        DFU_BOOT_MAGIC_UNSET, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_UNSET, 1, 0, 0, 0};
     CHECK_EQ_INT(dfu_boot_decide(&p, &s, 0), DFU_BOOT_SWAP_REVERT);
     p.image_ok = DFU_BOOT_FLAG_SET;
     CHECK_EQ_INT(dfu_boot_decide(&p, &s, 0), DFU_BOOT_SWAP_NONE);
@@ -273,7 +275,7 @@ static void test_downgrade(void)
         CHECK_EQ_INT(bf_dev_init(d, &bf_layout_small, DFU_BOOT_STRATEGY_MOVE, 8), 0);
         const bf_image_t *p = mode == 2 ? &c5 : &v2;
         const bf_image_t *s = mode == 2 ? &c3 : &v1;
-        d->cfg.flags = mode == 0 ? 0u
+        d->cfg.flags = mode == 0   ? 0u
                        : mode == 1 ? DFU_BOOT_F_DOWNGRADE_VERSION
                                    : DFU_BOOT_F_DOWNGRADE_SECCNT;
         bf_poke(d, &d->cfg.primary, 0, p->data, p->len);

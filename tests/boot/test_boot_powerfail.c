@@ -77,8 +77,7 @@ static int boot_phase(bf_dev_t *d, run_t *r, dfu_boot_result_t *res)
         }
         dfu_simflash_cut_after(&d->sf, 0, 0);
         if (rc < 0) {
-            snprintf(r->why, sizeof(r->why), "boot failed: %s (%s)", dfu_strerror(rc),
-                     res->reason);
+            snprintf(r->why, sizeof(r->why), "boot failed: %s (%s)", dfu_strerror(rc), res->reason);
             return 1;
         }
         /* Never boot anything but a byte-exact A or B. */
@@ -133,9 +132,8 @@ static int check_final(bf_dev_t *d, const scen_t *s, run_t *r)
                    ? 0
                    : fail(r, "overwrite: secondary header not scrambled");
     }
-    uint32_t soff = s->kind == K_REVERT ? dfu_boot_secondary_image_off(&d->cfg.trailer,
-                                                                       &d->cfg.secondary)
-                                        : 0u;
+    uint32_t soff =
+        s->kind == K_REVERT ? dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary) : 0u;
     const bf_image_t *want_s = s->kind == K_REVERT ? &img_b : &img_a;
     if (!bf_equal(d, &d->cfg.secondary, soff, want_s->data, want_s->len)) {
         return fail(r, "secondary does not hold the expected image");
@@ -197,9 +195,8 @@ static int run_scenario(const scen_t *s, run_t *r)
 
 static void make_id(char *out, size_t cap, const scen_t *s, const uint64_t *cuts, int n)
 {
-    int k = snprintf(out, cap, "%s-%s-%s-a%u-%s-c", strat_names[s->strategy],
-                     kind_names[s->kind], s->geom ? "nrf52832" : "small", s->align,
-                     s->torn ? "torn" : "atomic");
+    int k = snprintf(out, cap, "%s-%s-%s-a%u-%s-c", strat_names[s->strategy], kind_names[s->kind],
+                     s->geom ? "nrf52832" : "small", s->align, s->torn ? "torn" : "atomic");
     for (int i = 0; i < n && k < (int)cap; i++) {
         k += snprintf(out + k, cap - (size_t)k, i ? ".%llu" : "%llu", (unsigned long long)cuts[i]);
     }
@@ -210,7 +207,8 @@ static int parse_id(const char *id, scen_t *s, uint64_t *cuts, int *n)
     char st[16], kd[16], gm[16], tn[16];
     unsigned al;
     const char *c = strrchr(id, '-');
-    if (c == NULL || c[1] != 'c' || sscanf(id, "%15[^-]-%15[^-]-%15[^-]-a%u-%15[^-]-c", st, kd, gm, &al, tn) != 5) {
+    if (c == NULL || c[1] != 'c' ||
+        sscanf(id, "%15[^-]-%15[^-]-%15[^-]-a%u-%15[^-]-c", st, kd, gm, &al, tn) != 5) {
         return -1;
     }
     memset(s, 0, sizeof(*s));
@@ -249,8 +247,8 @@ static void record(const scen_t *s, const uint64_t *cuts, int n, run_t *r, int r
         make_id(id, sizeof(id), s, cuts, n);
         n_fail++;
         if (n_fail <= 20) {
-            fprintf(stderr, "FAIL %s: %s  (replay: test_boot_powerfail --replay %s)\n", id,
-                    r->why, id);
+            fprintf(stderr, "FAIL %s: %s  (replay: test_boot_powerfail --replay %s)\n", id, r->why,
+                    id);
         }
     }
 }
@@ -326,8 +324,8 @@ int main(int argc, char **argv)
         }
         run_t r = {cuts, n, 0, 0, 0, ""};
         int rc = run_scenario(&s, &r);
-        printf("replay %s: %s %s (boot ops %llu, cuts hit %llu)\n", argv[2], rc ? "FAIL" : "ok", r.why,
-               (unsigned long long)r.boot_ops, (unsigned long long)r.cuts_hit);
+        printf("replay %s: %s %s (boot ops %llu, cuts hit %llu)\n", argv[2], rc ? "FAIL" : "ok",
+               r.why, (unsigned long long)r.boot_ops, (unsigned long long)r.cuts_hit);
         return rc ? 1 : 0;
     }
     run_matrix();

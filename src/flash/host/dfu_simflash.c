@@ -107,8 +107,8 @@ static int sim_erase(void *ctx, uint32_t off, size_t len)
     return DFU_OK;
 }
 
-int dfu_simflash_init(dfu_simflash_t *sf, uint32_t size, uint32_t sector_size,
-                      uint32_t write_align, uint8_t erased_val)
+int dfu_simflash_init(dfu_simflash_t *sf, uint32_t size, uint32_t sector_size, uint32_t write_align,
+                      uint8_t erased_val)
 {
     memset(sf, 0, sizeof(*sf));
     if (sector_size == 0u || (sector_size & (sector_size - 1u)) != 0u || size == 0u ||
@@ -201,10 +201,30 @@ uint32_t dfu_simflash_max_wear(const dfu_simflash_t *sf, uint32_t off, uint32_t 
 /* ---- geometries ---------------------------------------------------------------------------- */
 
 static const dfu_geometry_t geometries[] = {
-    {"nrf52832", 0x80000u, 0x1000u, 4u, 0xffu, {0x0u, 0xC000u}, {0xC000u, 0x32000u},
-     {0x3E000u, 0x32000u}, {0x70000u, 0xA000u}, {0x7A000u, 0x6000u}, 85.0, 41.0},
-    {"nrf52840", 0x100000u, 0x1000u, 4u, 0xffu, {0x0u, 0xC000u}, {0xC000u, 0x76000u},
-     {0x82000u, 0x76000u}, {0x0u, 0x0u}, {0xF8000u, 0x8000u}, 85.0, 41.0},
+    {"nrf52832",
+     0x80000u,
+     0x1000u,
+     4u,
+     0xffu,
+     {0x0u, 0xC000u},
+     {0xC000u, 0x32000u},
+     {0x3E000u, 0x32000u},
+     {0x70000u, 0xA000u},
+     {0x7A000u, 0x6000u},
+     85.0,
+     41.0},
+    {"nrf52840",
+     0x100000u,
+     0x1000u,
+     4u,
+     0xffu,
+     {0x0u, 0xC000u},
+     {0xC000u, 0x76000u},
+     {0x82000u, 0x76000u},
+     {0x0u, 0x0u},
+     {0xF8000u, 0x8000u},
+     85.0,
+     41.0},
 };
 
 const dfu_geometry_t *dfu_geometry_find(const char *name)
