@@ -390,32 +390,147 @@ static int num_opt(const char *verb, const hit_t *h, uint32_t max, uint32_t *out
     return 0;
 }
 
+/* Boolean sign options: the field a flag sets, or NULL. */
+static bool *sign_flag(dfu_imgtool_sign_opts_t *o, int id)
+{
+    switch (id) {
+    case S_PADHDR:
+        return &o->pad_header;
+    case S_PAD:
+    case S_TEST: /* imgtool: --test gives the same bytes as --pad */
+        return &o->pad;
+    case S_CONFIRM:
+        return &o->confirm;
+    case S_OVERWRITE:
+        return &o->overwrite_only;
+    case S_CLEAR:
+        return &o->clear;
+    case S_PADSIG:
+        return &o->pad_sig;
+    case S_NONBOOT:
+        return &o->non_bootable;
+    case S_PURE:
+        return &o->pure;
+    default:
+        return NULL;
+    }
+}
+
+/* Numeric sign options: the field and its maximum, or NULL. */
+static uint32_t *sign_number(dfu_imgtool_sign_opts_t *o, int id, uint32_t *max)
+{
+    *max = 0xffffffffu;
+    switch (id) {
+    case S_HDR:
+        return &o->header_size;
+    case S_SLOT:
+        return &o->slot_size;
+    case S_ALIGN:
+        return &o->align;
+    case S_MAXALIGN:
+        return &o->max_align;
+    case S_LOAD:
+        return &o->load_addr;
+    case S_ROMFIXED:
+        return &o->rom_fixed;
+    case S_HEXADDR:
+        o->has_hex_addr = true;
+        return &o->hex_addr;
+    case S_MAXSECT:
+        *max = 0xffffffu;
+        return &o->max_sectors;
+    case S_ENCLEN:
+        *max = 256u;
+        return &o->encrypt_keylen;
+    case S_HMAC:
+        *max = 512u;
+        return &o->hmac_sha;
+    default:
+        return NULL;
+    }
+}
+
+static int sign_choice_error(const char *opt, const char *v, const char *choices)
+{
+    fprintf(stderr,
+            "dfukit image sign: %s '%s' is invalid; use %s (see 'dfukit image sign --help')\n", opt,
+            v, choices);
+    return DFU_EXIT_USAGE;
+}
+
+/* Options whose value is a choice from a fixed set. */
+static int sign_choice(dfu_imgtool_sign_opts_t *o, const hit_t *h)
+{
+    const char *v = h->v[0];
+    switch (h->id) {
+    case S_ERASED:
+        if (strcmp(v, "0") != 0 && strcmp(v, "0xff") != 0 && strcmp(v, "0xFF") != 0) {
+            return sign_choice_error("-R/--erased-val", v, "0 or 0xff");
+        }
+        o->erased_val_set = true;
+        o->erased_val = v[1] ? 0xffu : 0u;
+        return 0;
+    case S_PKFMT:
+        if (strcmp(v, "hash") != 0 && strcmp(v, "full") != 0) {
+            return sign_choice_error("--public-key-format", v, "hash or full");
+        }
+        o->pubkey_full = strcmp(v, "full") == 0;
+        return 0;
+    case S_SHA:
+        if (strcmp(v, "auto") != 0 && strcmp(v, "256") != 0 && strcmp(v, "384") != 0 &&
+            strcmp(v, "512") != 0) {
+            return sign_choice_error("--sha", v, "256, 384, 512 or auto");
+        }
+        o->sha = strcmp(v, "auto") == 0 ? 0u : (uint32_t)atoi(v);
+        return 0;
+    case S_COMPRESS:
+        if (strcmp(v, "disabled") != 0 && strcmp(v, "lzma2") != 0 &&
+            strcmp(v, "lzma2armthumb") != 0) {
+            return sign_choice_error("--compression", v, "disabled, lzma2 or lzma2armthumb");
+        }
+        o->compression = strcmp(v, "lzma2") == 0 ? 1u : strcmp(v, "disabled") == 0 ? 0u : 2u;
+        return 0;
+    case S_ENDIAN:
+        return strcmp(v, "little") == 0
+                   ? 0
+                   : sign_choice_error("-e/--endian", v,
+                                       "little (MCUboot images are little endian)");
+    default:
+        return 0;
+    }
+}
+
 /* Applies one option to the sign options; returns 0 or an exit code. */
 static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver)
 {
     const char *v = h->v[0];
     dfu_imgtool_diag_t d = {{0}};
-    uint32_t n = 0;
-    int rc = 0;
+    uint32_t max = 0;
+    bool *flag = sign_flag(o, h->id);
+    uint32_t *num = sign_number(o, h->id, &max);
+    if (flag) {
+        *flag = true;
+        return 0;
+    }
+    if (num) {
+        return num_opt("sign", h, max, num);
+    }
     switch (h->id) {
     case S_KEY:
         o->key_path = v;
-        break;
-    case S_HDR:
-        rc = num_opt("sign", h, 0xffffffffu, &o->header_size);
-        break;
-    case S_PADHDR:
-        o->pad_header = true;
-        break;
-    case S_SLOT:
-        rc = num_opt("sign", h, 0xffffffffu, &o->slot_size);
-        break;
-    case S_ALIGN:
-        rc = num_opt("sign", h, 0xffffffffu, &o->align);
-        break;
-    case S_MAXALIGN:
-        rc = num_opt("sign", h, 0xffffffffu, &o->max_align);
-        break;
+        return 0;
+    case S_ENC:
+        o->enc_key_path = v;
+        return 0;
+    case S_BOOTREC:
+        o->boot_record = v;
+        return 0;
+    case S_VID:
+        o->vid = v;
+        return 0;
+    case S_CID:
+        o->cid = v;
+        return 0;
     case S_VER:
         *have_ver = true;
         return dfu_imgtool_version_parse(v, &o->version, &d) ? bad_value("sign", &d) : 0;
@@ -426,36 +541,6 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
         }
         o->has_security_counter = true;
         return num_opt("sign", h, 0xffffffffu, &o->security_counter);
-    case S_PAD:
-    case S_TEST:
-        o->pad = true;
-        break;
-    case S_CONFIRM:
-        o->confirm = true;
-        break;
-    case S_OVERWRITE:
-        o->overwrite_only = true;
-        break;
-    case S_ERASED:
-        if (strcmp(v, "0") != 0 && strcmp(v, "0xff") != 0 && strcmp(v, "0xFF") != 0) {
-            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
-                               "-R/--erased-val '%s' is invalid%s; use 0 or 0xff", v, "");
-        }
-        o->erased_val_set = true;
-        o->erased_val = v[1] ? 0xffu : 0u;
-        break;
-    case S_ENC:
-        o->enc_key_path = v;
-        break;
-    case S_ENCLEN:
-        rc = num_opt("sign", h, 256, &o->encrypt_keylen);
-        break;
-    case S_CLEAR:
-        o->clear = true;
-        break;
-    case S_HMAC:
-        rc = num_opt("sign", h, 512, &o->hmac_sha);
-        break;
     case S_CUSTOM:
         return dfu_imgtool_opts_add_custom(o, h->v[0], h->v[1], &d) ? bad_value("sign", &d) : 0;
     case S_SIMAPP:
@@ -463,78 +548,11 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
             return bad_value("sign", &d);
         }
         return dfu_imgtool_opts_add_custom(o, "0x00a5", v, &d) ? bad_value("sign", &d) : 0;
-    case S_BOOTREC:
-        o->boot_record = v;
-        break;
-    case S_PKFMT:
-        if (strcmp(v, "hash") != 0 && strcmp(v, "full") != 0) {
-            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
-                               "--public-key-format '%s' is invalid%s; use hash or full", v, "");
-        }
-        o->pubkey_full = strcmp(v, "full") == 0;
-        break;
-    case S_PADSIG:
-        o->pad_sig = true;
-        break;
     case S_DEPS:
         return dfu_imgtool_opts_add_deps(o, v, &d) ? bad_value("sign", &d) : 0;
-    case S_LOAD:
-        rc = num_opt("sign", h, 0xffffffffu, &o->load_addr);
-        break;
-    case S_ROMFIXED:
-        rc = num_opt("sign", h, 0xffffffffu, &o->rom_fixed);
-        break;
-    case S_NONBOOT:
-        o->non_bootable = true;
-        break;
-    case S_HEXADDR:
-        o->has_hex_addr = true;
-        rc = num_opt("sign", h, 0xffffffffu, &o->hex_addr);
-        break;
-    case S_MAXSECT:
-        rc = num_opt("sign", h, 0xffffffu, &o->max_sectors);
-        break;
-    case S_SHA:
-        if (strcmp(v, "auto") == 0) {
-            o->sha = 0;
-        } else if (num_opt("sign", h, 512, &n) || (n != 256 && n != 384 && n != 512)) {
-            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
-                               "--sha '%s' is invalid%s; use 256, 384, 512 or auto", v, "");
-        } else {
-            o->sha = n;
-        }
-        break;
-    case S_PURE:
-        o->pure = true;
-        break;
-    case S_VID:
-        o->vid = v;
-        break;
-    case S_CID:
-        o->cid = v;
-        break;
-    case S_COMPRESS:
-        if (strcmp(v, "disabled") == 0 || strcmp(v, "lzma2") == 0 ||
-            strcmp(v, "lzma2armthumb") == 0) {
-            o->compression = strcmp(v, "lzma2") == 0 ? 1u : strcmp(v, "disabled") == 0 ? 0u : 2u;
-            break;
-        }
-        return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
-                           "--compression '%s' is invalid%s; use disabled, lzma2 or "
-                           "lzma2armthumb",
-                           v, "");
-    case S_ENDIAN:
-        if (strcmp(v, "little") != 0) {
-            return usage_error(&(cmd_t){"sign", NULL, 0, NULL},
-                               "-e/--endian '%s' is not supported%s; MCUboot images are little "
-                               "endian",
-                               v, "");
-        }
-        break;
     default:
-        break;
+        return sign_choice(o, h);
     }
-    return rc;
 }
 
 static int cmd_sign(int argc, char **argv)

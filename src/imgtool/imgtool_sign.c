@@ -150,8 +150,8 @@ static int load_keys(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
         bool rsa = s == DFU_IMGTOOL_KEY_RSA_2048 || s == DFU_IMGTOOL_KEY_RSA_3072;
         if ((ecdsa && e != DFU_IMGTOOL_KEY_ECDSA_P256) || (rsa && e != DFU_IMGTOOL_KEY_RSA_2048)) {
             return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
-                                    "-E %s: a %s encryption key cannot be used with a %s signing "
-                                    "key; use %s",
+                                    "-E %s: encryption key type %s cannot be used with signing key "
+                                    "type %s; use %s for -E",
                                     o->enc_key_path, dfu_imgtool_key_type_name(e),
                                     dfu_imgtool_key_type_name(s),
                                     ecdsa ? "an ecdsa-p256 key" : "an rsa-2048 key");

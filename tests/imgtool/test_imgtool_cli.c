@@ -221,6 +221,11 @@ static void test_errors(void)
     expect(1, "image too big for the slot",
            "image sign -H 0x200 --pad-header -S %s -v 1.0.0 app.bin o.bin%s", "0x2000", "");
     expect(2, "unknown option '--frobnicate'", sign, "--frobnicate", "");
+    expect(2, "-R/--erased-val '5' is invalid", sign, "-R 5", "");
+    expect(2, "--compression 'zip' is invalid", sign, "--compression zip", "");
+    expect(2, "--sha '128' is invalid", sign, "--sha 128", "");
+    expect(1, "cannot be used with signing key type ecdsa-p256", sign,
+           "-k k_ecdsa-p256.pem -E x25519.pub.pem", "");
     expect(2, "missing -v/--version",
            "image sign -H 0x200 --pad-header -S 0x20000 app.bin o.bin%s%s", "", "");
     expect(2, "--slot-size value 'big' is not a number",
