@@ -326,6 +326,9 @@ static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
     static dfu_boot_t boot;
     static uint8_t buf[1024], scratch[4096];
     static dfu_image_key_t keys[MAX_KEYS];
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&iv, 0, sizeof(iv));
+    memset(keys, 0, sizeof(keys));
     dfu_flash_init(&fl, &sf->port);
     cfg.primary = (dfu_flash_area_t){&fl, g->slot0.off, g->slot0.size, 1};
     cfg.secondary = (dfu_flash_area_t){&fl, g->slot1.off, g->slot1.size, 2};
