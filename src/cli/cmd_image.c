@@ -129,46 +129,69 @@ static int write_out(const char *verb, const char *path, const dfu_imgtool_buf_t
 
 enum { O_KEY = 1, O_TYPE, O_ENC, O_OUT, O_LANG, O_PASS, O_JSON, O_MINIMAL };
 
+/* getpub / getpubhash options */
 static const opt_t key_opts[] = {
-    {"-k", "--key", 1, O_KEY},    {"-t", "--type", 1, O_TYPE}, {"-e", "--encoding", 1, O_ENC},
-    {"-o", "--output", 1, O_OUT}, {"-l", "--lang", 1, O_LANG}, {"-p", "--password", 0, O_PASS},
+    {"-k", "--key", 1, O_KEY},
+    {"-e", "--encoding", 1, O_ENC},
+    {"-o", "--output", 1, O_OUT},
+    {"-l", "--lang", 1, O_LANG},
 };
+
+/* Writes the public key of the private key file `key` as PEM to `path` (keygen -e). */
+static int export_public(const char *key, const char *path)
+{
+    dfu_imgtool_diag_t d = {{0}};
+    dfu_imgtool_key_t *k = NULL;
+    dfu_imgtool_buf_t b = {0};
+    int rc = dfu_imgtool_key_load(key, &k, &d);
+    rc = rc ? rc : dfu_imgtool_key_getpub(k, DFU_IMGTOOL_ENC_PEM, &b, &d);
+    rc = rc ? rc : dfu_imgtool_file_write(path, b.data, b.len, &d);
+    dfu_imgtool_key_free(k);
+    dfu_imgtool_buf_free(&b);
+    return rc ? fail("keygen", &d) : DFU_EXIT_OK;
+}
 
 static int cmd_keygen(int argc, char **argv)
 {
-    const cmd_t c = {"keygen", key_opts, 2,
-                     "usage: dfukit image keygen -k FILE -t TYPE\n"
+    const opt_t opts[] = {{"-k", "--key", 1, O_KEY},
+                          {"-t", "--type", 1, O_TYPE},
+                          {"-e", "--export", 1, O_OUT},
+                          {"-p", "--password", 0, O_PASS}};
+    const cmd_t c = {"keygen", opts, ARRAY_LEN(opts),
+                     "usage: dfukit image keygen -k FILE -t TYPE [-e PUBFILE]\n"
                      "  -t: ecdsa-p256 | ecdsa-p384 | ed25519 | rsa-2048 | rsa-3072 | x25519\n"
-                     "  writes an unencrypted PKCS#8 PEM private key (as imgtool keygen)\n"};
-    const opt_t all[] = {key_opts[0], key_opts[1], key_opts[5]};
-    const cmd_t cc = {c.verb, all, 3, c.usage};
+                     "  writes an unencrypted PKCS#8 PEM private key (as imgtool keygen);\n"
+                     "  -e also writes the public key as PEM\n"};
     hit_t hits[MAX_HITS];
     size_t nh, np;
     const char *pos[1];
-    int rc = parse(&cc, argc, argv, hits, &nh, pos, &np, 0);
+    int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 0);
     if (rc) {
         return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
     }
-    const char *key = NULL, *type = NULL;
+    const char *key = NULL, *type = NULL, *export = NULL;
     for (size_t i = 0; i < nh; i++) {
         if (hits[i].id == O_PASS) {
-            return usage_error(&cc, "password-protected keys are not supported%s%s; omit -p", "",
+            return usage_error(&c, "password-protected keys are not supported%s%s; omit -p", "",
                                "");
         }
-        *(hits[i].id == O_KEY ? &key : &type) = hits[i].v[0];
+        *(hits[i].id == O_KEY ? &key : hits[i].id == O_TYPE ? &type : &export) = hits[i].v[0];
     }
     if (!key || !type) {
-        return usage_error(&cc, "missing %s%s", !key ? "-k/--key FILE" : "-t/--type TYPE", "");
+        return usage_error(&c, "missing %s%s", !key ? "-k/--key FILE" : "-t/--type TYPE", "");
     }
     dfu_imgtool_key_type_t t = dfu_imgtool_key_type_parse(type);
     if (!t) {
-        return usage_error(&cc,
+        return usage_error(&c,
                            "unknown key type '%s'%s; use ecdsa-p256, ecdsa-p384, ed25519, "
                            "rsa-2048, rsa-3072 or x25519",
                            type, "");
     }
     dfu_imgtool_diag_t d = {{0}};
-    return dfu_imgtool_key_generate(t, key, &d) ? fail(c.verb, &d) : DFU_EXIT_OK;
+    if (dfu_imgtool_key_generate(t, key, &d)) {
+        return fail(c.verb, &d);
+    }
+    return export ? export_public(key, export) : DFU_EXIT_OK;
 }
 
 static int cmd_getpub_common(int argc, char **argv, bool hash)

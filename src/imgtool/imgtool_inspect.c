@@ -436,6 +436,27 @@ static int verify_fail(const dfu_imgtool_key_t *key, const dfu_image_result_t *r
     }
 }
 
+/* imgtool's success lines; a pure image checked with a key reports its signature instead of the
+ * digest, as imgtool does. */
+static int verify_report(const dfu_image_reader_t *rd, const dfu_image_result_t *r, bool with_key,
+                         dfu_imgtool_buf_t *out)
+{
+    const dfu_image_version_t *v = &r->hdr.ver;
+    dfu_image_tlv_t sig;
+    int rc =
+        dfu_imgtool_buf_printf(out, "Image was correctly validated\nImage version: %u.%u.%u+%lu\n",
+                               v->major, v->minor, v->revision, (unsigned long)v->build);
+    if (!rc && with_key && (r->flags & DFU_IMAGE_RF_PURE) && r->sig_type &&
+        dfu_image_tlv_find(rd, &r->hdr, r->sig_type, 0, &sig) == 0) {
+        rc = dfu_imgtool_buf_printf(out, "Image signature over image: ");
+        rc = rc ? rc : put_hex(out, rd->mem + sig.off, sig.len);
+    } else if (!rc) {
+        rc = dfu_imgtool_buf_printf(out, "Image digest: ");
+        rc = rc ? rc : put_hex(out, r->hash, r->hash_len);
+    }
+    return rc ? rc : dfu_imgtool_buf_printf(out, "\n");
+}
+
 int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *key,
                        const dfu_imgtool_key_t *enc_key, dfu_imgtool_buf_t *out,
                        dfu_imgtool_diag_t *diag)
@@ -479,13 +500,7 @@ int dfu_imgtool_verify(const uint8_t *img, size_t len, const dfu_imgtool_key_t *
         r->err = rc;
         rc = verify_fail(key, r, diag);
     } else {
-        const dfu_image_version_t *v = &r->hdr.ver;
-        rc = dfu_imgtool_buf_printf(out,
-                                    "Image was correctly validated\nImage version: %u.%u.%u+%lu\n"
-                                    "Image digest: ",
-                                    v->major, v->minor, v->revision, (unsigned long)v->build);
-        rc = rc ? rc : put_hex(out, r->hash, r->hash_len);
-        rc = rc ? rc : dfu_imgtool_buf_printf(out, "\n");
+        rc = verify_report(&rd, r, key != NULL, out);
     }
     free(scratch);
     free(r);

@@ -61,7 +61,7 @@ static void expect(int code, const char *needle, const char *fmt, const char *a,
 static void test_key_roundtrip(const char *type, size_t der_len, bool signs)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "image keygen -k k_%s.pem -t %s", type, type);
+    snprintf(cmd, sizeof(cmd), "image keygen -k k_%s.pem -t %s -e exp_%s.pem", type, type, type);
     CHECK_EQ_INT(run_dfukitf(r, tmp, "%s", cmd), 0);
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image getpub -k k_%s.pem -e raw -o %s.der", type, type), 0);
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image getpub -k k_%s.pem -e pem -o %s.pub.pem", type, type),
@@ -83,9 +83,19 @@ static void test_key_roundtrip(const char *type, size_t der_len, bool signs)
           memcmp(want, hash, 32) == 0);
     free(der);
     free(hash);
-    /* the public PEM re-imports and gives the same DER */
+    /* the public PEM (getpub and keygen -e) re-imports and gives the same DER */
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image getpub -k %s.pub.pem -e raw -o %s.der2", type, type),
                  0);
+    CHECK_EQ_INT(run_dfukitf(r, tmp, "image getpub -k exp_%s.pem -e raw -o %s.der3", type, type),
+                 0);
+    char p2[512], p3[512];
+    size_t l2 = 0, l3 = 0;
+    snprintf(p2, sizeof(p2), "%s/%s.der2", tmp, type);
+    snprintf(p3, sizeof(p3), "%s/%s.der3", tmp, type);
+    uint8_t *d2 = read_file(p2, &l2), *d3 = read_file(p3, &l3);
+    CHECK(d2 && d3 && l2 == der_len && l3 == der_len && memcmp(d2, d3, l2) == 0);
+    free(d2);
+    free(d3);
     if (!signs) {
         return;
     }
