@@ -31,12 +31,12 @@ extern "C" {
 #endif
 
 #define DFU_SIM_MAX_KEYS 8
-#define DFU_SIM_APP_TLV 0x00A5u /* protected custom TLV holding the app descriptor */
+#define DFU_SIM_APP_TLV 0x00A5u  /* protected custom TLV holding the app descriptor */
 #define DFU_SIM_CRASH_LOOP_MAX 8 /* consecutive crashing boots before the sim halts */
 
 /* Exit codes of dfu_sim_run (match src/cli/cli.h). */
-#define DFU_SIM_EXIT_OK 0        /* stopped by SIGTERM/SIGINT or dfu_sim_request_stop */
-#define DFU_SIM_EXIT_FAIL 1      /* setup failed, or the device halted (crash loop) */
+#define DFU_SIM_EXIT_OK 0   /* stopped by SIGTERM/SIGINT or dfu_sim_request_stop */
+#define DFU_SIM_EXIT_FAIL 1 /* setup failed, or the device halted (crash loop) */
 #define DFU_SIM_EXIT_USAGE 2
 #define DFU_SIM_EXIT_POWER_CUT 3 /* --power-cut-at reached: restart the process = power on */
 
@@ -50,10 +50,10 @@ typedef enum dfu_sim_confirm {
 } dfu_sim_confirm_t;
 
 typedef struct dfu_sim_app {
-    bool has_desc;            /* the image carried TLV 0x00A5 */
-    char name[33];            /* name=TEXT (default "dfukit-sim") */
-    uint8_t security;         /* security=1..4: BLE level every SMP write needs (default 1) */
-    bool has_passkey;         /* passkey=NNNNNN given */
+    bool has_desc;    /* the image carried TLV 0x00A5 */
+    char name[33];    /* name=TEXT (default "dfukit-sim") */
+    uint8_t security; /* security=1..4: BLE level every SMP write needs (default 1) */
+    bool has_passkey; /* passkey=NNNNNN given */
     uint32_t passkey;
     bool secure_policy;       /* policy=secure (default open) */
     uint8_t confirm;          /* dfu_sim_confirm_t (default never) */
@@ -112,20 +112,20 @@ int dfu_sim_bonds_store(dfu_sim_bonds_t *b, const dfu_ble_bond_t *bond);
 /* ---- The device -------------------------------------------------------------------------- */
 
 typedef struct dfu_sim_opts {
-    const char *flash;       /* flash file (required) */
-    const char *geometry;    /* "nrf52832" (default) or "nrf52840" */
-    int strategy;            /* dfu_boot_strategy_t (default move) */
+    const char *flash;    /* flash file (required) */
+    const char *geometry; /* "nrf52832" (default) or "nrf52840" */
+    int strategy;         /* dfu_boot_strategy_t (default move) */
     const char *keys[DFU_SIM_MAX_KEYS];
     int nkeys;
-    const char *udp;         /* HOST[:PORT] or NULL */
-    const char *serial;      /* pty symlink path or NULL */
-    const char *ble;         /* BLE model socket path or NULL */
-    const char *install;     /* image to seed an empty primary slot with, or NULL */
-    const char *log;         /* log file or NULL (stderr) */
-    dfu_linkmodel_t link;    /* timing model applied to every transport (default off) */
-    uint64_t power_cut_at;   /* flash op N of this power cycle (0 = none) */
+    const char *udp;       /* HOST[:PORT] or NULL */
+    const char *serial;    /* pty symlink path or NULL */
+    const char *ble;       /* BLE model socket path or NULL */
+    const char *install;   /* image to seed an empty primary slot with, or NULL */
+    const char *log;       /* log file or NULL (stderr) */
+    dfu_linkmodel_t link;  /* timing model applied to every transport (default off) */
+    uint64_t power_cut_at; /* flash op N of this power cycle (0 = none) */
     bool torn;
-    uint32_t drop_after;     /* link drops after N packets (0 = never) */
+    uint32_t drop_after; /* link drops after N packets (0 = never) */
 } dfu_sim_opts_t;
 
 /* Parses `dfukit sim` arguments (argv[0] = "sim"). Returns 0, or DFU_SIM_EXIT_USAGE after

@@ -122,10 +122,14 @@ static int smp_send(void *ctx, const uint8_t *msg, size_t len)
 static int8_t mcuboot_mode(int strategy)
 {
     switch (strategy) {
-    case DFU_BOOT_STRATEGY_SCRATCH: return DFU_SMP_MODE_SWAP_SCRATCH;
-    case DFU_BOOT_STRATEGY_OFFSET: return DFU_SMP_MODE_SWAP_OFFSET;
-    case DFU_BOOT_STRATEGY_OVERWRITE: return DFU_SMP_MODE_OVERWRITE;
-    default: return DFU_SMP_MODE_SWAP_MOVE;
+    case DFU_BOOT_STRATEGY_SCRATCH:
+        return DFU_SMP_MODE_SWAP_SCRATCH;
+    case DFU_BOOT_STRATEGY_OFFSET:
+        return DFU_SMP_MODE_SWAP_OFFSET;
+    case DFU_BOOT_STRATEGY_OVERWRITE:
+        return DFU_SMP_MODE_OVERWRITE;
+    default:
+        return DFU_SMP_MODE_SWAP_MOVE;
     }
 }
 
@@ -205,8 +209,7 @@ static void log_boot(sim_dev_t *d, int rc)
                               dfu_strerror(r->secondary_err));
     }
     if (rc == 0 && r->booted) {
-        sim_log(d,
-                "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
+        sim_log(d, "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
                 d->boots, dfu_boot_swap_name(r->swap_type), extra, r->image.ver_major,
                 r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
                 (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");

@@ -71,8 +71,8 @@ int dfu_sim_flashfile_open(dfu_sim_flashfile_t *ff, const char *path, const dfu_
 {
     memset(ff, 0, sizeof(*ff));
     ff->fd = -1;
-    int rc = dfu_simflash_init(&ff->sf, g->flash_size, g->sector_size, g->write_align,
-                               g->erased_val);
+    int rc =
+        dfu_simflash_init(&ff->sf, g->flash_size, g->sector_size, g->write_align, g->erased_val);
     if (rc < 0) {
         return rc;
     }

@@ -34,8 +34,8 @@ typedef struct sim_dev {
     dfu_boot_result_t res;
     bool running; /* an app is running (a bootable image was found) */
     dfu_sim_app_t app;
-    uint64_t boot_us;   /* when the app started */
-    bool confirm_done;  /* the app's confirm action has run */
+    uint64_t boot_us;  /* when the app started */
+    bool confirm_done; /* the app's confirm action has run */
     /* SMP */
     dfu_smp_server_t srv;
     uint8_t *rsp;
@@ -52,6 +52,7 @@ typedef struct sim_dev {
     /* links */
     dfu_link_t udp, serial, ble;
     bool has_udp, has_serial, has_ble;
+    uint64_t udp_dark_until, serial_dark_until; /* connectionless link "dropped" until then */
     dfu_sim_bonds_t bonds;
     uint8_t *req;
     uint32_t dropped_oversize;

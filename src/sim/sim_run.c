@@ -157,9 +157,13 @@ static void close_links(sim_dev_t *d)
     d->has_udp = d->has_serial = d->has_ble = false;
 }
 
+/* How long a dropped UDP / serial link stays dark (everything received meanwhile is lost). */
+#define SIM_DARK_US 500000u
+
 /* Drains one link. Returns 0 or DFU_ERR_POWER_CUT. */
 static int serve_link(sim_dev_t *d, dfu_link_t *l)
 {
+    uint64_t *dark = l == &d->udp ? &d->udp_dark_until : &d->serial_dark_until;
     for (int i = 0; i < 256 && !d->reset_pending; i++) {
         int n = dfu_link_recv(l, d->req, SIM_REQ_CAP, 0);
         if (n == DFU_ERR_TIMEOUT) {
@@ -167,9 +171,16 @@ static int serve_link(sim_dev_t *d, dfu_link_t *l)
         }
         if (n == DFU_ERR_NOTCONN) {
             if (l->kind != DFU_LINK_BLE) {
-                (void)dfu_link_reconnect(l); /* drop fault on a connectionless link: back up */
+                /* drop fault on a connectionless link: dark for a while, then back up */
+                (void)dfu_link_reconnect(l);
+                *dark = dfu_link_now_us() + SIM_DARK_US;
+                sim_log(d, "link %s dropped (fault): dark for %u ms",
+                        l->kind == DFU_LINK_UDP ? "udp" : "serial", SIM_DARK_US / 1000u);
             }
             return DFU_OK;
+        }
+        if (n > 0 && l->kind != DFU_LINK_BLE && dfu_link_now_us() < *dark) {
+            continue; /* lost while the link is down */
         }
         if (n == DFU_ERR_IO) {
             return DFU_OK;
@@ -190,6 +201,7 @@ static int do_reset(sim_dev_t *d)
 {
     sim_log(d, "reset (%s)", d->reset_why != NULL ? d->reset_why : "reset");
     if (d->has_ble) {
+        sim_log(d, "ble: central disconnected (device reset)");
         dfu_link_drop(&d->ble, DFU_BLE_REASON_TIMEOUT);
         dfu_link_close(&d->ble);
         d->has_ble = false;

@@ -296,8 +296,12 @@ smprsp_t smp_call(dfu_link_t *l, uint8_t op, uint16_t group, uint8_t id, cbor_it
         plen = 1;
     }
     uint8_t seq = smp_seq++;
-    dfu_smp_hdr_t h = {.op = op, .version = DFU_SMP_VER2, .len = (uint16_t)plen, .group = group,
-                       .seq = seq, .id = id};
+    dfu_smp_hdr_t h = {.op = op,
+                       .version = DFU_SMP_VER2,
+                       .len = (uint16_t)plen,
+                       .group = group,
+                       .seq = seq,
+                       .id = id};
     dfu_smp_hdr_encode(&h, msg);
     int rc = dfu_link_send(l, msg, 8 + plen);
     if (rc < 0) {
@@ -340,8 +344,8 @@ void smp_free(smprsp_t *r)
 
 int smp_echo(dfu_link_t *l, const char *text, int timeout_ms)
 {
-    smprsp_t r = smp_call(l, DFU_SMP_OP_WRITE, 0, 0, smp_map(1, "d", cbor_build_string(text)),
-                          timeout_ms);
+    smprsp_t r =
+        smp_call(l, DFU_SMP_OP_WRITE, 0, 0, smp_map(1, "d", cbor_build_string(text)), timeout_ms);
     int rc = r.status;
     if (rc == 0) {
         cbor_item_t *v = smp_get(r.map, "r");
@@ -370,9 +374,8 @@ int smp_upload_range(dfu_link_t *l, const uint8_t *img, size_t len, size_t start
         size_t n = end - off < chunk ? end - off : chunk;
         cbor_item_t *m;
         if (off == 0) {
-            m = smp_map(4, "image", cbor_build_uint8(0), "len",
-                        cbor_build_uint32((uint32_t)len), "off", cbor_build_uint32(0), "data",
-                        cbor_build_bytestring(img, n));
+            m = smp_map(4, "image", cbor_build_uint8(0), "len", cbor_build_uint32((uint32_t)len),
+                        "off", cbor_build_uint32(0), "data", cbor_build_bytestring(img, n));
         } else {
             m = smp_map(2, "off", cbor_build_uint32((uint32_t)off), "data",
                         cbor_build_bytestring(img + off, n));
@@ -439,8 +442,8 @@ int smp_state(dfu_link_t *l, smpstate_t *st, int timeout_ms)
 
 int smp_test(dfu_link_t *l, const uint8_t hash[32], int timeout_ms)
 {
-    cbor_item_t *m = smp_map(2, "hash", cbor_build_bytestring(hash, 32), "confirm",
-                             cbor_build_bool(false));
+    cbor_item_t *m =
+        smp_map(2, "hash", cbor_build_bytestring(hash, 32), "confirm", cbor_build_bool(false));
     smprsp_t r = smp_call(l, DFU_SMP_OP_WRITE, 1, 0, m, timeout_ms);
     cbor_decref(&m);
     int rc = r.status < 0 ? r.status : r.rc ? r.rc : r.err_rc ? 1000 + r.err_rc : 0;

@@ -56,9 +56,9 @@ uint8_t *h_read_file(const char *path, size_t *len);
 /* ---- SMP over a link --------------------------------------------------------------------- */
 
 typedef struct smprsp {
-    int status;   /* 0 = got a response; <0 = link error (DFU_ERR_TIMEOUT, DFU_ERR_ACCESS ...) */
-    int rc;       /* "rc" (0 if absent) */
-    int err_rc;   /* err.rc (0 if absent) */
+    int status; /* 0 = got a response; <0 = link error (DFU_ERR_TIMEOUT, DFU_ERR_ACCESS ...) */
+    int rc;     /* "rc" (0 if absent) */
+    int err_rc; /* err.rc (0 if absent) */
     cbor_item_t *map; /* decoded payload (free with smp_free) */
 } smprsp_t;
 

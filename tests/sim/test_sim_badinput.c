@@ -34,8 +34,12 @@ static size_t echo_msg(uint8_t *msg, size_t n, uint8_t seq)
     msg[13] = (uint8_t)n;
     memset(msg + 14, 'z', n);
     plen = 6 + n;
-    dfu_smp_hdr_t h = {.op = DFU_SMP_OP_WRITE, .version = DFU_SMP_VER2, .len = (uint16_t)plen,
-                       .group = 0, .seq = seq, .id = 0};
+    dfu_smp_hdr_t h = {.op = DFU_SMP_OP_WRITE,
+                       .version = DFU_SMP_VER2,
+                       .len = (uint16_t)plen,
+                       .group = 0,
+                       .seq = seq,
+                       .id = 0};
     dfu_smp_hdr_encode(&h, msg);
     return 8 + plen;
 }
@@ -98,8 +102,10 @@ static void serial_cases(const char *path)
     static const char *junk[] = {
         "console text without a marker\n",
         "\x06\x09!!!!not*base64###\n",
-        "\x06\x09" "AAAA\n", /* too short for a length + CRC */
-        "\x04\x14" "orphan continuation\n",
+        "\x06\x09"
+        "AAAA\n", /* too short for a length + CRC */
+        "\x04\x14"
+        "orphan continuation\n",
         "\x06\x09", /* frame start cut short by the next frame */
     };
     for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
@@ -117,6 +123,7 @@ static void serial_cases(const char *path)
     n = echo_msg(msg, 6000, 212); /* larger than the link's 4096-byte mtu */
     fl = dfu_serial_encode(msg, n, fr, sizeof(fr));
     CHECK(fl > 0 && write(fd, fr, (size_t)fl) == fl);
+    usleep(200000); /* let the device read it all (opening the client flushes the tty) */
     close(fd);
     dfu_link_t l;
     CHECK_EQ_INT(dfu_link_serial_client_open(&l, path, 0, 0), 0);
@@ -195,8 +202,8 @@ int main(void)
     snprintf(pty, sizeof(pty), "%s/tty", dir);
     snprintf(sock, sizeof(sock), "%s/ble.sock", dir);
     CHECK_EQ_INT(h_make_image(base, "1.0.0", "name=base,confirm=boot", 20 * 1024, 41), 0);
-    const char *args[] = {"--install", base, "--udp", "127.0.0.1:0", "--serial", pty,
-                          "--ble",     sock, NULL};
+    const char *args[] = {"--install", base,    "--udp", "127.0.0.1:0", "--serial",
+                          pty,         "--ble", sock,    NULL};
     CHECK_EQ_INT(h_spawn(&p, dir, "sim", flash, 3, args), 0);
     udp_cases();
     serial_cases(pty);

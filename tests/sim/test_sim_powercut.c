@@ -116,8 +116,14 @@ int main(void)
         snprintf(tag, sizeof(tag), "cut%d", i);
         snprintf(nbuf, sizeof(nbuf), "%lu", n);
         printf("iteration %d: --power-cut-at %lu%s\n", i, n, torn ? " --torn" : "");
-        const char *args[] = {"--install", base,  "--udp", "127.0.0.1:0", "--power-cut-at",
-                              nbuf,        torn ? "--torn" : NULL, NULL};
+        const char *args[] = {"--install",
+                              base,
+                              "--udp",
+                              "127.0.0.1:0",
+                              "--power-cut-at",
+                              nbuf,
+                              torn ? "--torn" : NULL,
+                              NULL};
         simproc_t p;
         CHECK_EQ_INT(h_spawn(&p, dir, tag, flash, 1, args), 0);
         dfu_link_t l;
