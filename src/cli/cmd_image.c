@@ -331,6 +331,7 @@ enum {
     S_SIMAPP,
     S_ENDIAN,
     S_COMPRESS,
+    S_SAVEENC,
 };
 
 static const opt_t sign_opts[] = {
@@ -349,7 +350,8 @@ static const opt_t sign_opts[] = {
     {"-R", "--erased-val", 1, S_ERASED},
     {"-E", "--encrypt", 1, S_ENC},
     {NULL, "--encrypt-keylen", 1, S_ENCLEN},
-    {NULL, "--clear", 0, S_CLEAR},
+    {"-c", "--clear", 0, S_CLEAR},
+    {NULL, "--save-enctlv", 0, S_SAVEENC},
     {NULL, "--hmac-sha", 1, S_HMAC},
     {NULL, "--custom-tlv", 2, S_CUSTOM},
     {NULL, "--boot-record", 1, S_BOOTREC},
@@ -386,7 +388,7 @@ static const char sign_usage[] =
     "      --overwrite-only        overwrite-only trailer (never writes image_ok)\n"
     "  -R, --erased-val 0|0xff     erased value of the flash (default 0xff)\n"
     "  -E, --encrypt KEY           encrypt with an x25519, ecdsa-p256 or rsa-2048 public key\n"
-    "      --encrypt-keylen 128|256, --clear, --hmac-sha 256|512\n"
+    "      --encrypt-keylen 128|256, -c/--clear, --hmac-sha 256|512, --save-enctlv\n"
     "      --custom-tlv TAG VALUE  protected TLV (TAG 0x00a0..0xfffe; VALUE 0xHEX or text)\n"
     "      --sim-app K=V,...       simulator app descriptor as protected TLV 0x00a5; keys:\n"
     "                              name=TEXT security=1..4 passkey=NNNNNN policy=open|secure\n"
@@ -428,6 +430,8 @@ static bool *sign_flag(dfu_imgtool_sign_opts_t *o, int id)
         return &o->overwrite_only;
     case S_CLEAR:
         return &o->clear;
+    case S_SAVEENC:
+        return &o->save_enctlv;
     case S_PADSIG:
         return &o->pad_sig;
     case S_NONBOOT:

@@ -164,6 +164,7 @@ typedef struct {
     bool erased_val_set;
     uint32_t encrypt_keylen; /* --encrypt-keylen 128|256 (0 = 128) */
     bool clear;              /* --clear: flags + enc TLV but payload left in plaintext */
+    bool save_enctlv;        /* --save-enctlv: trailer fit check reserves the enc TLV size */
     uint32_t hmac_sha;       /* --hmac-sha 256|512 (X25519 only; 0 = 256) */
     dfu_imgtool_custom_tlv_t custom[DFU_IMGTOOL_MAX_CUSTOM]; /* --custom-tlv, --sim-app */
     size_t custom_count;

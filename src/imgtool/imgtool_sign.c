@@ -31,6 +31,7 @@ typedef struct {
     uint8_t digest[64];          /* image hash, kept for the DECOMP_SHA of a compressed image */
     size_t digest_len;
     dfu_imgtool_buf_t sig; /* signature, kept for DECOMP_SIGNATURE */
+    size_t enctlv_len;     /* length of the ENC TLV value (for --save-enctlv) */
 } sign_ctx_t;
 
 static int tlv_add(dfu_imgtool_buf_t *b, unsigned type, const void *v, size_t n)
@@ -59,7 +60,8 @@ static uint32_t trailer_size(const sign_ctx_t *c)
     uint32_t align = o->align ? o->align : 1u;
     uint32_t t = sectors * 3u * align;
     if (c->enc) {
-        t += align_up(16, c->max_align) * 2u;
+        uint32_t key = o->save_enctlv ? (uint32_t)c->enctlv_len : 16u;
+        t += align_up(key, c->max_align) * 2u;
     }
     return t + c->max_align * 4u + magic;
 }
@@ -433,6 +435,7 @@ static int encrypt(sign_ctx_t *c, dfu_imgtool_diag_t *diag)
     }
     int rc = imgtool_enc_wrap(c->enc, aes, keylen, c->o->hmac_sha ? c->o->hmac_sha : 256u, &tlv,
                               &type, diag);
+    c->enctlv_len = tlv.len;
     rc = rc ? rc : tlv_add(&c->unprot, type, tlv.data, tlv.len);
     dfu_imgtool_buf_free(&tlv);
     if (!rc && !c->o->clear) {

@@ -250,6 +250,9 @@ static void test_errors(void)
     expect(1, "cannot open image 'missing.bin'", "image verify missing.bin%s%s", "", "");
     expect(2, "unknown key type 'dsa'", "image keygen -k q.pem -t %s%s", "dsa", "");
     expect(2, "unknown verb 'frob'", "image frob%s%s", "", "");
+    /* device verbs are forwarded to the SMP client, never rejected here */
+    run_dfukitf(r, tmp, "image slots --help");
+    CHECK(strstr(r->err, "unknown verb") == NULL);
     expect(1, "not an MCUboot image", "image info app.bin%s%s", "", "");
     expect(2, "needs a value", "image sign -H 0x200 -S%s%s", "", "");
 }
