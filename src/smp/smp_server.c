@@ -232,7 +232,7 @@ static void build_error(const dfu_smp_server_t *srv, const dfu_smp_group_t *grou
     dfu_smp_translate_err(group, err, &grc, &rc);
     w->len = 0;
     w->err = 0;
-    bool v2_group = grc != 0 && req->version == DFU_SMP_VER2;
+    bool v2_group = group != NULL && grc != 0 && req->version == DFU_SMP_VER2;
     if (rsn == NULL) {
         rsn = grc != 0 ? dfu_strerror(err) : dfu_smp_rc_str(rc);
     }
