@@ -14,13 +14,15 @@
 
 void sim_log(sim_dev_t *d, const char *fmt, ...)
 {
+    char line[768];
     va_list ap;
     va_start(ap, fmt);
-    fputs("sim: ", d->log);
-    vfprintf(d->log, fmt, ap);
-    fputc('\n', d->log);
-    fflush(d->log);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    if (n >= 0) {
+        fprintf(d->log, "sim: %s\n", line);
+        fflush(d->log);
+    }
 }
 
 int sim_install(sim_dev_t *d, const char *path)
@@ -205,8 +207,8 @@ static void log_boot(sim_dev_t *d, int rc)
         x += (size_t)snprintf(extra + x, sizeof(extra) - x, " reverted=yes");
     }
     if (r->secondary_err != 0 && x < sizeof(extra)) {
-        x += (size_t)snprintf(extra + x, sizeof(extra) - x, " secondary_refused=\"%s\"",
-                              dfu_strerror(r->secondary_err));
+        (void)snprintf(extra + x, sizeof(extra) - x, " secondary_refused=\"%s\"",
+                       dfu_strerror(r->secondary_err));
     }
     if (rc == 0 && r->booted) {
         sim_log(d, "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",

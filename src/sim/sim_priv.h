@@ -16,46 +16,43 @@
 #define SIM_REQ_CAP (65535u + 8u)
 
 typedef struct sim_dev {
-    const dfu_sim_opts_t *o;
-    dfu_geometry_t g;
-    FILE *log;
-    dfu_sim_flashfile_t ff;
-    dfu_flash_t fl;
-    dfu_flash_area_t primary, secondary, scratch, storage;
-    /* boot */
+    /* large members first, flags last (keeps the struct free of padding holes) */
+    uint8_t bbuf[1024];     /* boot copy buffer */
+    uint8_t vscratch[4096]; /* image validation scratch */
     dfu_boot_cfg_t bcfg;
     dfu_boot_imgval_t iv;
     dfu_boot_t boot;
-    uint8_t bbuf[1024];
-    uint8_t vscratch[4096];
-    dfu_image_key_t keys[DFU_SIM_MAX_KEYS];
-    unsigned boots;
-    unsigned crash_streak;
     dfu_boot_result_t res;
-    bool running; /* an app is running (a bootable image was found) */
-    dfu_sim_app_t app;
-    uint64_t boot_us;  /* when the app started */
-    bool confirm_done; /* the app's confirm action has run */
-    /* SMP */
+    dfu_sim_flashfile_t ff;
     dfu_smp_server_t srv;
-    uint8_t *rsp;
     dfu_smp_os_t os;
     dfu_smp_os_port_t osport;
     dfu_smp_img_t img;
-    char ver[32];
-    dfu_link_t *cur; /* link the request being handled came from */
-    bool reset_pending;
-    const char *reset_why;
-    /* RTC */
-    bool time_valid;
-    int64_t time_offset_ms;
-    /* links */
     dfu_link_t udp, serial, ble;
-    bool has_udp, has_serial, has_ble;
-    uint64_t udp_dark_until, serial_dark_until; /* connectionless link "dropped" until then */
+    dfu_image_key_t keys[DFU_SIM_MAX_KEYS];
+    dfu_geometry_t g;
+    dfu_flash_t fl;
+    dfu_flash_area_t primary, secondary, scratch, storage;
     dfu_sim_bonds_t bonds;
-    uint8_t *req;
+    dfu_sim_app_t app;
+    const dfu_sim_opts_t *o;
+    FILE *log;
+    uint8_t *rsp;    /* SMP response buffer (app buf_size) */
+    uint8_t *req;    /* receive buffer (SIM_REQ_CAP) */
+    dfu_link_t *cur; /* link the request being handled came from */
+    const char *reset_why;
+    uint64_t boot_us;                           /* when the app started */
+    int64_t time_offset_ms;                     /* RTC = host clock + offset */
+    uint64_t udp_dark_until, serial_dark_until; /* connectionless link "dropped" until then */
+    unsigned boots;
+    unsigned crash_streak;
     uint32_t dropped_oversize;
+    char ver[32];
+    bool running;      /* an app is running (a bootable image was found) */
+    bool confirm_done; /* the app's confirm action has run */
+    bool reset_pending;
+    bool time_valid;
+    bool has_udp, has_serial, has_ble;
 } sim_dev_t;
 
 /* Log line to the sink ("sim: " prefix added), flushed. */
