@@ -211,11 +211,18 @@ static int info_json(const uint8_t *img, size_t len, const char *name, const inf
     char ver[48];
     snprintf(ver, sizeof(ver), "%u.%u.%u+%lu", h->ver.major, h->ver.minor, h->ver.revision,
              (unsigned long)h->ver.build);
-    int rc = dfu_imgtool_buf_printf(
-        o,
-        "{\n  \"filename\": \"%s\",\n  \"version\": \"%s\",\n  \"hash_type\": \"%s\",\n"
-        "  \"hash\": \"",
-        name, ver, in->hash ? imgtool_hash_name(in->hash_bits) : "");
+    int rc = dfu_imgtool_buf_printf(o, "{\n  \"filename\": \"");
+    for (const char *p = name; *p && !rc; p++) { /* JSON string escaping */
+        unsigned char ch = (unsigned char)*p;
+        rc = (ch == '"' || ch == '\\') ? dfu_imgtool_buf_printf(o, "\\%c", ch)
+             : ch < 0x20               ? dfu_imgtool_buf_printf(o, "\\u%04x", ch)
+                                       : dfu_imgtool_buf_printf(o, "%c", ch);
+    }
+    rc = rc ? rc
+            : dfu_imgtool_buf_printf(o,
+                                     "\",\n  \"version\": \"%s\",\n  \"hash_type\": \"%s\",\n"
+                                     "  \"hash\": \"",
+                                     ver, in->hash ? imgtool_hash_name(in->hash_bits) : "");
     rc = rc ? rc : put_hex(o, in->hash, in->hash ? in->hash_len : 0);
     rc = rc ? rc
             : dfu_imgtool_buf_printf(

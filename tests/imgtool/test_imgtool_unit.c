@@ -183,6 +183,30 @@ static void test_key_types(void)
     CHECK(strcmp(dfu_imgtool_key_type_name(DFU_IMGTOOL_KEY_RSA_3072), "rsa-3072") == 0);
 }
 
+/* A tiny hand-built image: 32-byte header, 4-byte payload, one SHA256 TLV (unchecked by info). */
+static void test_info_json_escaping(void)
+{
+    uint8_t img[32 + 4 + 4 + 36] = {0};
+    img[0] = 0x3d, img[1] = 0xb8, img[2] = 0xf3, img[3] = 0x96; /* magic */
+    img[8] = 32;                                                /* hdr_size */
+    img[12] = 4;                                                /* img_size */
+    img[20] = 1, img[21] = 2, img[22] = 3;                      /* version 1.2.3 */
+    img[36] = 0x07, img[37] = 0x69, img[38] = 40;               /* TLV info 0x6907, tot 40 */
+    img[40] = 0x10, img[42] = 32;                               /* SHA256, len 32 */
+    memset(img + 44, 0xab, 32);
+    dfu_imgtool_buf_t out = {0};
+    dfu_imgtool_diag_t d;
+    CHECK_EQ_INT(dfu_imgtool_info(img, sizeof(img), "we\"ird\\name.bin", true, &out, &d), 0);
+    CHECK(out.data && strstr((char *)out.data, "\"filename\": \"we\\\"ird\\\\name.bin\"") != NULL);
+    CHECK(out.data && strstr((char *)out.data, "\"version\": \"1.2.3+0\"") != NULL);
+    CHECK(out.data && strstr((char *)out.data, "\"hash\": \"abababab") != NULL);
+    dfu_imgtool_buf_free(&out);
+    /* truncated TLV area: one clear error, no output */
+    CHECK(dfu_imgtool_info(img, sizeof(img) - 1, "t.bin", true, &out, &d) < 0);
+    CHECK(strstr(d.msg, "TLV") != NULL);
+    dfu_imgtool_buf_free(&out);
+}
+
 int main(void)
 {
     test_version();
@@ -191,5 +215,6 @@ int main(void)
     test_sim_app();
     test_hex();
     test_key_types();
+    test_info_json_escaping();
     return dfu_test_finish("test_imgtool_unit");
 }
