@@ -199,7 +199,8 @@ static int serve_link(sim_dev_t *d, dfu_link_t *l)
 /* Reset: drop the BLE central, reboot, bring BLE back with the new app. */
 static int do_reset(sim_dev_t *d)
 {
-    sim_log(d, "reset (%s)", d->reset_why != NULL ? d->reset_why : "reset");
+    sim_log(d, "reset (%s) ops=%llu", d->reset_why != NULL ? d->reset_why : "reset",
+            (unsigned long long)d->ff.sf.ops);
     if (d->has_ble) {
         sim_log(d, "ble: central disconnected (device reset)");
         dfu_link_drop(&d->ble, DFU_BLE_REASON_TIMEOUT);
@@ -282,7 +283,8 @@ static int setup_flash(sim_dev_t *d)
         }
         d->bcfg.scratch = (dfu_flash_area_t){&d->fl, g->scratch.off, g->scratch.size, 3};
     }
-    d->bcfg.trailer = (dfu_boot_trailer_cfg_t){8, 128, (uint8_t)o->strategy};
+    d->bcfg.trailer = (dfu_boot_trailer_cfg_t){
+        .max_align = 8, .max_sectors = 128, .strategy = (uint8_t)o->strategy};
     d->bcfg.buf = d->bbuf;
     d->bcfg.buf_len = sizeof(d->bbuf);
     for (int i = 0; i < o->nkeys; i++) {

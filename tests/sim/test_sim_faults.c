@@ -85,6 +85,40 @@ static void test_udp_drop_model_watchdog(void)
     CHECK_EQ_INT(h_stop(&p), 0);
 }
 
+/* BLE timing model: the upload goodput stays below the model's ceiling. */
+static void test_ble_model(void)
+{
+    char flash[300], sock[300], img[300];
+    snprintf(flash, sizeof(flash), "%s/model.bin", dir);
+    snprintf(sock, sizeof(sock), "%s/model.sock", dir);
+    snprintf(img, sizeof(img), "%s/model.img", dir);
+    CHECK_EQ_INT(h_make_image(img, "2.0.0", "name=m", 8 * 1024, 54), 0);
+    const char *spec = "ble,phy=2m,dle=251,ci=7.5,mtu=247";
+    const char *args[] = {"--install", base, "--ble", sock, "--link", spec, NULL};
+    simproc_t p;
+    CHECK_EQ_INT(h_spawn(&p, dir, "model", flash, 1, args), 0);
+    dfu_link_t l;
+    dfu_ble_client_cfg_t c = {.mtu = 247};
+    CHECK_EQ_INT(dfu_link_ble_client_open(&l, sock, &c), DFU_OK);
+    size_t len = 0, next = 0;
+    uint8_t *b = h_read_file(img, &len);
+    CHECK(b != NULL);
+    double t0 = now_s();
+    CHECK_EQ_INT(smp_upload(&l, b, len, 0, 1024, 5000, &next), 0);
+    double dt = now_s() - t0;
+    free(b);
+    dfu_linkmodel_t m;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, spec), DFU_OK);
+    double kbps = (double)len / dt / 1000.0, ceiling = dfu_linkmodel_ceiling_kBps(&m);
+    printf("upload over BLE model %s: %zu bytes in %.3f s = %.1f kB/s (ceiling %.1f kB/s, "
+           "1 KiB chunks, one request in flight)\n",
+           spec, len, dt, kbps, ceiling);
+    CHECK(kbps < ceiling * 1.05);
+    CHECK(kbps > 1.0);
+    dfu_link_close(&l);
+    CHECK_EQ_INT(h_stop(&p), 0);
+}
+
 static void test_confirm_healthy(void)
 {
     char flash[300], img[300];
@@ -135,6 +169,7 @@ int main(void)
     CHECK_EQ_INT(h_make_image(base, "1.0.0", "name=base,confirm=boot", 16 * 1024, 51), 0);
     test_drop_ble();
     test_udp_drop_model_watchdog();
+    test_ble_model();
     test_confirm_healthy();
     test_crash_loop();
     return dfu_test_finish("test_sim_faults");

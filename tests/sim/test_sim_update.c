@@ -5,6 +5,7 @@
  * confirms on its timer. Also: the flash file is the only state (a restart keeps the image).
  */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dfu_test.h"
@@ -69,6 +70,13 @@ static void expect_boot(const simproc_t *p, int n, const char *a, const char *b)
     }
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Uploads image file `name`, marks it for test and resets. Returns 0 on success. */
 static int update(dfu_link_t *l, transport_t t, const char *name)
 {
@@ -80,7 +88,11 @@ static int update(dfu_link_t *l, transport_t t, const char *name)
     if (img == NULL) {
         return -1;
     }
+    double t0 = now_s();
     int rc = smp_upload(l, img, len, 0, 1024, TMO, &next);
+    double dt = now_s() - t0;
+    printf("upload %s over %s: %zu bytes in %.3f s (%.0f kB/s, 1 KiB chunks, no timing model)\n",
+           name, tnames[t], len, dt, dt > 0 ? (double)len / dt / 1000.0 : 0.0);
     free(img);
     CHECK_EQ_INT(rc, 0);
     CHECK_EQ_INT(next, len);
