@@ -210,6 +210,12 @@ int h_spawn(simproc_t *p, const char *dir, const char *tag, const char *flash, i
 int h_make_image(const char *out, const char *version, const char *desc, size_t payload_len,
                  unsigned seed)
 {
+    return h_make_image_key(out, version, desc, payload_len, seed, NULL);
+}
+
+int h_make_image_key(const char *out, const char *version, const char *desc, size_t payload_len,
+                     unsigned seed, const char *key)
+{
     char bin[300];
     snprintf(bin, sizeof(bin), "%s.bin", out);
     FILE *f = fopen(bin, "wb");
@@ -225,9 +231,10 @@ int h_make_image(const char *out, const char *version, const char *desc, size_t 
     char cmd[1200];
     snprintf(cmd, sizeof(cmd),
              "'%s/dfukit' image sign -H 0x200 --pad-header --align 4 -S 0x32000 -v %s %s%s%s "
-             "'%s' '%s' >/dev/null",
+             "%s%s%s '%s' '%s' >/dev/null",
              DFU_BUILD_DIR, version, desc != NULL ? "--sim-app '" : "", desc != NULL ? desc : "",
-             desc != NULL ? "'" : "", bin, out);
+             desc != NULL ? "'" : "", key != NULL ? "-k '" : "", key != NULL ? key : "",
+             key != NULL ? "'" : "", bin, out);
     return system(cmd) == 0 ? 0 : -1;
 }
 

@@ -50,6 +50,10 @@ void h_kill9(simproc_t *p);
 int h_make_image(const char *out, const char *version, const char *desc, size_t payload_len,
                  unsigned seed);
 
+/* Same, signed with the private key file `key` (NULL = hash only). */
+int h_make_image_key(const char *out, const char *version, const char *desc, size_t payload_len,
+                     unsigned seed, const char *key);
+
 /* Reads a whole file (malloc). NULL on error. */
 uint8_t *h_read_file(const char *path, size_t *len);
 
