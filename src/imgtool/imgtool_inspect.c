@@ -436,8 +436,15 @@ static int verify_fail(const dfu_imgtool_key_t *key, const dfu_image_result_t *r
                                 "signature by the given key does not verify (TLV at offset "
                                 "0x%lx): the signature or signed region was altered",
                                 (unsigned long)r->err_off);
+    case DFU_ERR_NOTSUP:
+        return dfu_imgtool_fail(diag, r->err,
+                                "cannot verify: %s at offset 0x%lx is not supported by dfukit's "
+                                "image library",
+                                r->reason ? r->reason : "a feature", (unsigned long)r->err_off);
     default:
-        return dfu_imgtool_fail(diag, r->err, "invalid image: %s at offset 0x%lx (%s)",
+        return dfu_imgtool_fail(diag, r->err,
+                                "invalid image: %s at offset 0x%lx (%s); the file is truncated or "
+                                "corrupt - re-create it with 'dfukit image sign'",
                                 r->reason ? r->reason : "error", (unsigned long)r->err_off,
                                 dfu_strerror(r->err));
     }

@@ -548,7 +548,7 @@ static int maybe_compress(sign_ctx_t *c, const dfu_imgtool_buf_t *raw, uint32_t 
     dfu_imgtool_buf_t z = {0};
     int rc = imgtool_lzma2_compress(raw->data, raw->len, c->o->compression == 2, &z, diag);
     size_t tlv_values = 4u + c->digest_len + c->sig.len;
-    if (rc || z.len + tlv_values >= raw->len) {
+    if (rc || z.len - 2u + tlv_values >= raw->len) { /* imgtool ignores the 2-byte header */
         dfu_imgtool_buf_free(&z);
         return rc; /* not smaller: keep the plain image, as imgtool does */
     }
