@@ -76,7 +76,7 @@ dfu_imgtool_key_type_t dfu_imgtool_key_type_parse(const char *name);
 const char *dfu_imgtool_key_type_name(dfu_imgtool_key_type_t t);
 
 /* Generates a key pair and writes the private key as unencrypted PKCS#8 PEM to `path`
- * (what `imgtool keygen` writes). Refuses to overwrite nothing special: the file is replaced. */
+ * (what `imgtool keygen` writes), replacing an existing file; mode 0600. */
 int dfu_imgtool_key_generate(dfu_imgtool_key_type_t type, const char *path,
                              dfu_imgtool_diag_t *diag);
 
