@@ -2,10 +2,13 @@
  *
  * Encodings follow what MCUboot embeds: SubjectPublicKeyInfo DER for EC / Ed25519 / X25519 and
  * PKCS#1 RSAPublicKey DER for RSA; PEM output is always SubjectPublicKeyInfo. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -90,6 +93,32 @@ static EVP_PKEY *generate(dfu_imgtool_key_type_t type)
     return NULL;
 }
 
+/* Writes a private key file created with mode 0600 from the start ("-" = stdout). */
+static int write_private(const char *path, const void *data, size_t n, dfu_imgtool_diag_t *diag)
+{
+    if (strcmp(path, "-") == 0) {
+        return dfu_imgtool_file_write(path, data, n, diag);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        return dfu_imgtool_fail(diag, DFU_ERR_IO,
+                                "cannot create key file '%s': %s; check the directory exists and "
+                                "is writable",
+                                path, strerror(e));
+    }
+    fchmod(fd, 0600); /* an existing file keeps its mode on O_TRUNC: tighten it */
+    bool ok = fwrite(data, 1, n, f) == n;
+    ok = (fclose(f) == 0) && ok;
+    return ok ? DFU_OK
+              : dfu_imgtool_fail(diag, DFU_ERR_IO, "write error on key file '%s' (disk full?)",
+                                 path);
+}
+
 int dfu_imgtool_key_generate(dfu_imgtool_key_type_t type, const char *path,
                              dfu_imgtool_diag_t *diag)
 {
@@ -108,11 +137,8 @@ int dfu_imgtool_key_generate(dfu_imgtool_key_type_t type, const char *path,
     }
     char *pem = NULL;
     long n = BIO_get_mem_data(mem, &pem);
-    int rc = dfu_imgtool_file_write(path, pem, (size_t)n, diag);
+    int rc = write_private(path, pem, (size_t)n, diag);
     BIO_free(mem);
-    if (rc == DFU_OK && strcmp(path, "-") != 0) {
-        chmod(path, 0600); /* a private key: keep it private (best effort) */
-    }
     return rc;
 }
 
