@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dfu_imgtool.h"
 #include "dfu_test.h"
@@ -63,6 +64,9 @@ static void test_key_roundtrip(const char *type, size_t der_len, bool signs)
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "image keygen -k k_%s.pem -t %s -e exp_%s.pem", type, type, type);
     CHECK_EQ_INT(run_dfukitf(r, tmp, "%s", cmd), 0);
+    struct stat st;
+    snprintf(cmd, sizeof(cmd), "%s/k_%s.pem", tmp, type);
+    CHECK(stat(cmd, &st) == 0 && (st.st_mode & 077) == 0); /* private key: owner only */
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image getpub -k k_%s.pem -e raw -o %s.der", type, type), 0);
     CHECK_EQ_INT(run_dfukitf(r, tmp, "image getpub -k k_%s.pem -e pem -o %s.pub.pem", type, type),
                  0);
