@@ -264,13 +264,16 @@ int sim_boot(sim_dev_t *d)
         }
         log_boot(d, rc);
         if (rc < 0 || !d->res.booted) {
-            sim_log(d, "no app running: the device stays in the bootloader");
+            sim_log(d, "no app running: the device stays in the bootloader (seed an empty "
+                       "primary slot with --install IMAGE)");
             return DFU_OK;
         }
         char err[96] = "";
         rc = dfu_sim_app_read(&d->primary, &d->app, err, sizeof(err));
         if (rc == DFU_ERR_INVAL) {
             sim_log(d, "app descriptor: %s (defaults used for it)", err);
+        } else if (rc < 0 && rc != DFU_ERR_NOT_FOUND) {
+            sim_log(d, "app descriptor unreadable (%s): default app", dfu_strerror(rc));
         }
         if (!d->app.healthy) {
             d->crash_streak++;

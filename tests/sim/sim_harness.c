@@ -351,8 +351,9 @@ void smp_free(smprsp_t *r)
 
 int smp_echo(dfu_link_t *l, const char *text, int timeout_ms)
 {
-    smprsp_t r =
-        smp_call(l, DFU_SMP_OP_WRITE, 0, 0, smp_map(1, "d", cbor_build_string(text)), timeout_ms);
+    cbor_item_t *m = smp_map(1, "d", cbor_build_string(text));
+    smprsp_t r = smp_call(l, DFU_SMP_OP_WRITE, 0, 0, m, timeout_ms);
+    cbor_decref(&m);
     int rc = r.status;
     if (rc == 0) {
         cbor_item_t *v = smp_get(r.map, "r");
