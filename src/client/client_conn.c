@@ -97,6 +97,7 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
 static int open_link(dfu_client_t *c)
 {
     memset(&c->link, 0, sizeof(c->link));
+    c->pair_tried = false;
     switch (c->kind) {
     case DFU_LINK_UDP:
         return dfu_link_udp_client_open(&c->link, c->path, c->port, 0);

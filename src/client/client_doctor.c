@@ -134,7 +134,18 @@ static void analyse(doc_t *d)
         snprintf(p->cause, sizeof(p->cause), "the device lists no image in slot 0");
         snprintf(p->fix, sizeof(p->fix), "upload and test an image: 'dfukit update FILE'");
     }
-    if (d->write_probe == DFU_ERR_ACCESS) {
+    bool reads_refused = d->rc_params == DFU_ERR_ACCESS && d->rc_state == DFU_ERR_ACCESS;
+    if (reads_refused) {
+        p = add(d, "link_security");
+        snprintf(p->cause, sizeof(p->cause),
+                 "the device refuses every request on this link (security level %d): it requires "
+                 "an authenticated (passkey) link for all SMP writes (GATT permission), so "
+                 "nothing can be read or updated without pairing",
+                 dfu_client_link_security(d->c));
+        snprintf(p->fix, sizeof(p->fix),
+                 "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
+                 "device's security on)");
+    } else if (d->write_probe == DFU_ERR_ACCESS) {
         p = add(d, "link_security");
         snprintf(p->cause, sizeof(p->cause),
                  "the device refuses writes (upload, test, confirm, reset) on this link "
@@ -156,7 +167,7 @@ static void analyse(doc_t *d)
     }
     int rcs[] = {d->rc_params, d->rc_boot, d->rc_state};
     for (int i = 0; i < 3; i++) {
-        if (rcs[i] != DFU_OK && rcs[i] != DFU_ERR_DEVICE) {
+        if (rcs[i] != DFU_OK && rcs[i] != DFU_ERR_DEVICE && rcs[i] != DFU_ERR_ACCESS) {
             p = add(d, "link");
             snprintf(p->cause, sizeof(p->cause), "the device did not answer some requests (%s)",
                      dfu_strerror(rcs[i]));
@@ -321,6 +332,6 @@ int dfu_client_doctor(dfu_client_t *c, bool json, FILE *out)
         print_text(&d, out);
     }
     bool no_answer = d.rc_params != DFU_OK && d.rc_state != DFU_OK && d.rc_boot != DFU_OK &&
-                     d.rc_params != DFU_ERR_DEVICE;
+                     d.rc_params != DFU_ERR_DEVICE && d.rc_params != DFU_ERR_ACCESS;
     return no_answer ? 4 : (d.npr ? 1 : 0);
 }

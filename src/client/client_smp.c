@@ -218,6 +218,10 @@ int dfu_client_pair(dfu_client_t *c)
     if (c->kind != DFU_LINK_BLE || !c->open) {
         return DFU_ERR_NOTSUP;
     }
+    if (c->pair_tried) {
+        return DFU_ERR_PAIRING; /* pairing already done on this connection: it did not help */
+    }
+    c->pair_tried = true;
     int lvl = dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true);
     if (c->log) {
         fprintf(c->log, "smp: device asked for link security; pairing%s -> %d\n",

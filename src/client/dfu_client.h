@@ -76,6 +76,7 @@ typedef struct dfu_client {
     bool has_passkey;
     uint32_t passkey;
     dfu_ble_bond_t bond; /* BLE bond kept across reconnects */
+    bool pair_tried;     /* pairing attempted on the current connection */
     int timeout_ms;
     int retries;
     FILE *log;
