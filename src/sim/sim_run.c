@@ -311,11 +311,11 @@ static int run(sim_dev_t *d)
     if (rc < 0) {
         return rc == DFU_ERR_INVAL ? DFU_SIM_EXIT_USAGE : DFU_SIM_EXIT_FAIL;
     }
+    if (d->o->power_cut_at != 0) { /* op numbers count from power-on, --install included */
+        dfu_simflash_cut_after(&d->ff.sf, d->o->power_cut_at, d->o->torn);
+    }
     if (d->o->install != NULL && sim_install(d, d->o->install) < 0 && !d->ff.cut) {
         return DFU_SIM_EXIT_FAIL;
-    }
-    if (d->o->power_cut_at != 0) {
-        dfu_simflash_cut_after(&d->ff.sf, d->o->power_cut_at, d->o->torn);
     }
     rc = d->ff.cut ? DFU_ERR_POWER_CUT : sim_boot(d);
     if (rc == DFU_OK && d->o->udp != NULL) {
