@@ -404,6 +404,21 @@ static void print_state(const dfu_client_state_t *st, bool json, const char *cmd
     }
 }
 
+typedef struct {
+    bool tty;
+    double last;
+} upload_progress_t;
+
+static void upload_progress(void *ctx, const dfu_client_progress_t *p)
+{
+    upload_progress_t *up = ctx;
+    if (!up->tty && p->elapsed_s - up->last < 1.0 && p->done < p->total) {
+        return;
+    }
+    up->last = p->elapsed_s;
+    dfu_client_progress_print(stderr, up->tty, "upload:", p);
+}
+
 static int image_upload(dfu_client_t *c, const opts_t *o)
 {
     if (o->npos < 2) {
@@ -427,6 +442,11 @@ static int image_upload(dfu_client_t *c, const opts_t *o)
     uc.image = o->image;
     uc.upgrade = o->upgrade;
     uc.window = o->window;
+    upload_progress_t up = {.tty = isatty(STDERR_FILENO) != 0, .last = -10};
+    if (!o->json) {
+        uc.progress = upload_progress; /* on stderr: stdout keeps the result */
+        uc.progress_ctx = &up;
+    }
     dfu_client_upload_stats_t us;
     int rc = dfu_client_upload(c, f.data, f.len, &uc, &us);
     char hex[65];

@@ -79,6 +79,9 @@ static int open_link(dfu_loopdev_t *d)
     if (rc == DFU_OK && d->model.kind != DFU_LINKMODEL_OFF) {
         rc = dfu_link_set_model(&d->link, &d->model);
     }
+    if (rc == DFU_OK) {
+        dfu_link_set_faults(&d->link, &d->faults);
+    }
     return rc;
 }
 

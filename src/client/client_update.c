@@ -190,30 +190,14 @@ static void progress_cb(void *ctx, const dfu_client_progress_t *p)
         return;
     }
     if (u->cfg->tty) {
-        int width = 30;
-        int fill = p->total ? (int)((double)p->done * width / (double)p->total) : width;
-        char bar[40];
-        for (int i = 0; i < width; i++) {
-            bar[i] = i < fill ? '#' : '.';
-        }
-        bar[width] = '\0';
-        fprintf(u->out, "\rupload [%s] %llu/%llu B %.1f kB/s ETA %.0fs ", bar,
-                (unsigned long long)p->done, (unsigned long long)p->total, p->kBps,
-                p->eta_s < 0 ? 0.0 : p->eta_s);
-        if (last) {
-            fputc('\n', u->out);
-        }
-        fflush(u->out);
+        dfu_client_progress_print(u->out, true, "update: upload   ...  ", p);
         return;
     }
     if (p->elapsed_s - u->last_progress < 1.0 && !last) {
         return;
     }
     u->last_progress = p->elapsed_s;
-    fprintf(u->out, "update: upload   ...   %llu/%llu bytes, %.1f kB/s, ETA %.0f s\n",
-            (unsigned long long)p->done, (unsigned long long)p->total, p->kBps,
-            p->eta_s < 0 ? 0.0 : p->eta_s);
-    fflush(u->out);
+    dfu_client_progress_print(u->out, false, "update: upload   ...  ", p);
 }
 
 /* Seconds MCUboot needs to swap an image of `len` bytes (nRF52-like flash: 85 ms per 4 KiB page

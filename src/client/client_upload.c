@@ -31,6 +31,32 @@ typedef struct {
     size_t len;
 } inflight_t;
 
+void dfu_client_progress_print(FILE *out, bool tty, const char *prefix,
+                               const dfu_client_progress_t *p)
+{
+    bool last = p->done >= p->total;
+    double eta = p->eta_s < 0 ? 0.0 : p->eta_s;
+    if (tty) {
+        enum { WIDTH = 30 };
+        int fill = p->total ? (int)((double)p->done * WIDTH / (double)p->total) : WIDTH;
+        char bar[WIDTH + 1];
+        for (int i = 0; i < WIDTH; i++) {
+            bar[i] = i < fill ? '#' : '.';
+        }
+        bar[WIDTH] = '\0';
+        fprintf(out, "\r[%s] %3.0f%% %llu/%llu B %.1f kB/s ETA %.0f s ", bar,
+                p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
+                (unsigned long long)p->done, (unsigned long long)p->total, p->kBps, eta);
+        if (last) {
+            fputc('\n', out);
+        }
+    } else {
+        fprintf(out, "%s %llu/%llu bytes, %.1f kB/s, ETA %.0f s\n", prefix,
+                (unsigned long long)p->done, (unsigned long long)p->total, p->kBps, eta);
+    }
+    fflush(out);
+}
+
 static size_t bstr_head(size_t n)
 {
     return n < 24 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;

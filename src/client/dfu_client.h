@@ -234,6 +234,11 @@ typedef struct dfu_client_upload_stats {
     bool match_reported, match;
 } dfu_client_upload_stats_t;
 
+/* Prints one progress report: a bar with bytes, speed and ETA (tty, redrawn in place) or a plain
+ * line (not a tty; the caller rate-limits). `prefix` starts plain lines. */
+void dfu_client_progress_print(FILE *out, bool tty, const char *prefix,
+                               const dfu_client_progress_t *p);
+
 /* Data bytes per request so that the whole request (header + CBOR with `off`, and for the first
  * chunk `len`, `sha`, `image`, `upgrade`) fits `msg_max` (§4.4). Exposed for tests. */
 size_t dfu_client_chunk_size(size_t msg_max, uint64_t total, bool first, int image, bool upgrade);

@@ -46,6 +46,7 @@ typedef struct dfu_loopdev {
     char path[200];        /* pty symlink / BLE socket */
     uint16_t port;         /* UDP port chosen */
     dfu_linkmodel_t model; /* applied to the device end (kind OFF = none) */
+    dfu_link_faults_t faults; /* applied to the device end (zero = none) */
     uint32_t buf_size;
     uint16_t buf_count;
     bool no_downgrade;

@@ -1,7 +1,10 @@
 /* Client unit tests (no device): chunk sizing (§4.4), the error table, connection strings,
  * hash hex, next-reset interpretation, JSON writer output. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "dfukit/dfu_smp.h"
 
 #include "client_testutil.h"
 #include "dfu_client.h"
@@ -143,8 +146,76 @@ static void test_json(void)
     }
 }
 
+/* ---- SMP v1 fallback against an "old server" that always answers with header version 0 ---- */
+
+typedef struct {
+    dfu_link_t l;
+    int versions_seen[4]; /* request header versions, in order */
+    int n;
+    volatile int stop;
+} oldsrv_t;
+
+static void *oldsrv_main(void *arg)
+{
+    oldsrv_t *o = arg;
+    uint8_t in[2048], rsp[64];
+    while (!o->stop) {
+        int n = dfu_link_recv(&o->l, in, sizeof(in), 20);
+        dfu_smp_hdr_t h;
+        if (n < 8 || dfu_smp_hdr_decode(in, (size_t)n, &h) != 0) {
+            continue;
+        }
+        if (o->n < 4) {
+            o->versions_seen[o->n++] = h.version;
+        }
+        /* echo -> {"r":"x"}; anything else -> legacy {"rc": 6} */
+        static const uint8_t echo_rsp[] = {0xa1, 0x61, 'r', 0x61, 'x'};
+        static const uint8_t rc6[] = {0xa1, 0x62, 'r', 'c', 0x06};
+        bool echo = h.group == 0 && h.id == 0;
+        h.version = 0;
+        h.op = (uint8_t)(h.op + 1);
+        h.len = echo ? sizeof(echo_rsp) : sizeof(rc6);
+        dfu_smp_hdr_encode(&h, rsp);
+        memcpy(rsp + 8, echo ? echo_rsp : rc6, h.len);
+        dfu_link_send(&o->l, rsp, 8u + h.len);
+    }
+    return NULL;
+}
+
+static void test_v1_fallback(void)
+{
+    static oldsrv_t o;
+    memset(&o, 0, sizeof(o));
+    CHECK_EQ_INT(dfu_link_udp_server_open(&o.l, "127.0.0.1", 0, 0), 0);
+    pthread_t th;
+    pthread_create(&th, NULL, oldsrv_main, &o);
+    char conn[64];
+    snprintf(conn, sizeof(conn), "udp:127.0.0.1:%u", dfu_link_udp_port(&o.l));
+    static dfu_client_t c;
+    dfu_client_cfg_t cfg = {.conn = conn, .timeout_ms = 1000};
+    CHECK_EQ_INT(dfu_client_open(&c, &cfg), 0);
+    char r[16];
+    CHECK_EQ_INT(dfu_client_echo(&c, "x", r, sizeof(r)), 0);
+    CHECK_EQ_INT(c.version, 0); /* switched to SMP v1 */
+    dfu_client_state_t st;
+    CHECK_EQ_INT(dfu_client_state_write(&c, NULL, true, &st), DFU_ERR_DEVICE);
+    CHECK_EQ_INT(c.err.rc, 6);
+    CHECK_EQ_INT(c.err.group_rc, 0);
+    CHECK(dfu_client_err_is_state(&c.err));
+    CHECK(strcmp(dfu_client_explain(c.err.group, c.err.group_rc, c.err.rc)->name, "EBADSTATE") ==
+          0);
+    dfu_client_close(&c);
+    o.stop = 1;
+    pthread_join(th, NULL);
+    dfu_link_close(&o.l);
+    CHECK_EQ_INT(o.n, 2);
+    CHECK_EQ_INT(o.versions_seen[0], 1); /* first request: SMP v2 */
+    CHECK_EQ_INT(o.versions_seen[1], 0); /* after the v0 answer: SMP v1 */
+}
+
 int main(void)
 {
+    test_v1_fallback();
     test_chunks();
     test_errtab();
     test_conn();
