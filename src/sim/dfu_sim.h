@@ -118,6 +118,8 @@ typedef struct dfu_sim_opts {
     const char *keys[DFU_SIM_MAX_KEYS];
     int nkeys;
     const char *udp;       /* HOST[:PORT] or NULL */
+    char udp_host[128];    /* parsed from udp ("" = 0.0.0.0) */
+    uint16_t udp_port;     /* parsed from udp (default 1337, 0 = any free port) */
     const char *serial;    /* pty symlink path or NULL */
     const char *ble;       /* BLE model socket path or NULL */
     const char *install;   /* image to seed an empty primary slot with, or NULL */

@@ -43,6 +43,27 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* "HOST[:PORT]" -> host (may be empty) and port (default 1337). */
+static int parse_udp(dfu_sim_opts_t *o, const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    size_t hl = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
+    if (hl >= sizeof(o->udp_host)) {
+        return -1;
+    }
+    memcpy(o->udp_host, spec, hl);
+    o->udp_host[hl] = '\0';
+    o->udp_port = 1337;
+    if (colon != NULL) {
+        uint64_t port;
+        if (parse_u64(colon + 1, &port) != 0 || port > 65535) {
+            return -1;
+        }
+        o->udp_port = (uint16_t)port;
+    }
+    return 0;
+}
+
 static int parse_strategy(const char *s)
 {
     static const char *names[] = {"move", "scratch", "offset", "overwrite"};
@@ -91,6 +112,7 @@ int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
             }
         } else if (strcmp(a, "--udp") == 0) {
             o->udp = v;
+            bad = parse_udp(o, v);
         } else if (strcmp(a, "--serial") == 0) {
             o->serial = v;
         } else if (strcmp(a, "--ble") == 0) {

@@ -56,37 +56,16 @@ static void link_setup(sim_dev_t *d, dfu_link_t *l)
 
 static int open_udp(sim_dev_t *d)
 {
-    char host[128];
-    const char *spec = d->o->udp;
-    const char *colon = strrchr(spec, ':');
-    unsigned long port = DFU_LINK_UDP_PORT;
-    size_t hl = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
-    if (hl >= sizeof(host)) {
-        sim_log(d, "bad --udp address '%s'", spec);
-        return DFU_ERR_INVAL;
-    }
-    memcpy(host, spec, hl);
-    host[hl] = '\0';
-    if (colon != NULL) {
-        char *end;
-        errno = 0;
-        port = strtoul(colon + 1, &end, 10);
-        if (errno || *end != '\0' || end == colon + 1 || port > 65535) {
-            sim_log(d, "bad --udp port in '%s'", spec);
-            return DFU_ERR_INVAL;
-        }
-    }
-    int rc = dfu_link_udp_server_open(&d->udp, host[0] ? host : "0.0.0.0", (uint16_t)port,
-                                      DFU_LINK_UDP_MTU_MAX);
+    const char *host = d->o->udp_host[0] != '\0' ? d->o->udp_host : "0.0.0.0";
+    int rc = dfu_link_udp_server_open(&d->udp, host, d->o->udp_port, DFU_LINK_UDP_MTU_MAX);
     if (rc < 0) {
-        sim_log(d, "cannot open udp %s: %s", spec, dfu_strerror(rc));
+        sim_log(d, "cannot open udp %s: %s", d->o->udp, dfu_strerror(rc));
         return rc;
     }
     d->has_udp = true;
     link_setup(d, &d->udp);
     char line[200];
-    snprintf(line, sizeof(line), "sim: listening udp=%s:%u", host[0] ? host : "0.0.0.0",
-             dfu_link_udp_port(&d->udp));
+    snprintf(line, sizeof(line), "sim: listening udp=%s:%u", host, dfu_link_udp_port(&d->udp));
     printf("%s\n", line);
     fflush(stdout);
     if (d->o->log != NULL) {

@@ -195,6 +195,17 @@ static void test_args(void)
     CHECK(o.torn);
     CHECK_EQ_INT(o.drop_after, 5);
     CHECK_EQ_INT(o.nkeys, 1);
+    CHECK(strcmp(o.udp_host, "127.0.0.1") == 0 && o.udp_port == 0);
+    const char *defport[] = {"sim", "--flash", "f", "--udp", "localhost"};
+    CHECK_EQ_INT(parse(5, defport, &o), 0);
+    CHECK(strcmp(o.udp_host, "localhost") == 0 && o.udp_port == 1337);
+    const char *anyhost[] = {"sim", "--flash", "f", "--udp", ":7"};
+    CHECK_EQ_INT(parse(5, anyhost, &o), 0);
+    CHECK(o.udp_host[0] == '\0' && o.udp_port == 7);
+    const char *badport[] = {"sim", "--flash", "f", "--udp", "127.0.0.1:99999"};
+    CHECK_EQ_INT(parse(5, badport, &o), DFU_SIM_EXIT_USAGE);
+    const char *noport[] = {"sim", "--flash", "f", "--udp", "127.0.0.1:"};
+    CHECK_EQ_INT(parse(5, noport, &o), DFU_SIM_EXIT_USAGE);
     const char *noflash[] = {"sim", "--udp", "127.0.0.1:0"};
     CHECK_EQ_INT(parse(3, noflash, &o), DFU_SIM_EXIT_USAGE);
     const char *notransport[] = {"sim", "--flash", "f"};
