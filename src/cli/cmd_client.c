@@ -84,13 +84,13 @@ static int parse(int argc, char **argv, opts_t *o)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n = 0;
-#define NEED_VALUE                                                                                \
-    do {                                                                                          \
-        if (v == NULL) {                                                                          \
-            fprintf(stderr, "dfukit %s: %s needs a value\n", argv[0], a);                         \
-            return DFU_EXIT_USAGE;                                                                \
-        }                                                                                         \
-        i++;                                                                                      \
+#define NEED_VALUE                                                                                 \
+    do {                                                                                           \
+        if (v == NULL) {                                                                           \
+            fprintf(stderr, "dfukit %s: %s needs a value\n", argv[0], a);                          \
+            return DFU_EXIT_USAGE;                                                                 \
+        }                                                                                          \
+        i++;                                                                                       \
     } while (0)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout, argv[0]);
@@ -126,8 +126,11 @@ static int parse(int argc, char **argv, opts_t *o)
                    strcmp(a, "--window") == 0 || strcmp(a, "--image") == 0 ||
                    strcmp(a, "--wait") == 0) {
             NEED_VALUE;
-            long hi = strcmp(a, "--boot-mode") == 0 ? 255 : strcmp(a, "--window") == 0 ? 32
-                      : strcmp(a, "--wait") == 0 ? 3600 : strcmp(a, "--image") == 0 ? 15 : 100;
+            long hi = strcmp(a, "--boot-mode") == 0 ? 255
+                      : strcmp(a, "--window") == 0  ? 32
+                      : strcmp(a, "--wait") == 0    ? 3600
+                      : strcmp(a, "--image") == 0   ? 15
+                                                    : 100;
             if (parse_int(v, strcmp(a, "--window") == 0 ? 1 : 0, hi, &n) != 0) {
                 fprintf(stderr, "dfukit %s: %s wants a whole number 0..%ld\n", argv[0], a, hi);
                 return DFU_EXIT_USAGE;
@@ -160,14 +163,17 @@ static int parse(int argc, char **argv, opts_t *o)
 static int exit_for(int rc)
 {
     switch (rc) {
-    case DFU_OK: return DFU_EXIT_OK;
+    case DFU_OK:
+        return DFU_EXIT_OK;
     case DFU_ERR_TIMEOUT:
     case DFU_ERR_NOTCONN:
     case DFU_ERR_IO:
     case DFU_ERR_NODEV:
     case DFU_ERR_PAIRING:
-    case DFU_ERR_BUSY: return DFU_EXIT_CONN;
-    default: return DFU_EXIT_FAIL;
+    case DFU_ERR_BUSY:
+        return DFU_EXIT_CONN;
+    default:
+        return DFU_EXIT_FAIL;
     }
 }
 
@@ -237,8 +243,10 @@ static void json_tail(dfu_json_t *j)
 static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
 {
     if (o->conn == NULL) {
-        fprintf(stderr, "dfukit %s: no connection given: use --conn udp:HOST[:PORT] | "
-                        "serial:PATH | ble-sim:PATH (or set DFUKIT_CONN)\n", cmd);
+        fprintf(stderr,
+                "dfukit %s: no connection given: use --conn udp:HOST[:PORT] | "
+                "serial:PATH | ble-sim:PATH (or set DFUKIT_CONN)\n",
+                cmd);
         return DFU_EXIT_USAGE;
     }
     dfu_client_cfg_t cfg;
@@ -249,8 +257,10 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     cfg.log = o->verbose ? stderr : NULL;
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
-        fprintf(stderr, "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N] or "
-                        "ble-sim:PATH[,passkey=N]\n", cmd, o->conn);
+        fprintf(stderr,
+                "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N] or "
+                "ble-sim:PATH[,passkey=N]\n",
+                cmd, o->conn);
         return DFU_EXIT_USAGE;
     }
     if (rc != DFU_OK) {
@@ -262,7 +272,8 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     return -1;
 }
 
-/* ---- OS verbs ---------------------------------------------------------------------------------- */
+/* ---- OS verbs ----------------------------------------------------------------------------------
+ */
 
 static int run_os(dfu_client_t *c, const opts_t *o, const char *verb)
 {
@@ -316,8 +327,9 @@ static int run_os(dfu_client_t *c, const opts_t *o, const char *verb)
             json_tail(&j);
         } else {
             printf("buf_size %u\nbuf_count %u%s\n", p.buf_size, p.buf_count,
-                   p.supported ? "" : "\n(the device has no params command: values are the "
-                                      "client's fallback)");
+                   p.supported ? ""
+                               : "\n(the device has no params command: values are the "
+                                 "client's fallback)");
         }
         return DFU_EXIT_OK;
     }
@@ -352,13 +364,14 @@ static int run_os(dfu_client_t *c, const opts_t *o, const char *verb)
         dfu_json_bool(&j, b.no_downgrade);
         json_tail(&j);
     } else {
-        printf("bootloader %s\nmode %d\nno-downgrade %s\n", b.name[0] ? b.name : "unknown",
-               b.mode, b.no_downgrade ? "yes" : "no");
+        printf("bootloader %s\nmode %d\nno-downgrade %s\n", b.name[0] ? b.name : "unknown", b.mode,
+               b.no_downgrade ? "yes" : "no");
     }
     return DFU_EXIT_OK;
 }
 
-/* ---- image verbs -------------------------------------------------------------------------------- */
+/* ---- image verbs --------------------------------------------------------------------------------
+ */
 
 static void print_state(const dfu_client_state_t *st, bool json, const char *cmd)
 {
@@ -589,7 +602,8 @@ static int image_verb(dfu_client_t *c, const opts_t *o, const char *verb)
     return DFU_EXIT_OK;
 }
 
-/* ---- entry points -------------------------------------------------------------------------------- */
+/* ---- entry points
+ * -------------------------------------------------------------------------------- */
 
 static dfu_client_mode_t parse_mode(const char *m, bool *ok)
 {

@@ -89,7 +89,8 @@ int dfu_client_info(dfu_client_t *c, const char *format, char *out, size_t cap)
     dfu_cbor_writer_t w;
     dfu_cbor_writer_init(&w, buf, sizeof(buf));
     if (format) {
-        (void)(dfu_cbor_put_map(&w, 1) && dfu_cbor_put_str(&w, "format") && dfu_cbor_put_str(&w, format));
+        (void)(dfu_cbor_put_map(&w, 1) && dfu_cbor_put_str(&w, "format") &&
+               dfu_cbor_put_str(&w, format));
     } else {
         dfu_cbor_put_map(&w, 0);
     }
@@ -113,16 +114,16 @@ int dfu_client_bootloader(dfu_client_t *c, dfu_client_boot_t *b)
     memset(b, 0, sizeof(*b));
     b->mode = -1;
     cbor_item_t *rsp = NULL;
-    int rc = dfu_client_request(c, "bootloader info", DFU_SMP_OP_READ, GRP_OS, 8, empty_map, 1,
-                                0, &rsp);
+    int rc =
+        dfu_client_request(c, "bootloader info", DFU_SMP_OP_READ, GRP_OS, 8, empty_map, 1, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
     dfu_cmap_str(rsp, "bootloader", b->name, sizeof(b->name));
     cbor_decref(&rsp);
     static const uint8_t q[] = {0xa1, 0x65, 'q', 'u', 'e', 'r', 'y', 0x64, 'm', 'o', 'd', 'e'};
-    rc = dfu_client_request(c, "bootloader mode", DFU_SMP_OP_READ, GRP_OS, 8, q, sizeof(q), 0,
-                            &rsp);
+    rc =
+        dfu_client_request(c, "bootloader mode", DFU_SMP_OP_READ, GRP_OS, 8, q, sizeof(q), 0, &rsp);
     if (rc == DFU_ERR_DEVICE) {
         return DFU_OK; /* mode query unsupported: mode stays unknown */
     }
@@ -139,7 +140,8 @@ int dfu_client_bootloader(dfu_client_t *c, dfu_client_boot_t *b)
     return DFU_OK;
 }
 
-/* ---- Image state ------------------------------------------------------------------------------ */
+/* ---- Image state ------------------------------------------------------------------------------
+ */
 
 static int parse_state(const cbor_item_t *rsp, dfu_client_state_t *st)
 {
@@ -177,8 +179,8 @@ static int parse_state(const cbor_item_t *rsp, dfu_client_state_t *st)
 int dfu_client_state_read(dfu_client_t *c, dfu_client_state_t *st)
 {
     cbor_item_t *rsp = NULL;
-    int rc = dfu_client_request(c, "image list", DFU_SMP_OP_READ, GRP_IMG, 0, empty_map, 1, 0,
-                                &rsp);
+    int rc =
+        dfu_client_request(c, "image list", DFU_SMP_OP_READ, GRP_IMG, 0, empty_map, 1, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
@@ -217,7 +219,7 @@ int dfu_client_erase(dfu_client_t *c, int slot)
     dfu_cbor_writer_init(&w, buf, sizeof(buf));
     if (slot >= 0) {
         (void)(dfu_cbor_put_map(&w, 1) && dfu_cbor_put_str(&w, "slot") &&
-            dfu_cbor_put_uint(&w, (uint64_t)slot));
+               dfu_cbor_put_uint(&w, (uint64_t)slot));
     } else {
         dfu_cbor_put_map(&w, 0);
     }
@@ -235,8 +237,8 @@ int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si)
 {
     memset(si, 0, sizeof(*si));
     cbor_item_t *rsp = NULL;
-    int rc = dfu_client_request(c, "image slots", DFU_SMP_OP_READ, GRP_IMG, 6, empty_map, 1, 0,
-                                &rsp);
+    int rc =
+        dfu_client_request(c, "image slots", DFU_SMP_OP_READ, GRP_IMG, 6, empty_map, 1, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
@@ -299,7 +301,8 @@ const char *dfu_client_slot_fate(const dfu_client_state_t *st, int slot)
     bool swap = s1->present && s1->pending;
     if (slot == 0) {
         if (swap) {
-            return s1->permanent ? "moves to slot 1 (replaced)" : "moves to slot 1 (kept for revert)";
+            return s1->permanent ? "moves to slot 1 (replaced)"
+                                 : "moves to slot 1 (kept for revert)";
         }
         return revert ? "moves back to slot 1 (reverted)" : "keeps running";
     }

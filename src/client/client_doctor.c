@@ -37,16 +37,26 @@ typedef struct {
 static const char *mode_text(int m)
 {
     switch (m) {
-    case DFU_SMP_MODE_SINGLE_SLOT: return "single slot";
-    case DFU_SMP_MODE_SWAP_SCRATCH: return "swap using scratch";
-    case DFU_SMP_MODE_OVERWRITE: return "overwrite only (no revert)";
-    case DFU_SMP_MODE_SWAP_MOVE: return "swap using move";
-    case DFU_SMP_MODE_DIRECT_XIP: return "direct-XIP";
-    case DFU_SMP_MODE_DIRECT_XIP_REVERT: return "direct-XIP with revert";
-    case DFU_SMP_MODE_RAM_LOAD: return "RAM load";
-    case DFU_SMP_MODE_FIRMWARE_LOADER: return "firmware loader";
-    case DFU_SMP_MODE_SWAP_OFFSET: return "swap using offset";
-    default: return "unknown";
+    case DFU_SMP_MODE_SINGLE_SLOT:
+        return "single slot";
+    case DFU_SMP_MODE_SWAP_SCRATCH:
+        return "swap using scratch";
+    case DFU_SMP_MODE_OVERWRITE:
+        return "overwrite only (no revert)";
+    case DFU_SMP_MODE_SWAP_MOVE:
+        return "swap using move";
+    case DFU_SMP_MODE_DIRECT_XIP:
+        return "direct-XIP";
+    case DFU_SMP_MODE_DIRECT_XIP_REVERT:
+        return "direct-XIP with revert";
+    case DFU_SMP_MODE_RAM_LOAD:
+        return "RAM load";
+    case DFU_SMP_MODE_FIRMWARE_LOADER:
+        return "firmware loader";
+    case DFU_SMP_MODE_SWAP_OFFSET:
+        return "swap using offset";
+    default:
+        return "unknown";
     }
 }
 
@@ -76,8 +86,8 @@ static void probe_write(doc_t *d)
     if (rsp) {
         cbor_decref(&rsp);
     }
-    if (rc == DFU_ERR_ACCESS || (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED &&
-                                 c->err.group_rc == 0)) {
+    if (rc == DFU_ERR_ACCESS ||
+        (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED && c->err.group_rc == 0)) {
         d->write_probe = DFU_ERR_ACCESS;
     } else if (rc == DFU_ERR_DEVICE || rc == DFU_OK) {
         d->write_probe = 0;
@@ -182,14 +192,17 @@ static void print_text(doc_t *d, FILE *out)
     dfu_client_t *c = d->c;
     int sec = dfu_client_link_security(c);
     fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1,
-            sec ? (sec == 1 ? "L1 (none)" : sec == 2 ? "L2 (encrypted)" : "L3+ (authenticated)")
+            sec ? (sec == 1   ? "L1 (none)"
+                   : sec == 2 ? "L2 (encrypted)"
+                              : "L3+ (authenticated)")
                 : "n/a",
             d->write_probe == 0 ? (d->paired ? ", writes allowed after pairing with the passkey"
                                              : ", writes allowed")
                                 : "");
     if (d->rc_params == DFU_OK) {
-        fprintf(out, "doctor: params: buf_size %u, buf_count %u; upload requests up to %zu "
-                     "bytes, first chunk %zu data bytes\n",
+        fprintf(out,
+                "doctor: params: buf_size %u, buf_count %u; upload requests up to %zu "
+                "bytes, first chunk %zu data bytes\n",
                 d->p.buf_size, d->p.buf_count, d->msg_max, d->first_chunk);
     }
     if (d->rc_boot == DFU_OK) {
@@ -210,8 +223,9 @@ static void print_text(doc_t *d, FILE *out)
             }
             char hex[65];
             dfu_client_hex(sl->hash, sl->hash_len, hex);
-            fprintf(out, "doctor: slot %d: version %s hash %.16s... %s%s%s%s%s-> at next reset: "
-                         "%s\n",
+            fprintf(out,
+                    "doctor: slot %d: version %s hash %.16s... %s%s%s%s%s-> at next reset: "
+                    "%s\n",
                     s, sl->version, hex, sl->active ? "active " : "",
                     sl->confirmed ? "confirmed " : "", sl->pending ? "pending " : "",
                     sl->permanent ? "permanent " : "", sl->bootable ? "" : "non-bootable ",

@@ -15,89 +15,143 @@ typedef struct {
 
 static const errtab_t table[] = {
     /* ---- SMP-level rc (MGMT_ERR_*) ---- */
-    {-1, 1, {"EUNKNOWN", "the device failed for an unspecified reason",
-             "re-run with the same arguments; if it persists read the device log"}},
-    {-1, 2, {"ENOMEM", "the device ran out of memory or its response buffer is too small",
-             "use smaller requests; raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on the device"}},
-    {-1, 3, {"EINVAL", "the device could not decode the request or a value is invalid",
-             "check the arguments (hash = 64 hex digits, slot 0/1)"}},
+    {-1,
+     1,
+     {"EUNKNOWN", "the device failed for an unspecified reason",
+      "re-run with the same arguments; if it persists read the device log"}},
+    {-1,
+     2,
+     {"ENOMEM", "the device ran out of memory or its response buffer is too small",
+      "use smaller requests; raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on the device"}},
+    {-1,
+     3,
+     {"EINVAL", "the device could not decode the request or a value is invalid",
+      "check the arguments (hash = 64 hex digits, slot 0/1)"}},
     {-1, 4, {"ETIMEOUT", "the device timed out internally", "retry the command"}},
-    {-1, 5, {"ENOENT", "no such entry (old firmware: no free slot)",
-             "check the argument; on old firmware run 'dfukit doctor' to see the slots"}},
-    {-1, 6, {"EBADSTATE",
-             "the current image state forbids this (v1 form of err 9 NO_FREE_SLOT or 28 "
-             "IMAGE_ALREADY_PENDING): a swap is scheduled for the next reset, or the running image "
-             "is a test image that is not confirmed",
-             "run 'dfukit doctor' for the exact state; usually 'dfukit reset' (apply/revert) or "
-             "'dfukit image confirm' (keep the running image)"}},
-    {-1, 7, {"EMSGSIZE", "the response would be larger than the device's buffer",
-             "raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on the device"}},
-    {-1, 8, {"ENOTSUP", "the device does not support this command",
-             "enable the command's group in the device firmware (or use another command)"}},
-    {-1, 9, {"ECORRUPT", "the device received a corrupt or truncated SMP frame",
-             "the request exceeded the device buffer or the link garbled it; retry, and check "
-             "'dfukit params'"}},
-    {-1, 10, {"EBUSY", "the device is busy (e.g. the application refused a reset)",
-              "retry later; for reset use 'dfukit reset --force'"}},
-    {-1, 11, {"EACCESSDENIED", "the link's security level is too low for this command",
-              "pair first: --conn ble-sim:PATH,passkey=NNNNNN"}},
-    {-1, 12, {"UNSUPPORTED_TOO_OLD", "the device does not accept SMP v1 requests",
-              "the client retries with SMP v2 automatically; update the client"}},
-    {-1, 13, {"UNSUPPORTED_TOO_NEW", "the device does not accept SMP v2 requests",
-              "the client falls back to SMP v1 automatically; re-run the command"}},
+    {-1,
+     5,
+     {"ENOENT", "no such entry (old firmware: no free slot)",
+      "check the argument; on old firmware run 'dfukit doctor' to see the slots"}},
+    {-1,
+     6,
+     {"EBADSTATE",
+      "the current image state forbids this (v1 form of err 9 NO_FREE_SLOT or 28 "
+      "IMAGE_ALREADY_PENDING): a swap is scheduled for the next reset, or the running image "
+      "is a test image that is not confirmed",
+      "run 'dfukit doctor' for the exact state; usually 'dfukit reset' (apply/revert) or "
+      "'dfukit image confirm' (keep the running image)"}},
+    {-1,
+     7,
+     {"EMSGSIZE", "the response would be larger than the device's buffer",
+      "raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on the device"}},
+    {-1,
+     8,
+     {"ENOTSUP", "the device does not support this command",
+      "enable the command's group in the device firmware (or use another command)"}},
+    {-1,
+     9,
+     {"ECORRUPT", "the device received a corrupt or truncated SMP frame",
+      "the request exceeded the device buffer or the link garbled it; retry, and check "
+      "'dfukit params'"}},
+    {-1,
+     10,
+     {"EBUSY", "the device is busy (e.g. the application refused a reset)",
+      "retry later; for reset use 'dfukit reset --force'"}},
+    {-1,
+     11,
+     {"EACCESSDENIED", "the link's security level is too low for this command",
+      "pair first: --conn ble-sim:PATH,passkey=NNNNNN"}},
+    {-1,
+     12,
+     {"UNSUPPORTED_TOO_OLD", "the device does not accept SMP v1 requests",
+      "the client retries with SMP v2 automatically; update the client"}},
+    {-1,
+     13,
+     {"UNSUPPORTED_TOO_NEW", "the device does not accept SMP v2 requests",
+      "the client falls back to SMP v1 automatically; re-run the command"}},
     /* ---- OS group (0) ---- */
     {0, 1, {"OS_UNKNOWN", "the OS group failed for an unspecified reason", "retry the command"}},
-    {0, 2, {"INVALID_FORMAT", "an unknown letter in the info format string",
-            "use letters s n r v b m p i o or a"}},
-    {0, 3, {"QUERY_YIELDS_NO_ANSWER", "the bootloader does not answer this query",
-            "the device's bootloader information is limited; nothing to fix"}},
+    {0,
+     2,
+     {"INVALID_FORMAT", "an unknown letter in the info format string",
+      "use letters s n r v b m p i o or a"}},
+    {0,
+     3,
+     {"QUERY_YIELDS_NO_ANSWER", "the bootloader does not answer this query",
+      "the device's bootloader information is limited; nothing to fix"}},
     {0, 4, {"RTC_NOT_SET", "the device clock was never set", "set the date first"}},
     {0, 5, {"RTC_COMMAND_FAILED", "the device clock could not be read or set", "retry"}},
     /* ---- Image group (1) ---- */
-    {1, 1, {"IMG_UNKNOWN", "the image group failed for an unspecified reason",
-            "re-run; if it persists run 'dfukit doctor'"}},
+    {1,
+     1,
+     {"IMG_UNKNOWN", "the image group failed for an unspecified reason",
+      "re-run; if it persists run 'dfukit doctor'"}},
     {1, 3, {"NO_IMAGE", "no image in the slot", "upload an image first"}},
     {1, 4, {"NO_TLVS", "the image has no TLV area", "sign the image with 'dfukit image sign'"}},
-    {1, 8, {"HASH_NOT_FOUND", "no slot holds an image with this hash",
-            "run 'dfukit image list' and use a hash shown there"}},
-    {1, 9, {"NO_FREE_SLOT",
-            "slot 1 is in use, so it cannot be uploaded to or erased: the running image is a "
-            "test image that is not confirmed (slot 1 holds the image MCUboot reverts to), or a "
-            "swap is scheduled and the device does not allow erasing a pending slot",
-            "confirm the running image ('dfukit image confirm') to keep it, or reset "
-            "('dfukit reset') to go back / apply the scheduled swap; then upload again "
-            "('dfukit update --clear' does this for you)"}},
-    {1, 12, {"FLASH_WRITE_FAILED", "the device could not write its flash",
-             "retry the upload; if it persists the flash may be worn or locked"}},
+    {1,
+     8,
+     {"HASH_NOT_FOUND", "no slot holds an image with this hash",
+      "run 'dfukit image list' and use a hash shown there"}},
+    {1,
+     9,
+     {"NO_FREE_SLOT",
+      "slot 1 is in use, so it cannot be uploaded to or erased: the running image is a "
+      "test image that is not confirmed (slot 1 holds the image MCUboot reverts to), or a "
+      "swap is scheduled and the device does not allow erasing a pending slot",
+      "confirm the running image ('dfukit image confirm') to keep it, or reset "
+      "('dfukit reset') to go back / apply the scheduled swap; then upload again "
+      "('dfukit update --clear' does this for you)"}},
+    {1,
+     12,
+     {"FLASH_WRITE_FAILED", "the device could not write its flash",
+      "retry the upload; if it persists the flash may be worn or locked"}},
     {1, 13, {"FLASH_ERASE_FAILED", "the device could not erase its flash", "retry"}},
     {1, 14, {"INVALID_SLOT", "no such slot", "use slot 0 or 1 ('dfukit image slots')"}},
     {1, 20, {"INVALID_OFFSET", "the upload request lacks an offset", "client bug; report it"}},
     {1, 21, {"INVALID_LENGTH", "the first upload chunk lacks the length", "client bug; report it"}},
-    {1, 22, {"INVALID_IMAGE_HEADER", "the first chunk is shorter than the 32-byte image header",
-             "the device buffer is too small for a first chunk; raise "
-             "CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE"}},
-    {1, 23, {"INVALID_IMAGE_HEADER_MAGIC", "the file is not an MCUboot image (bad magic)",
-             "sign the binary first: 'dfukit image sign'"}},
-    {1, 24, {"INVALID_HASH", "the hash argument is missing or not 32 bytes",
-             "give the full 64-hex-digit hash from 'dfukit image list'"}},
-    {1, 27, {"CURRENT_VERSION_IS_NEWER",
-             "the running image's version is not older than the new one and the device refuses "
-             "downgrades",
-             "build the new image with a higher version ('dfukit image sign --version')"}},
-    {1, 28, {"IMAGE_ALREADY_PENDING",
-             "a swap is already scheduled for the next reset (a test of slot 1 is pending), or the "
-             "device runs a test image that is not confirmed, and this request would change that "
-             "decision",
-             "reset the device to apply the scheduled image ('dfukit reset'), then confirm it "
-             "('dfukit image confirm'); run 'dfukit doctor' for the exact state"}},
-    {1, 30, {"INVALID_IMAGE_TOO_LARGE", "the image does not fit the slot",
-             "build a smaller image; 'dfukit image slots' shows the slot size"}},
-    {1, 31, {"INVALID_IMAGE_DATA_OVERRUN", "more data than the announced length",
-             "restart the upload ('dfukit image upload FILE')"}},
-    {1, 32, {"IMAGE_CONFIRMATION_DENIED", "confirming this (non-running) image is not allowed",
-             "confirm only the running image, or test the other one and reset"}},
-    {1, 33, {"IMAGE_SETTING_TEST_TO_ACTIVE_DENIED", "the running image cannot be marked for test",
-             "confirm it instead ('dfukit image confirm')"}},
+    {1,
+     22,
+     {"INVALID_IMAGE_HEADER", "the first chunk is shorter than the 32-byte image header",
+      "the device buffer is too small for a first chunk; raise "
+      "CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE"}},
+    {1,
+     23,
+     {"INVALID_IMAGE_HEADER_MAGIC", "the file is not an MCUboot image (bad magic)",
+      "sign the binary first: 'dfukit image sign'"}},
+    {1,
+     24,
+     {"INVALID_HASH", "the hash argument is missing or not 32 bytes",
+      "give the full 64-hex-digit hash from 'dfukit image list'"}},
+    {1,
+     27,
+     {"CURRENT_VERSION_IS_NEWER",
+      "the running image's version is not older than the new one and the device refuses "
+      "downgrades",
+      "build the new image with a higher version ('dfukit image sign --version')"}},
+    {1,
+     28,
+     {"IMAGE_ALREADY_PENDING",
+      "a swap is already scheduled for the next reset (a test of slot 1 is pending), or the "
+      "device runs a test image that is not confirmed, and this request would change that "
+      "decision",
+      "reset the device to apply the scheduled image ('dfukit reset'), then confirm it "
+      "('dfukit image confirm'); run 'dfukit doctor' for the exact state"}},
+    {1,
+     30,
+     {"INVALID_IMAGE_TOO_LARGE", "the image does not fit the slot",
+      "build a smaller image; 'dfukit image slots' shows the slot size"}},
+    {1,
+     31,
+     {"INVALID_IMAGE_DATA_OVERRUN", "more data than the announced length",
+      "restart the upload ('dfukit image upload FILE')"}},
+    {1,
+     32,
+     {"IMAGE_CONFIRMATION_DENIED", "confirming this (non-running) image is not allowed",
+      "confirm only the running image, or test the other one and reset"}},
+    {1,
+     33,
+     {"IMAGE_SETTING_TEST_TO_ACTIVE_DENIED", "the running image cannot be marked for test",
+      "confirm it instead ('dfukit image confirm')"}},
 };
 
 static const dfu_client_explain_t unknown_rc = {
@@ -138,11 +192,16 @@ const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
         return &link_tab[2];
     }
     switch (code) {
-    case DFU_ERR_TIMEOUT: return &link_tab[0];
-    case DFU_ERR_NOTCONN: return &link_tab[1];
-    case DFU_ERR_PAIRING: return &link_tab[3];
-    case DFU_ERR_NODEV: return &link_tab[4];
-    default: return &link_tab[5];
+    case DFU_ERR_TIMEOUT:
+        return &link_tab[0];
+    case DFU_ERR_NOTCONN:
+        return &link_tab[1];
+    case DFU_ERR_PAIRING:
+        return &link_tab[3];
+    case DFU_ERR_NODEV:
+        return &link_tab[4];
+    default:
+        return &link_tab[5];
     }
 }
 
@@ -161,8 +220,8 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
         return;
     }
     const dfu_client_explain_t *x = dfu_client_explain_link(e->code, e->att);
-    snprintf(buf, cap, "%s failed: %s (%s): %s. Fix: %s", e->what[0] ? e->what : "request",
-             x->name, dfu_strerror(e->code), x->meaning, x->fix);
+    snprintf(buf, cap, "%s failed: %s (%s): %s. Fix: %s", e->what[0] ? e->what : "request", x->name,
+             dfu_strerror(e->code), x->meaning, x->fix);
 }
 
 bool dfu_client_err_is_state(const dfu_client_err_t *e)

@@ -86,8 +86,9 @@ int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size
         return fail(why, cap, rc, "image TLV area missing or truncated (unsigned or cut file)");
     }
     if (dfu_image_tlv_end(&it) != f->len) {
-        snprintf(why, cap, "file length %zu differs from the image length %u (trailing bytes or "
-                           "a padded/confirmed image; upload the plain signed .bin)",
+        snprintf(why, cap,
+                 "file length %zu differs from the image length %u (trailing bytes or "
+                 "a padded/confirmed image; upload the plain signed .bin)",
                  f->len, (unsigned)dfu_image_tlv_end(&it));
         return DFU_ERR_BAD_HEADER;
     }

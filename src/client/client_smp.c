@@ -8,7 +8,8 @@
 #include "dfu_client.h"
 #include "dfukit/dfu_smp.h"
 
-/* ---- Response getters ------------------------------------------------------------------------- */
+/* ---- Response getters -------------------------------------------------------------------------
+ */
 
 const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key)
 {
@@ -88,8 +89,7 @@ bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap
     return true;
 }
 
-bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap,
-                    size_t *len)
+bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap, size_t *len)
 {
     const cbor_item_t *v = dfu_cmap_get(map, key);
     if (v == NULL || !cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v)) {
@@ -104,7 +104,8 @@ bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_
     return true;
 }
 
-/* ---- Errors ------------------------------------------------------------------------------------- */
+/* ---- Errors -------------------------------------------------------------------------------------
+ */
 
 int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
                            const cbor_item_t *rsp)
@@ -146,10 +147,11 @@ static int link_fail(dfu_client_t *c, const char *what, int code)
     return code;
 }
 
-/* ---- Send / receive ------------------------------------------------------------------------------ */
+/* ---- Send / receive
+ * ------------------------------------------------------------------------------ */
 
-int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id,
-                    const uint8_t *payload, size_t plen, uint8_t *seq)
+int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, const uint8_t *payload,
+                    size_t plen, uint8_t *seq)
 {
     uint8_t msg[8 + 65536];
     if (!c->open) {
@@ -293,8 +295,8 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
         if (rc == DFU_OK) {
             int64_t v = 0;
             /* rc 12: device refuses v1 requests -> retry in v2; rc 13 on v2 -> v1. */
-            if (dfu_cmap_int(*rsp, "rc", &v) && ((v == 12 && ver == DFU_SMP_VER1) ||
-                                                (v == 13 && ver == DFU_SMP_VER2))) {
+            if (dfu_cmap_int(*rsp, "rc", &v) &&
+                ((v == 12 && ver == DFU_SMP_VER1) || (v == 13 && ver == DFU_SMP_VER2))) {
                 c->version = ver == DFU_SMP_VER1 ? DFU_SMP_VER2 : DFU_SMP_VER1;
                 cbor_decref(rsp);
                 continue;

@@ -42,10 +42,14 @@ typedef struct {
 static const char *mode_name(dfu_client_mode_t m)
 {
     switch (m) {
-    case DFU_MODE_CONFIRM_ONLY: return "confirm-only";
-    case DFU_MODE_TEST_ONLY: return "test-only";
-    case DFU_MODE_UPLOAD_ONLY: return "upload-only";
-    default: return "test-confirm";
+    case DFU_MODE_CONFIRM_ONLY:
+        return "confirm-only";
+    case DFU_MODE_TEST_ONLY:
+        return "test-only";
+    case DFU_MODE_UPLOAD_ONLY:
+        return "upload-only";
+    default:
+        return "test-confirm";
     }
 }
 
@@ -155,8 +159,8 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
         snprintf(nbuf, sizeof(nbuf), "%s (or run 'dfukit update FILE --clear')", dg.fix);
         next = nbuf;
     }
-    bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
-                rc == DFU_ERR_PAIRING;
+    bool conn =
+        rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO || rc == DFU_ERR_PAIRING;
     return verdict(u, conn ? EXIT_CONN : EXIT_FAIL, step, msg,
                    next ? next : "fix the cause above and run the same 'dfukit update' again");
 }
@@ -283,8 +287,8 @@ static int refresh(upd_t *u, const char *step)
     return rc == DFU_OK ? -1 : fail_req(u, step, rc, NULL);
 }
 
-
-/* ---- Steps ------------------------------------------------------------------------------------ */
+/* ---- Steps ------------------------------------------------------------------------------------
+ */
 
 /* Why slot 1 cannot take an upload now, or NULL. */
 static const char *blocked_reason(const upd_t *u)
@@ -351,8 +355,8 @@ static int check_file(upd_t *u)
     }
     if (cap && u->f.len > cap) {
         char msg[200];
-        snprintf(msg, sizeof(msg), "the image (%zu bytes) does not fit slot 1 (%u bytes)",
-                 u->f.len, cap);
+        snprintf(msg, sizeof(msg), "the image (%zu bytes) does not fit slot 1 (%u bytes)", u->f.len,
+                 cap);
         event(u, "check", "fail", "%s", msg);
         return verdict(u, EXIT_FAIL, "check", msg, "build a smaller image");
     }
@@ -360,8 +364,8 @@ static int check_file(upd_t *u)
     if (u->b.no_downgrade && s0->present && dfu_client_version_cmp(s0->version, &u->f) > 0) {
         char msg[200];
         snprintf(msg, sizeof(msg),
-                 "the device refuses downgrades and runs %s; the image is %s (older)",
-                 s0->version, u->f.version);
+                 "the device refuses downgrades and runs %s; the image is %s (older)", s0->version,
+                 u->f.version);
         event(u, "check", "fail", "%s", msg);
         return verdict(u, EXIT_FAIL, "check", msg,
                        "sign the image with a higher version: dfukit image sign --version ...");
@@ -383,8 +387,9 @@ static int do_upload(upd_t *u)
     event(u, "upload", "start", "%zu bytes", u->f.len);
     int rc = dfu_client_upload(u->c, u->f.data, u->f.len, &uc, &us);
     if (rc == DFU_ERR_HASH_MISMATCH) {
-        event(u, "upload", "fail", "the device reports the uploaded data does not match (match "
-                                   "false)");
+        event(u, "upload", "fail",
+              "the device reports the uploaded data does not match (match "
+              "false)");
         return verdict(u, EXIT_FAIL, "upload", "uploaded data corrupted on the way",
                        "run the same 'dfukit update' again");
     }
@@ -412,8 +417,10 @@ static int do_mark(upd_t *u)
         return fail_req(u, "mark", rc, NULL);
     }
     if (!u->st.slots[1].pending || !same_hash(&u->st.slots[1], u->f.hash)) {
-        return verdict(u, EXIT_FAIL, "mark", "the device accepted the mark but slot 1 is not "
-                                             "pending", "run 'dfukit doctor'");
+        return verdict(u, EXIT_FAIL, "mark",
+                       "the device accepted the mark but slot 1 is not "
+                       "pending",
+                       "run 'dfukit doctor'");
     }
     event(u, "mark", "ok", "slot 1 marked for %s", confirm ? "a permanent swap" : "a test boot");
     return -1;
@@ -431,8 +438,10 @@ static int do_reset_wait(upd_t *u)
     }
     double est = swap_estimate_s(u);
     double max_s = u->cfg->wait_s > 0 ? u->cfg->wait_s : est * 3 + 15;
-    event(u, "reset", "ok", "reset sent; waiting for the device (MCUboot swap estimated %.1f s, "
-                            "giving up after %.0f s)", est, max_s);
+    event(u, "reset", "ok",
+          "reset sent; waiting for the device (MCUboot swap estimated %.1f s, "
+          "giving up after %.0f s)",
+          est, max_s);
     uint64_t t0 = dfu_link_now_us();
     for (;;) {
         double left = max_s - (double)(dfu_link_now_us() - t0) / 1e6;
@@ -451,8 +460,7 @@ static int do_reset_wait(upd_t *u)
         }
         usleep(200000);
     }
-    event(u, "wait", "ok", "device back after %.1f s",
-          (double)(dfu_link_now_us() - t0) / 1e6);
+    event(u, "wait", "ok", "device back after %.1f s", (double)(dfu_link_now_us() - t0) / 1e6);
     return -1;
 }
 
@@ -461,9 +469,10 @@ static int do_verify_confirm(upd_t *u)
     const dfu_client_slot_t *s0 = &u->st.slots[0];
     if (!(same_hash(s0, u->f.hash) && s0->active)) {
         char msg[300];
-        snprintf(msg, sizeof(msg), "after the reset the device runs %s, not the new image %s: "
-                                   "MCUboot did not apply it (signature/key rejected, or it "
-                                   "reverted)",
+        snprintf(msg, sizeof(msg),
+                 "after the reset the device runs %s, not the new image %s: "
+                 "MCUboot did not apply it (signature/key rejected, or it "
+                 "reverted)",
                  s0->present ? s0->version : "nothing", u->f.version);
         event(u, "verify", "fail", "%s", msg);
         return verdict(u, EXIT_FAIL, "verify", msg,
@@ -480,8 +489,10 @@ static int do_verify_confirm(upd_t *u)
             return fail_req(u, "confirm", rc, NULL);
         }
         if (!u->st.slots[0].confirmed) {
-            return verdict(u, EXIT_FAIL, "confirm", "the device accepted the confirm but slot 0 "
-                                                    "is not confirmed", "run 'dfukit doctor'");
+            return verdict(u, EXIT_FAIL, "confirm",
+                           "the device accepted the confirm but slot 0 "
+                           "is not confirmed",
+                           "run 'dfukit doctor'");
         }
         event(u, "confirm", "ok", "slot 0 confirmed");
     } else {
@@ -494,15 +505,16 @@ static int final_ok(upd_t *u)
 {
     char msg[300];
     if (u->cfg->mode == DFU_MODE_UPLOAD_ONLY) {
-        snprintf(msg, sizeof(msg), "image %s is in slot 1, not marked (upload-only)",
-                 u->f.version);
+        snprintf(msg, sizeof(msg), "image %s is in slot 1, not marked (upload-only)", u->f.version);
         char next[160];
         snprintf(next, sizeof(next), "dfukit image test %s, then dfukit reset", u->hash_hex);
         return verdict(u, EXIT_OK, "done", msg, next);
     }
     if (u->cfg->mode == DFU_MODE_TEST_ONLY && !u->st.slots[0].confirmed) {
-        snprintf(msg, sizeof(msg), "device runs %s as a test image; it reverts at the next reset "
-                                   "unless confirmed", u->f.version);
+        snprintf(msg, sizeof(msg),
+                 "device runs %s as a test image; it reverts at the next reset "
+                 "unless confirmed",
+                 u->f.version);
         return verdict(u, EXIT_OK, "done", msg, "dfukit image confirm (to keep it)");
     }
     snprintf(msg, sizeof(msg), "device runs %s (hash %.16s...), confirmed", u->f.version,

@@ -69,7 +69,8 @@ static size_t encode_req(uint8_t *buf, size_t cap, const uint8_t *data, size_t l
     dfu_cbor_writer_t w;
     dfu_cbor_writer_init(&w, buf, cap);
     bool first = off == 0;
-    size_t pairs = 2 + (first ? 2u : 0u) + (first && image ? 1u : 0u) + (first && upgrade ? 1u : 0u);
+    size_t pairs =
+        2 + (first ? 2u : 0u) + (first && image ? 1u : 0u) + (first && upgrade ? 1u : 0u);
     dfu_cbor_put_map(&w, pairs);
     if (first && image) {
         (void)(dfu_cbor_put_str(&w, "image") && dfu_cbor_put_uint(&w, (uint64_t)image));
@@ -94,8 +95,8 @@ size_t dfu_client_chunk_size(size_t msg_max, uint64_t total, bool first, int ima
 {
     uint8_t buf[128];
     /* Worst case for `off`: the largest offset a later chunk can carry. */
-    size_t base = encode_req(buf, sizeof(buf), NULL, 0, first ? 0 : total, total, NULL, image,
-                             upgrade);
+    size_t base =
+        encode_req(buf, sizeof(buf), NULL, 0, first ? 0 : total, total, NULL, image, upgrade);
     if (base == 0 || msg_max <= DFU_SMP_HDR_SIZE + base) {
         return 0;
     }
@@ -157,8 +158,8 @@ static int send_chunk(up_t *u)
 {
     uint8_t buf[65536];
     bool first = u->next == 0;
-    size_t chunk = dfu_client_chunk_size(u->msg_max, u->total, first, u->cfg->image,
-                                         u->cfg->upgrade);
+    size_t chunk =
+        dfu_client_chunk_size(u->msg_max, u->total, first, u->cfg->image, u->cfg->upgrade);
     if (u->cfg->max_chunk && chunk > u->cfg->max_chunk) {
         chunk = u->cfg->max_chunk;
     }

@@ -56,21 +56,22 @@ const dfu_client_explain_t *dfu_client_explain_link(int code, int att);
 /* Formats "<what>: <name> (<codes>): <meaning>. Fix: <fix>" for `e` into buf. */
 void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
 
-/* ---- Connection -------------------------------------------------------------------------------- */
+/* ---- Connection --------------------------------------------------------------------------------
+ */
 
 typedef struct dfu_client_cfg {
-    const char *conn;  /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]" */
-    int timeout_ms;    /* per request; 0 = 3000 */
-    int retries;       /* resends after a timeout; <0 = 0, 0 = default 2 */
-    FILE *log;         /* verbose protocol log, NULL = none */
+    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]" */
+    int timeout_ms;   /* per request; 0 = 3000 */
+    int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
+    FILE *log;        /* verbose protocol log, NULL = none */
 } dfu_client_cfg_t;
 
 typedef struct dfu_client {
     dfu_link_t link;
     bool open;
     char conn[256];
-    int kind;            /* DFU_LINK_* */
-    char path[200];      /* serial / ble-sim path, or UDP host */
+    int kind;       /* DFU_LINK_* */
+    char path[200]; /* serial / ble-sim path, or UDP host */
     uint16_t port;
     uint32_t baud;
     bool has_passkey;
@@ -81,7 +82,7 @@ typedef struct dfu_client {
     int retries;
     FILE *log;
     uint8_t seq;
-    uint8_t version;     /* SMP header version sent: 1 (v2) until the device answers with 0 */
+    uint8_t version; /* SMP header version sent: 1 (v2) until the device answers with 0 */
     dfu_client_err_t err;
     uint8_t rx[65536 + 16];
 } dfu_client_t;
@@ -108,7 +109,8 @@ size_t dfu_client_link_mtu(const dfu_client_t *c);
 /* Link security level (BLE 1..4), 0 when the transport has none. */
 int dfu_client_link_security(const dfu_client_t *c);
 
-/* ---- Requests --------------------------------------------------------------------------------- */
+/* ---- Requests ---------------------------------------------------------------------------------
+ */
 
 /* Sends one request (payload = CBOR map) and waits for the matching response (by seq), resending
  * up to c->retries times on timeout. `timeout_ms` 0 = c->timeout_ms. On success *rsp is the
@@ -119,8 +121,8 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
                        const uint8_t *payload, size_t plen, int timeout_ms, cbor_item_t **rsp);
 
 /* Low level, for pipelining: sends without waiting; *seq receives the sequence number used. */
-int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id,
-                    const uint8_t *payload, size_t plen, uint8_t *seq);
+int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, const uint8_t *payload,
+                    size_t plen, uint8_t *seq);
 
 /* Receives the next response. Returns 0 with *seq and *rsp (decoded map; caller decrefs), or a
  * link error. The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
@@ -130,7 +132,8 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t *
 int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
                            const cbor_item_t *rsp);
 
-/* ---- Response map getters (type checked) -------------------------------------------------------- */
+/* ---- Response map getters (type checked) --------------------------------------------------------
+ */
 
 const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key);
 bool dfu_cmap_uint(const cbor_item_t *map, const char *key, uint64_t *out);
@@ -139,10 +142,10 @@ bool dfu_cmap_bool(const cbor_item_t *map, const char *key, bool *out);
 /* Copies a definite text string (NUL-terminated, truncated to cap-1). */
 bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap);
 /* Copies a definite byte string; *len = its length (fails if longer than cap). */
-bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap,
-                    size_t *len);
+bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap, size_t *len);
 
-/* ---- Commands ------------------------------------------------------------------------------------ */
+/* ---- Commands
+ * ------------------------------------------------------------------------------------ */
 
 typedef struct dfu_client_params {
     uint32_t buf_size;  /* SMP message size the device accepts (header + CBOR) */
@@ -151,8 +154,8 @@ typedef struct dfu_client_params {
 } dfu_client_params_t;
 
 typedef struct dfu_client_boot {
-    char name[32];     /* "MCUboot" or "" */
-    int mode;          /* DFU_SMP_MODE_*, -1 unknown */
+    char name[32]; /* "MCUboot" or "" */
+    int mode;      /* DFU_SMP_MODE_*, -1 unknown */
     bool no_downgrade;
     bool mode_known;
 } dfu_client_boot_t;
@@ -175,7 +178,7 @@ typedef struct dfu_client_state {
 
 typedef struct dfu_client_slotinfo {
     bool supported;
-    uint32_t size[2];       /* slot sizes (0 = unknown) */
+    uint32_t size[2];        /* slot sizes (0 = unknown) */
     uint32_t max_image_size; /* 0 = not reported */
 } dfu_client_slotinfo_t;
 
@@ -201,32 +204,33 @@ void dfu_client_hex(const uint8_t *b, size_t len, char *out);
 /* Parses a hex hash of 1..32 bytes; returns the byte count or DFU_ERR_INVAL. */
 int dfu_client_unhex(const char *s, uint8_t *out, size_t cap);
 
-/* ---- Upload ---------------------------------------------------------------------------------------- */
+/* ---- Upload
+ * ---------------------------------------------------------------------------------------- */
 
 typedef struct dfu_client_progress {
     uint64_t done, total; /* bytes acknowledged / file size */
     double elapsed_s;
-    double kBps;          /* goodput so far, 1 kB = 1000 B */
+    double kBps; /* goodput so far, 1 kB = 1000 B */
     double eta_s;
     unsigned window;
     size_t chunk;
 } dfu_client_progress_t;
 
 typedef struct dfu_client_upload_cfg {
-    int image;          /* image number (0 = not sent) */
-    bool upgrade;       /* ask the device to refuse non-newer versions */
-    unsigned window;    /* max requests in flight; 0 = auto (device buf_count) */
-    size_t max_chunk;   /* cap on data bytes per request; 0 = none */
+    int image;        /* image number (0 = not sent) */
+    bool upgrade;     /* ask the device to refuse non-newer versions */
+    unsigned window;  /* max requests in flight; 0 = auto (device buf_count) */
+    size_t max_chunk; /* cap on data bytes per request; 0 = none */
     void (*progress)(void *ctx, const dfu_client_progress_t *p); /* may be NULL */
     void *progress_ctx;
 } dfu_client_upload_cfg_t;
 
 typedef struct dfu_client_upload_stats {
-    uint64_t bytes;        /* file size */
+    uint64_t bytes; /* file size */
     double seconds;
     double kBps;
-    uint32_t requests;     /* upload requests sent (incl. resends) */
-    uint32_t resyncs;      /* offset mismatches followed */
+    uint32_t requests; /* upload requests sent (incl. resends) */
+    uint32_t resyncs;  /* offset mismatches followed */
     uint32_t timeouts;
     size_t chunk;          /* data bytes per full request */
     unsigned window_max;   /* largest window used */
@@ -252,10 +256,11 @@ size_t dfu_client_msg_max(const dfu_client_t *c, const dfu_client_params_t *p);
 int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
                       const dfu_client_upload_cfg_t *cfg, dfu_client_upload_stats_t *st);
 
-/* ---- Image files ----------------------------------------------------------------------------------- */
+/* ---- Image files
+ * ----------------------------------------------------------------------------------- */
 
 typedef struct dfu_client_file {
-    uint8_t *data;  /* heap, owned */
+    uint8_t *data; /* heap, owned */
     size_t len;
     uint8_t hash[32];     /* SHA256 TLV (what the device lists) */
     uint8_t file_sha[32]; /* SHA-256 of the whole file (upload `sha`) */
@@ -274,7 +279,8 @@ void dfu_client_file_free(dfu_client_file_t *f);
 /* Compares a version string "a.b.c[.d]" with the file's version (<0, 0, >0 like strcmp). */
 int dfu_client_version_cmp(const char *dev, const dfu_client_file_t *f);
 
-/* ---- JSON + output ------------------------------------------------------------------------------- */
+/* ---- JSON + output
+ * ------------------------------------------------------------------------------- */
 
 /* Minimal streaming JSON writer (host). */
 typedef struct dfu_json {
@@ -304,7 +310,8 @@ void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e);
 /* Writes one slot entry object. */
 void dfu_json_slot(dfu_json_t *j, const dfu_client_state_t *st, int slot);
 
-/* ---- update / doctor --------------------------------------------------------------------------- */
+/* ---- update / doctor ---------------------------------------------------------------------------
+ */
 
 typedef enum dfu_client_mode {
     DFU_MODE_TEST_CONFIRM = 0,
@@ -315,13 +322,13 @@ typedef enum dfu_client_mode {
 
 typedef struct dfu_client_update_cfg {
     dfu_client_mode_t mode;
-    bool clear;      /* clear a blocked secondary slot (reset / erase) before uploading */
-    bool json;       /* NDJSON events on `out` */
-    bool tty;        /* progress bar (else plain progress lines) */
+    bool clear; /* clear a blocked secondary slot (reset / erase) before uploading */
+    bool json;  /* NDJSON events on `out` */
+    bool tty;   /* progress bar (else plain progress lines) */
     FILE *out;
     unsigned window; /* 0 = auto */
     int image;
-    int wait_s;      /* max seconds to wait for the device after reset; 0 = estimate */
+    int wait_s; /* max seconds to wait for the device after reset; 0 = estimate */
 } dfu_client_update_cfg_t;
 
 /* Runs `dfukit update`. Returns a process exit code (DFU_EXIT_*). */

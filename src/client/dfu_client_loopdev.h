@@ -22,7 +22,7 @@
 
 /* Per-firmware behaviour, chosen by the test from the booted image's version. */
 typedef struct dfu_loopdev_fw {
-    bool secure;       /* L3 required for writes (dfu_smp_policy_secure) + passkey pairing */
+    bool secure; /* L3 required for writes (dfu_smp_policy_secure) + passkey pairing */
     uint32_t passkey;
     bool self_confirm; /* the application confirms itself at boot */
 } dfu_loopdev_fw_t;
@@ -42,10 +42,10 @@ typedef struct dfu_loopdev {
     dfu_smp_img_t img;
     dfu_smp_os_port_t osport;
     dfu_link_t link;
-    int kind;              /* DFU_LINK_UDP / SERIAL / BLE */
-    char path[200];        /* pty symlink / BLE socket */
-    uint16_t port;         /* UDP port chosen */
-    dfu_linkmodel_t model; /* applied to the device end (kind OFF = none) */
+    int kind;                 /* DFU_LINK_UDP / SERIAL / BLE */
+    char path[200];           /* pty symlink / BLE socket */
+    uint16_t port;            /* UDP port chosen */
+    dfu_linkmodel_t model;    /* applied to the device end (kind OFF = none) */
     dfu_link_faults_t faults; /* applied to the device end (zero = none) */
     uint32_t buf_size;
     uint16_t buf_count;
@@ -60,9 +60,9 @@ typedef struct dfu_loopdev {
     pthread_mutex_t mu;
     volatile int stop;
     volatile int reset_req;
-    volatile uint64_t cut_after;  /* arm a power cut after N flash ops (0 = none) */
+    volatile uint64_t cut_after; /* arm a power cut after N flash ops (0 = none) */
     volatile int resets, power_cuts;
-    volatile int down_ms;         /* the device is silent this long after a reset (boot time) */
+    volatile int down_ms; /* the device is silent this long after a reset (boot time) */
 } dfu_loopdev_t;
 
 /* Creates the flash (erased), installs `image` (file bytes, may be NULL) confirmed in slot 0. */

@@ -32,8 +32,8 @@ int tu_make_image(const char *dir, const char *name, const char *version, size_t
     snprintf(path, cap, "%s/%s.bin", dir, name);
     char args[1400];
     snprintf(args, sizeof(args),
-             "image sign -H 0x200 --pad-header -S 0x32000 --align 4 -v %s %s %s %s", version,
-             extra, raw, path);
+             "image sign -H 0x200 --pad-header -S 0x32000 --align 4 -v %s %s %s %s", version, extra,
+             raw, path);
     return tu_dfukit(args, NULL) == 0 ? 0 : -1;
 }
 
@@ -59,8 +59,8 @@ uint8_t *tu_read(const char *path, size_t *len)
 int tu_dfukit(const char *args, const char *out_path)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%s/dfukit %s >%s 2>>%s/client-test-stderr.log", DFU_BUILD_DIR,
-             args, out_path ? out_path : "/dev/null", DFU_BUILD_DIR);
+    snprintf(cmd, sizeof(cmd), "%s/dfukit %s >%s 2>>%s/client-test-stderr.log", DFU_BUILD_DIR, args,
+             out_path ? out_path : "/dev/null", DFU_BUILD_DIR);
     int st = system(cmd);
     if (st == -1 || !WIFEXITED(st)) {
         return -1;

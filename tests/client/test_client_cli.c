@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dfu_client_loopdev.h"
 #include "client_testutil.h"
 #include "dfu_client.h"
+#include "dfu_client_loopdev.h"
 #include "dfu_test.h"
 
 static const char *dir;
@@ -84,13 +84,14 @@ static void check_json_commands(dfu_loopdev_t *d)
     }
     /* failures: non-zero exit, JSON error with name/meaning/fix */
     CHECK_EQ_INT(run("image test 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
-                     "--json --conn %s", conn, out), 1);
+                     "--json --conn %s",
+                     conn, out),
+                 1);
     CHECK(tu_jq(out, ".ok == false and .error.name == \"HASH_NOT_FOUND\" and "
                      "(.error.fix | length > 0)") != 0);
     CHECK_EQ_INT(run("image erase 0 --json --conn %s", conn, out), 1);
     CHECK(tu_jq(out, ".ok == false and (.error.meaning | length > 0)") != 0);
-    CHECK_EQ_INT(run("echo --json --timeout 0.3 --retries 0 --conn udp:127.0.0.1:9%s", "", out),
-                 4);
+    CHECK_EQ_INT(run("echo --json --timeout 0.3 --retries 0 --conn udp:127.0.0.1:9%s", "", out), 4);
     CHECK(tu_jq(out, ".ok == false and .error.code < 0") != 0);
     CHECK_EQ_INT(run("image test nothex --conn %s", conn, NULL), 2);
     CHECK_EQ_INT(run("update --conn %s", conn, NULL), 2);
@@ -149,7 +150,7 @@ static void killed_client(void)
     dfu_loopdev_t *d = calloc(1, sizeof(*d));
     CHECK_EQ_INT(dfu_loopdev_init(d, data_a, len_a), 0);
     d->model.kind = DFU_LINKMODEL_SERIAL; /* slow link: the upload lasts long enough to kill */
-    d->model.serial.baud = 115200; /* ~8 kB/s: a 60 kB upload lasts ~7 s */
+    d->model.serial.baud = 115200;        /* ~8 kB/s: a 60 kB upload lasts ~7 s */
     CHECK_EQ_INT(dfu_loopdev_start(d, DFU_LINK_UDP, NULL), 0);
     char conn[256], cmd[1024];
     dfu_loopdev_conn(d, conn, sizeof(conn));

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "dfu_client_loopdev.h"
 #include "client_testutil.h"
 #include "dfu_client.h"
+#include "dfu_client_loopdev.h"
 #include "dfu_test.h"
 
 static const char *dir;
@@ -161,7 +161,7 @@ static void manual_a(void)
 
 /* Upload + test + reset into B (never confirms itself); returns the device. */
 static dfu_loopdev_t *into_unconfirmed_b(char *conn, size_t cap, char *pk, size_t pkcap,
-                                     const char *sock)
+                                         const char *sock)
 {
     dfu_loopdev_t *d = start(conn, cap, sock);
     snprintf(pk, pkcap, "%s,passkey=123456", conn);

@@ -108,8 +108,8 @@ static int running(const char *conn, const char *hash, bool confirmed)
 {
     char filter[300];
     snprintf(filter, sizeof(filter),
-             ".images[0].hash == \"%s\" and .images[0].active and .images[0].confirmed == %s",
-             hash, confirmed ? "true" : "false");
+             ".images[0].hash == \"%s\" and .images[0].active and .images[0].confirmed == %s", hash,
+             confirmed ? "true" : "false");
     return sh(conn, "image list --json", NULL) == 0 && tu_jq(out, filter) != 0;
 }
 
@@ -218,7 +218,7 @@ static void power_cut(void)
         sim_stop(&s); /* the cut never came: fail below instead of hanging */
     }
     CHECK(w == s.pid && WIFEXITED(st) && WEXITSTATUS(st) == 3); /* the simulator lost power */
-    CHECK_EQ_INT(sim_start(&s, flash, "", NULL), 0); /* power on */
+    CHECK_EQ_INT(sim_start(&s, flash, "", NULL), 0);            /* power on */
     snprintf(conn, sizeof(conn), "udp:%s", s.udp);
     CHECK_EQ_INT(sh(conn, "update %s", img_b), 0);
     CHECK(running(conn, hash_b, true));
@@ -244,9 +244,9 @@ int main(void)
     CHECK_EQ_INT(tu_make_image(dir, "b", "2.0.0", 24000, 22, "--sim-app confirm=never", img_b,
                                sizeof(img_b)),
                  0);
-    CHECK_EQ_INT(tu_make_image(dir, "c", "3.0.0", 60000, 23, "--sim-app confirm=boot", img_c,
-                               sizeof(img_c)),
-                 0);
+    CHECK_EQ_INT(
+        tu_make_image(dir, "c", "3.0.0", 60000, 23, "--sim-app confirm=boot", img_c, sizeof(img_c)),
+        0);
     CHECK_EQ_INT(tu_make_image(dir, "a0", "1.0.0", 20000, 24, "--sim-app confirm=boot", img_a0,
                                sizeof(img_a0)),
                  0);
