@@ -212,6 +212,48 @@ static void power_cut(void)
     free(d);
 }
 
+/* Pre-flight checks of `update`: not an image, too large for the slot, downgrade refused by the
+ * device, already running. */
+static void preflight(void)
+{
+    dfu_loopdev_t *d = calloc(1, sizeof(*d));
+    CHECK_EQ_INT(dfu_loopdev_init(d, NULL, 0), 0);
+    size_t lb = 0;
+    uint8_t *b = tu_read(img_b, &lb);
+    CHECK_EQ_INT(dfu_flash_write(&d->primary, 0, b, (lb + 3) & ~(size_t)3), 0); /* runs 2.0.0 */
+    free(b);
+    d->no_downgrade = true;
+    CHECK_EQ_INT(dfu_loopdev_start(d, DFU_LINK_UDP, NULL), 0);
+    char conn[256], out[300], big[256], junk[300], args[700];
+    dfu_loopdev_conn(d, conn, sizeof(conn));
+    snprintf(out, sizeof(out), "%s/pre.ndjson", dir);
+    CHECK_EQ_INT(tu_make_image(dir, "big", "9.0.0", 210000, 9, "-S 0x80000", big, sizeof(big)), 0);
+    snprintf(junk, sizeof(junk), "%s/junk.bin", dir);
+    FILE *f = fopen(junk, "wb");
+    fputs("this is not an MCUboot image, just text long enough for a header", f);
+    fclose(f);
+    const struct {
+        const char *file;
+        const char *filter;
+    } cases[] = {
+        {junk, "select(.event == \"verdict\") | .ok == false and .step == \"file\" and "
+               "(.summary | test(\"not an MCUboot image\"))"},
+        {big, "select(.event == \"verdict\") | .ok == false and .step == \"check\" and "
+              "(.summary | test(\"does not fit\"))"},
+        {img_a, "select(.event == \"verdict\") | .ok == false and .step == \"check\" and "
+                "(.summary | test(\"refuses downgrades\"))"},
+        {img_b, "select(.event == \"verdict\") | .ok and .step == \"done\""},
+    };
+    for (int i = 0; i < 4; i++) {
+        snprintf(args, sizeof(args), "update %s --json --conn %%s", cases[i].file);
+        CHECK_EQ_INT(run(args, conn, out), i < 3 ? 1 : 0);
+        CHECK(tu_jq(out, cases[i].filter) != 0);
+    }
+    dfu_loopdev_stop(d);
+    dfu_loopdev_free(d);
+    free(d);
+}
+
 /* Upload over a lossy link (device drops 3% of its answers, garbles one): re-sync from the
  * device's offset and timeouts still deliver a matching image. */
 static void lossy_upload(void)
@@ -272,6 +314,7 @@ int main(void)
     all_modes(DFU_LINK_SERIAL, path);
     snprintf(path, sizeof(path), "%s/ble.sock", dir);
     all_modes(DFU_LINK_BLE, path);
+    preflight();
     lossy_upload();
     killed_client();
     power_cut();
