@@ -58,6 +58,8 @@ typedef struct dfu_boot_trailer_cfg {
     uint32_t max_sectors; /* BOOT_MAX_IMG_SECTORS (0 = 128) */
     uint8_t strategy;     /* dfu_boot_strategy_t: sets records per sector (3 or 2) and whether the
                            * swap-offset "unprotected TLV sizes" field exists */
+    uint8_t enc_key_len;  /* MCUBOOT_ENC_IMAGES builds: AES key size 16 or 32 adds the two key
+                           * fields (slot 0 key, slot 1 key) below swap_size; 0 = none */
 } dfu_boot_trailer_cfg_t;
 
 /* Decoded trailer of one slot. */
@@ -80,6 +82,8 @@ typedef struct dfu_boot_trailer_layout {
     uint32_t swap_info_off;
     uint32_t tlv_sizes_off; /* swap-offset only; == swap_info_off otherwise */
     uint32_t swap_size_off;
+    uint32_t enc_key0_off;   /* key of the image in slot 0 (== swap_size_off without keys) */
+    uint32_t enc_key1_off;   /* key of the image in slot 1 */
     uint32_t status_off;     /* first status record (slot_size - trailer_size) */
     uint32_t trailer_size;   /* bytes from status_off to the end of the slot */
     uint32_t status_entries; /* max_sectors * records per sector */
@@ -153,14 +157,17 @@ typedef struct dfu_boot_validator {
     void *ctx;
     int (*validate)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint32_t max_size,
                     dfu_boot_image_info_t *info);
-    /* Optional decrypt-on-install of encrypted images (ih_flags AES bits), used by the
-     * overwrite-only strategy: decrypt_begin() prepares the key for the image at `img_off` of
-     * `slot` (0 or a negative dfu_err), then decrypt() transforms, in place, `len` bytes that sit
-     * at image offset `off` (only payload bytes change). Both NULL: encrypted secondary images
-     * are refused with DFU_ERR_NOTSUP. The swap strategies always refuse them (the key would
-     * have to live in the trailer for resumption; not supported). */
-    int (*decrypt_begin)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off);
-    int (*decrypt)(void *ctx, uint32_t off, uint8_t *buf, size_t len);
+    /* Optional decryption of encrypted updates (ih_flags AES bits) while they are installed into
+     * the primary slot. unwrap(): unwraps the AES key of the image at `img_off` of `slot` into
+     * key[0..31]; returns the key length (16 or 32) or a negative dfu_err. xcrypt(): AES-CTR
+     * transforms, in place, `len` bytes sitting at image offset `off` of an image with the given
+     * header sizes (only payload bytes [hdr_size, hdr_size + img_size) change). Both NULL:
+     * encrypted secondary images are refused with DFU_ERR_NOTSUP. Swap strategies also need
+     * trailer.enc_key_len (the key is kept in the trailer, as MCUboot does, so an interrupted
+     * swap resumes); overwrite-only does not. */
+    int (*unwrap)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint8_t key[32]);
+    int (*xcrypt)(void *ctx, const uint8_t *key, size_t key_len, uint32_t hdr_size,
+                  uint32_t img_size, uint32_t off, uint8_t *buf, size_t len);
 } dfu_boot_validator_t;
 
 /* cfg->flags */
@@ -210,7 +217,10 @@ typedef struct dfu_boot {
     uint32_t tlv_sizes;   /* swap-offset trailer field of the current operation */
     uint8_t swap_type;    /* swap type of the current operation */
     uint8_t revert_fixup; /* current PERM request is a revert in disguise (move fix-up) */
-    uint8_t decrypting;   /* dfu_boot_copy decrypts what it reads from the secondary */
+    uint8_t decrypting;   /* dfu_boot_copy decrypts new-image data written into the primary */
+    uint8_t enc_key_len;
+    uint8_t enc_key[32]; /* AES key of the image being installed */
+    uint32_t enc_hdr_size, enc_img_size;
 } dfu_boot_t;
 
 /* Binds `b` to `cfg` (which must outlive `b`) and checks the layout for the chosen strategy:

@@ -9,8 +9,9 @@
  * verify.max_image_size is set per call by the boot core (the strategy's limit); everything
  * else (keys, hash algorithm, flags such as DFU_IMAGE_VF_REQUIRE_SEC_CNT) is the caller's.
  * key_count == 0 means hash-only validation. For encrypted updates set verify.enc_priv (PKCS#8
- * DER) and `primary`; the overwrite-only strategy then decrypts while installing (the swap
- * strategies refuse encrypted images).
+ * DER) and `primary`; encrypted updates are then decrypted while installed into the primary
+ * (swap strategies also need cfg.trailer.enc_key_len = 16 or 32 to keep the key in the trailer).
+ * The image moved back into the secondary by a swap is not re-encrypted.
  */
 #ifndef DFUKIT_DFU_BOOT_VALIDATE_H
 #define DFUKIT_DFU_BOOT_VALIDATE_H
@@ -28,9 +29,6 @@ typedef struct dfu_boot_imgval {
      * were decrypted when installed). Images elsewhere are decrypted while hashing. */
     const dfu_flash_area_t *primary;
     dfu_image_result_t last; /* result of the most recent validation (reason on failure) */
-    /* decrypt-on-install state (filled by the decrypt_begin hook) */
-    dfu_image_header_t enc_hdr;
-    dfu_image_enc_key_t enc_key;
 } dfu_boot_imgval_t;
 
 /* Points `v` at the image-library validator using `iv` (which must outlive the boot run). */

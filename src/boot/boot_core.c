@@ -145,8 +145,11 @@ int dfu_boot_copy(dfu_boot_t *b, const dfu_flash_area_t *src, uint32_t soff,
         if (rc < 0) {
             return rc;
         }
-        if (b->decrypting && src == &b->cfg->secondary) {
-            rc = b->cfg->validator.decrypt(b->cfg->validator.ctx, soff, b->cfg->buf, n);
+        /* New-image data lands in P at its final image offset: decrypt it on the way in. */
+        if (b->decrypting && dst == &b->cfg->primary && src != &b->cfg->primary) {
+            const dfu_boot_validator_t *v = &b->cfg->validator;
+            rc = v->xcrypt(v->ctx, b->enc_key, b->enc_key_len, b->enc_hdr_size, b->enc_img_size,
+                           doff, b->cfg->buf, n);
             if (rc < 0) {
                 return rc;
             }
@@ -175,6 +178,9 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
     }
     if (rc == 0 && s.image_ok == DFU_BOOT_FLAG_SET) {
         rc = dfu_boot_write_flag(fa, l->image_ok_off);
+    }
+    if (rc == 0 && b->decrypting && b->tcfg.enc_key_len != 0u) {
+        rc = dfu_boot_write_field(fa, l->enc_key1_off, b->enc_key, b->tcfg.enc_key_len);
     }
     if (rc == 0 && b->tcfg.strategy == DFU_BOOT_STRATEGY_OFFSET) {
         uint8_t v[4] = {(uint8_t)b->tlv_sizes, (uint8_t)(b->tlv_sizes >> 8),
@@ -255,10 +261,12 @@ static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off,
         rc = DFU_ERR_NOTSUP; /* NON_BOOTABLE */
     }
     /* An encrypted image can only be installed by decrypting it on the way into P. */
-    if (rc == 0 && (info->flags & 0x0cu) != 0u && fa == &b->cfg->secondary &&
-        (b->tcfg.strategy != DFU_BOOT_STRATEGY_OVERWRITE || v->decrypt_begin == NULL ||
-         v->decrypt == NULL)) {
-        rc = DFU_ERR_NOTSUP;
+    if (rc == 0 && (info->flags & 0x0cu) != 0u && fa == &b->cfg->secondary) {
+        uint32_t need = (info->flags & 0x08u) ? 32u : 16u;
+        if (v->unwrap == NULL || v->xcrypt == NULL ||
+            (b->tcfg.strategy != DFU_BOOT_STRATEGY_OVERWRITE && b->tcfg.enc_key_len != need)) {
+            rc = DFU_ERR_NOTSUP; /* no key storage for resuming, or no decryption hooks */
+        }
     }
     if (rc == 0) {
         info->total_size = total;
@@ -395,12 +403,16 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
         return scramble_secondary(b);
     }
     b->swap_type = (uint8_t)type;
-    b->decrypting = (si.flags & 0x0cu) != 0u;
+    b->decrypting = type != DFU_BOOT_SWAP_REVERT && (si.flags & 0x0cu) != 0u;
     if (b->decrypting) {
-        rc = b->cfg->validator.decrypt_begin(b->cfg->validator.ctx, s, s_off);
+        const dfu_boot_validator_t *v = &b->cfg->validator;
+        rc = v->unwrap(v->ctx, s, s_off, b->enc_key);
         if (rc < 0) {
             return rc;
         }
+        b->enc_key_len = (uint8_t)rc;
+        b->enc_hdr_size = si.hdr_size;
+        b->enc_img_size = si.img_size;
     }
     int src = swap_size_of(b, si.total_size, s_off);
     if (src < 0) {
@@ -412,6 +424,45 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     res->reverted = type == DFU_BOOT_SWAP_REVERT || b->revert_fixup;
     rc = ops->run(b, bs);
     return rc == 0 ? finalize(b) : rc;
+}
+
+/* Resuming a swap: the key of the image being installed is in P's trailer (erased = the image
+ * is not encrypted); its header is wherever the strategy has moved sector 0 by now. */
+static int resume_decrypt(dfu_boot_t *b, const dfu_boot_status_t *bs)
+{
+    const dfu_swap_ops_t *ops = b->ops;
+    uint32_t kl = b->tcfg.enc_key_len;
+    b->decrypting = 0;
+    if (kl == 0u || b->swap_type == DFU_BOOT_SWAP_REVERT) {
+        return DFU_OK;
+    }
+    int rc = dfu_flash_read(&b->cfg->primary, b->lp.enc_key1_off, b->enc_key, kl);
+    if (rc < 0) {
+        return rc;
+    }
+    int erased = 1;
+    for (uint32_t i = 0; i < kl; i++) {
+        erased &= b->enc_key[i] == dfu_flash_erased_val(&b->cfg->primary);
+    }
+    if (erased) {
+        return DFU_OK;
+    }
+    const dfu_flash_area_t *fa = NULL;
+    uint32_t off = 0;
+    uint8_t h[32];
+    ops->new_hdr_loc(b, bs->rec, &fa, &off);
+    rc = dfu_flash_read(fa, off, h, sizeof(h));
+    if (rc < 0) {
+        return rc;
+    }
+    if (le32(h) != 0x96f3b83du) {
+        return DFU_ERR_BAD_STATUS;
+    }
+    b->enc_hdr_size = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
+    b->enc_img_size = le32(h + 12);
+    b->enc_key_len = (uint8_t)kl;
+    b->decrypting = 1;
+    return DFU_OK;
 }
 
 static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
@@ -441,6 +492,14 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     if (bs.source != DFU_BOOT_SRC_NONE && bs.rec > 0u && bs.swap_type != DFU_BOOT_SWAP_NONE) {
         b->swap_type = bs.swap_type;
         b->swap_size = bs.swap_size;
+        rc = resume_decrypt(b, &bs);
+        if (rc == DFU_ERR_BAD_STATUS) {
+            res->reason = "swap status inconsistent (encrypted image header lost); not resumed";
+            return DFU_OK;
+        }
+        if (rc < 0) {
+            return rc;
+        }
         res->resumed = 1;
         res->swap_type = bs.swap_type;
         res->reverted = bs.swap_type == DFU_BOOT_SWAP_REVERT;
@@ -502,7 +561,9 @@ int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
     }
     if (rc < 0) {
         res->primary_err = rc;
-        res->reason = "no bootable image in the primary slot";
+        if (strcmp(res->reason, "ok") == 0) {
+            res->reason = "no bootable image in the primary slot"; /* else keep the cause */
+        }
         return DFU_ERR_NOT_FOUND;
     }
     res->booted = 1;

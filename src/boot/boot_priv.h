@@ -31,6 +31,10 @@ typedef struct dfu_swap_ops {
                        const dfu_boot_slot_state_t *s, dfu_boot_status_t *bs);
     /* Runs the operation b->swap_type / b->swap_size from progress bs to completion. */
     int (*run)(dfu_boot_t *b, dfu_boot_status_t *bs);
+    /* Where the header of the image being installed is after `rec` records (resume with
+     * decryption): sets *fa (primary, secondary or scratch) and *off. */
+    void (*new_hdr_loc)(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t **fa,
+                        uint32_t *off);
 } dfu_swap_ops_t;
 
 extern const dfu_swap_ops_t dfu_swap_move_ops;

@@ -81,7 +81,11 @@ int dfu_boot_trailer_layout(const dfu_boot_trailer_cfg_t *tcfg_in, uint32_t slot
     int offset_mode = tcfg->strategy == DFU_BOOT_STRATEGY_OFFSET;
     uint32_t magic_unit = align_up(16u, ma);
     uint32_t entries = tcfg->max_sectors * records_per_sector(tcfg->strategy);
-    uint32_t info = (4u + (offset_mode ? 1u : 0u)) * ma + magic_unit;
+    if (tcfg->enc_key_len != 0u && tcfg->enc_key_len != 16u && tcfg->enc_key_len != 32u) {
+        return DFU_ERR_INVAL;
+    }
+    uint32_t ka = tcfg->enc_key_len ? align_up(tcfg->enc_key_len, ma) : 0u;
+    uint32_t info = (4u + (offset_mode ? 1u : 0u)) * ma + magic_unit + 2u * ka;
     uint32_t tsize = entries * w + info;
     if (slot_size < tsize || slot_size % ma != 0u) {
         return DFU_ERR_INVAL;
@@ -92,6 +96,8 @@ int dfu_boot_trailer_layout(const dfu_boot_trailer_cfg_t *tcfg_in, uint32_t slot
     out->swap_info_off = out->copy_done_off - ma;
     out->tlv_sizes_off = offset_mode ? out->swap_info_off - ma : out->swap_info_off;
     out->swap_size_off = (offset_mode ? out->tlv_sizes_off : out->swap_info_off) - ma;
+    out->enc_key0_off = out->swap_size_off - ka;
+    out->enc_key1_off = out->swap_size_off - 2u * ka;
     out->status_off = slot_size - tsize;
     out->trailer_size = tsize;
     out->status_entries = entries;

@@ -49,32 +49,53 @@ static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img
     return DFU_OK;
 }
 
-static int imgval_decrypt_begin(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off)
+static int imgval_unwrap(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint8_t key[32])
 {
     dfu_boot_imgval_t *iv = ctx;
     flash_reader_ctx_t rc_ctx = {slot, img_off};
     dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
+    dfu_image_header_t hdr;
+    dfu_image_enc_key_t k;
     if (iv->verify.enc_priv == NULL) {
         return DFU_ERR_DECRYPT;
     }
-    int rc = dfu_image_header_read(&rd, &iv->enc_hdr);
+    int rc = dfu_image_header_read(&rd, &hdr);
+    if (rc == 0) {
+        rc = dfu_image_enc_unwrap(iv->verify.crypto, &rd, &hdr, iv->verify.enc_priv,
+                                  iv->verify.enc_priv_len, &k);
+    }
     if (rc < 0) {
         return rc;
     }
-    return dfu_image_enc_unwrap(iv->verify.crypto, &rd, &iv->enc_hdr, iv->verify.enc_priv,
-                                iv->verify.enc_priv_len, &iv->enc_key);
+    uint8_t len = k.len;
+    memcpy(key, k.key, len);
+    memset(&k, 0, sizeof(k));
+    return (int)len;
 }
 
-static int imgval_decrypt(void *ctx, uint32_t off, uint8_t *buf, size_t len)
+static int imgval_xcrypt(void *ctx, const uint8_t *key, size_t key_len, uint32_t hdr_size,
+                         uint32_t img_size, uint32_t off, uint8_t *buf, size_t len)
 {
     dfu_boot_imgval_t *iv = ctx;
-    return dfu_image_xcrypt(iv->verify.crypto, &iv->enc_key, &iv->enc_hdr, off, buf, len);
+    dfu_image_enc_key_t k;
+    dfu_image_header_t hdr;
+    if (key_len != 16u && key_len != 32u) {
+        return DFU_ERR_INVAL;
+    }
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.hdr_size = (uint16_t)hdr_size;
+    hdr.img_size = img_size;
+    memcpy(k.key, key, key_len);
+    k.len = (uint8_t)key_len;
+    int rc = dfu_image_xcrypt(iv->verify.crypto, &k, &hdr, off, buf, len);
+    memset(&k, 0, sizeof(k));
+    return rc;
 }
 
 void dfu_boot_image_validator(dfu_boot_validator_t *v, dfu_boot_imgval_t *iv)
 {
     v->ctx = iv;
     v->validate = imgval_validate;
-    v->decrypt_begin = imgval_decrypt_begin;
-    v->decrypt = imgval_decrypt;
+    v->unwrap = imgval_unwrap;
+    v->xcrypt = imgval_xcrypt;
 }

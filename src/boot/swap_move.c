@@ -166,6 +166,14 @@ static int move_run(dfu_boot_t *b, dfu_boot_status_t *bs)
     return rc;
 }
 
+/* New image sector 0 reaches P[0] with swap record MAX (i = 1, state 0). */
+static void move_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t **fa,
+                         uint32_t *off)
+{
+    *fa = rec > b->tcfg.max_sectors ? &b->cfg->primary : &b->cfg->secondary;
+    *off = 0;
+}
+
 const dfu_swap_ops_t dfu_swap_move_ops = {
     .name = "move",
     .records_per_sector = 3,
@@ -173,4 +181,5 @@ const dfu_swap_ops_t dfu_swap_move_ops = {
     .max_image_size = move_max,
     .read_status = move_read_status,
     .run = move_run,
+    .new_hdr_loc = move_hdr_loc,
 };

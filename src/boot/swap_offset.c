@@ -158,6 +158,14 @@ static int off_run(dfu_boot_t *b, dfu_boot_status_t *bs)
     return rc;
 }
 
+/* Upgrade: new image sector 0 (S[1]) reaches P[0] with record 1. */
+static void off_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t **fa,
+                        uint32_t *off)
+{
+    *fa = rec >= 2u ? &b->cfg->primary : &b->cfg->secondary;
+    *off = rec >= 2u ? 0u : b->sector_size;
+}
+
 const dfu_swap_ops_t dfu_swap_offset_ops = {
     .name = "offset",
     .records_per_sector = 2,
@@ -165,4 +173,5 @@ const dfu_swap_ops_t dfu_swap_offset_ops = {
     .max_image_size = off_max,
     .read_status = off_read_status,
     .run = off_run,
+    .new_hdr_loc = off_hdr_loc,
 };

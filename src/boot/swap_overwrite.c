@@ -59,6 +59,14 @@ static int ow_run(dfu_boot_t *b, dfu_boot_status_t *bs)
     return rc;
 }
 
+/* Overwrite never resumes: the image is always whole in S. */
+static void ow_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t **fa,
+                       uint32_t *off)
+{
+    *fa = &b->cfg->secondary;
+    *off = 0;
+}
+
 const dfu_swap_ops_t dfu_swap_overwrite_ops = {
     .name = "overwrite",
     .records_per_sector = 0,
@@ -66,4 +74,5 @@ const dfu_swap_ops_t dfu_swap_overwrite_ops = {
     .max_image_size = ow_max,
     .read_status = ow_read_status,
     .run = ow_run,
+    .new_hdr_loc = ow_hdr_loc,
 };

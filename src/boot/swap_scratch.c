@@ -157,6 +157,22 @@ static int sc_run(dfu_boot_t *b, dfu_boot_status_t *bs)
     return rc;
 }
 
+/* Sector 0 is in the last region R: whole in S until R's state 0 is recorded (a copy is then in
+ * scratch, and S[0] is erased by state 1), in scratch until state 2 is recorded, then in P. */
+static void sc_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t **fa,
+                       uint32_t *off)
+{
+    uint32_t ss = b->sector_size;
+    uint32_t n = (b->swap_size + ss - 1u) / ss;
+    uint32_t r = b->cfg->scratch.size / ss;
+    uint32_t regions = (n + r - 1u) / r;
+    uint32_t st0_done = (regions - 1u) * 3u + 1u; /* records written once R's state 0 is done */
+    *off = 0;
+    *fa = rec < st0_done       ? &b->cfg->secondary
+          : rec < regions * 3u ? &b->cfg->scratch
+                               : &b->cfg->primary;
+}
+
 const dfu_swap_ops_t dfu_swap_scratch_ops = {
     .name = "scratch",
     .records_per_sector = 3,
@@ -164,4 +180,5 @@ const dfu_swap_ops_t dfu_swap_scratch_ops = {
     .max_image_size = sc_max,
     .read_status = sc_read_status,
     .run = sc_run,
+    .new_hdr_loc = sc_hdr_loc,
 };

@@ -335,7 +335,8 @@ static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
     if (o->strategy == DFU_BOOT_STRATEGY_SCRATCH) {
         cfg.scratch = (dfu_flash_area_t){&fl, g->scratch.off, g->scratch.size, 3};
     }
-    cfg.trailer = (dfu_boot_trailer_cfg_t){o->max_align, o->max_sectors, (uint8_t)o->strategy};
+    cfg.trailer = (dfu_boot_trailer_cfg_t){
+        .max_align = o->max_align, .max_sectors = o->max_sectors, .strategy = (uint8_t)o->strategy};
     cfg.buf = buf;
     cfg.buf_len = sizeof(buf);
     cfg.flags = o->flags;

@@ -39,7 +39,7 @@ static uint8_t *load(const char *path, size_t *len)
 static void test_layout_numbers(void)
 {
     dfu_boot_trailer_layout_t l;
-    dfu_boot_trailer_cfg_t t = {8, 128, DFU_BOOT_STRATEGY_MOVE};
+    dfu_boot_trailer_cfg_t t = {.max_align = 8, .max_sectors = 128};
     CHECK_EQ_INT(dfu_boot_trailer_layout(&t, 0x32000, 4, &l), 0);
     CHECK_EQ_INT(l.trailer_size, 1584);
     CHECK_EQ_INT(l.image_ok_off, 0x32000 - 24);
@@ -50,7 +50,7 @@ static void test_layout_numbers(void)
     CHECK_EQ_INT(dfu_boot_trailer_layout(&t, 0x32000, 4, &l), 0);
     CHECK_EQ_INT(l.trailer_size, 1080);
     CHECK_EQ_INT(l.swap_size_off, 0x32000 - 56);
-    t = (dfu_boot_trailer_cfg_t){16, 128, DFU_BOOT_STRATEGY_MOVE};
+    t = (dfu_boot_trailer_cfg_t){.max_align = 16, .max_sectors = 128};
     CHECK_EQ_INT(dfu_boot_trailer_layout(&t, 0x32000, 4, &l), 0);
     CHECK_EQ_INT(l.image_ok_off, 0x32000 - 32);
     CHECK_EQ_INT(l.copy_done_off, 0x32000 - 48);
@@ -130,7 +130,7 @@ static void test_imgtool_trailers(dfu_image_key_t *key)
         CHECK_EQ_INT(st.image_ok, v[i].ok_set ? DFU_BOOT_FLAG_SET : DFU_BOOT_FLAG_UNSET);
         CHECK_EQ_INT(st.copy_done, DFU_BOOT_FLAG_UNSET);
         /* A wrong max-align reads as bad magic (MCUboot compares all 16 bytes). */
-        dfu_boot_trailer_cfg_t wrong = {v[i].ma == 8 ? 16u : 8u, 128, 0};
+        dfu_boot_trailer_cfg_t wrong = {.max_align = v[i].ma == 8 ? 16u : 8u};
         CHECK_EQ_INT(dfu_boot_read_slot_state(&d->cfg.secondary, &wrong, &st), 0);
         CHECK_EQ_INT(st.magic, DFU_BOOT_MAGIC_BAD);
         /* Our application API writes the same magic / image_ok bytes into an erased slot. */
@@ -425,8 +425,28 @@ static uint8_t *pem_to_der(const char *path, size_t *len)
     return der;
 }
 
-/* Encrypted update (ECIES-P256, AES-128): decrypted on install by overwrite-only; refused with
- * a clear error by the swap strategies. */
+/* Encrypted update (ECIES-P256, AES-128), decrypted while installed into P. Swap strategies
+ * need the trailer key fields (enc_key_len); without them they refuse the image clearly. With
+ * them, a power cut before any op (atomic: every op; torn: every 5th op) still ends with the
+ * plaintext image in P. */
+static bf_dev_t *enc_dev(uint8_t st, int keyfields, dfu_image_key_t *key, uint8_t *priv,
+                         size_t lpriv, const uint8_t *b, size_t lb, const uint8_t *enc, size_t le,
+                         int permanent)
+{
+    bf_dev_t *d = calloc(1, sizeof(*d));
+    CHECK_EQ_INT(dev_vec(d, st, 8, 0xff, key), 0);
+    d->cfg.trailer.enc_key_len = keyfields ? 16 : 0;
+    d->iv.verify.enc_priv = priv;
+    d->iv.verify.enc_priv_len = lpriv;
+    d->iv.primary = &d->cfg.primary;
+    CHECK_EQ_INT(bf_dev_rebind(d), 0);
+    uint32_t soff = dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary);
+    bf_poke(d, &d->cfg.primary, 0, b, lb);
+    bf_poke(d, &d->cfg.secondary, soff, enc, le);
+    CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, permanent, &d->cfg.trailer), 0);
+    return d;
+}
+
 static void test_encrypted(dfu_image_key_t *key)
 {
     size_t lb, le, lplain, lpriv;
@@ -438,33 +458,55 @@ static void test_encrypted(dfu_image_key_t *key)
     if (!(b && enc && plain && priv)) {
         return;
     }
+    unsigned cuts = 0, bad = 0;
     for (uint8_t st = 0; st < 4; st++) {
-        bf_dev_t *d = calloc(1, sizeof(*d));
-        CHECK_EQ_INT(dev_vec(d, st, 8, 0xff, key), 0);
-        d->iv.verify.enc_priv = priv;
-        d->iv.verify.enc_priv_len = lpriv;
-        d->iv.primary = &d->cfg.primary;
-        uint32_t soff = dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary);
-        bf_poke(d, &d->cfg.primary, 0, b, lb);
-        bf_poke(d, &d->cfg.secondary, soff, enc, le);
-        CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 1, &d->cfg.trailer), 0);
+        int ow = st == DFU_BOOT_STRATEGY_OVERWRITE;
         dfu_boot_result_t r;
+        /* no key fields: only overwrite-only can install it */
+        bf_dev_t *d = enc_dev(st, 0, key, priv, lpriv, b, lb, enc, le, 0);
         CHECK_EQ_INT(boot_once(d, &r), 0);
-        if (st == DFU_BOOT_STRATEGY_OVERWRITE) {
-            CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_PERM);
-            /* payload in P is the plaintext of image A; the header keeps the AES flag */
-            CHECK(bf_equal(d, &d->cfg.primary, 0x200, plain + 0x200, 40000));
-            CHECK(r.booted && (r.image.flags & 0x4u) != 0);
-            CHECK_EQ_INT(boot_once(d, &r), 0); /* stable, P validates as stored */
-            CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_NONE);
-        } else {
-            CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_NONE);
-            CHECK_EQ_INT(r.secondary_err, DFU_ERR_NOTSUP);
-            CHECK(bf_equal(d, &d->cfg.primary, 0, b, lb));
-        }
+        CHECK_EQ_INT(r.swap_type, ow ? DFU_BOOT_SWAP_TEST : DFU_BOOT_SWAP_NONE);
+        CHECK_EQ_INT(r.secondary_err, ow ? 0 : DFU_ERR_NOTSUP);
         bf_dev_free(d);
         free(d);
+        /* key fields: test swap decrypts, then the revert restores B */
+        d = enc_dev(st, 1, key, priv, lpriv, b, lb, enc, le, 0);
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_TEST);
+        CHECK(bf_equal(d, &d->cfg.primary, 0x200, plain + 0x200, 40000));
+        CHECK(r.booted && (r.image.flags & 0x4u) != 0);
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        CHECK_EQ_INT(r.swap_type, ow ? DFU_BOOT_SWAP_NONE : DFU_BOOT_SWAP_REVERT);
+        if (!ow) {
+            CHECK(bf_equal(d, &d->cfg.primary, 0, b, lb));
+        }
+        uint64_t total = d->sf.ops;
+        bf_dev_free(d);
+        free(d);
+        /* power cut before every op of the permanent install, atomic and torn */
+        for (int torn = 0; torn < 2; torn++) {
+            for (uint64_t i = 1; i <= total; i += torn ? 5u : 1u) {
+                d = enc_dev(st, 1, key, priv, lpriv, b, lb, enc, le, 1);
+                dfu_simflash_cut_after(&d->sf, i, torn);
+                int rc = DFU_ERR_POWER_CUT;
+                for (int k = 0; k < 10 && rc == DFU_ERR_POWER_CUT; k++) {
+                    rc = dfu_boot_go(&d->boot, &r);
+                    dfu_simflash_power_on(&d->sf);
+                }
+                cuts++;
+                int ok = rc == 0 && r.booted &&
+                         bf_equal(d, &d->cfg.primary, 0x200, plain + 0x200, 40000);
+                if (!ok && bad++ < 5) {
+                    printf("  encrypted %d torn=%d cut=%llu: rc=%d reason=%s\n", st, torn,
+                           (unsigned long long)i, rc, r.reason);
+                }
+                bf_dev_free(d);
+                free(d);
+            }
+        }
     }
+    printf("encrypted install: %u cuts, %u failures\n", cuts, bad);
+    CHECK_EQ_INT(bad, 0);
     free(b);
     free(enc);
     free(plain);
