@@ -22,10 +22,34 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static char h_dirs[16][256];
+static int h_ndirs;
+
 int h_tmpdir(char *dir, size_t cap, const char *tag)
 {
     snprintf(dir, cap, "/tmp/dfusim_%s_XXXXXX", tag);
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    if (mkdtemp(dir) == NULL) {
+        return -1;
+    }
+    if (h_ndirs < 16) {
+        snprintf(h_dirs[h_ndirs++], sizeof(h_dirs[0]), "%s", dir);
+    }
+    return 0;
+}
+
+void h_cleanup(int failed)
+{
+    for (int i = 0; i < h_ndirs; i++) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h_dirs[i]);
+        if (!failed && strncmp(h_dirs[i], "/tmp/dfusim_", 12) == 0 && system(cmd) != 0) {
+            fprintf(stderr, "could not remove %s\n", h_dirs[i]);
+        }
+    }
+    if (failed && h_ndirs > 0) {
+        fprintf(stderr, "test files kept in /tmp/dfusim_* for inspection\n");
+    }
+    h_ndirs = 0;
 }
 
 uint8_t *h_read_file(const char *path, size_t *len)

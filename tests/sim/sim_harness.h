@@ -21,8 +21,10 @@ typedef struct simproc {
     uint16_t udp_port;
 } simproc_t;
 
-/* Makes a fresh temp directory (mkdtemp) into dir (cap >= 64). */
+/* Makes a fresh temp directory (mkdtemp) into dir (cap >= 64) and remembers it. */
 int h_tmpdir(char *dir, size_t cap, const char *tag);
+/* Removes every directory made by h_tmpdir when `failed` is 0 (kept for inspection otherwise). */
+void h_cleanup(int failed);
 
 /* Spawns DFU_BUILD_DIR/dfukit sim --flash FLASH --log DIR/<tag>.log ARGS... (NULL-terminated);
  * stdout goes to DIR/<tag>.out. Waits (10 s) for `listeners` "sim: listening" lines; parses the

@@ -211,5 +211,6 @@ int main(void)
     CHECK_EQ_INT(h_wait_exit(&p, 0), -1); /* still running */
     CHECK_EQ_INT(h_log_count(&p, "boot #2"), 0);
     CHECK_EQ_INT(h_stop(&p), 0);
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_badinput");
 }

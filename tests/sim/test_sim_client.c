@@ -30,6 +30,7 @@ int main(void)
     CHECK_EQ_INT(h_tmpdir(dir, sizeof(dir), "client"), 0);
     if (run("update --help%s%s", "", "") != 0) {
         printf("note: 'dfukit update' is not available in this build; client interop not run\n");
+        h_cleanup(dfu_test_fail_count);
         return dfu_test_finish("test_sim_client");
     }
     char base[300], v2[300], l1[300], l2[300], flash[300], conn[400], sock[300];
@@ -82,5 +83,6 @@ int main(void)
     CHECK_EQ_INT(run("update '%s' --conn %s", v2, conn), 0);
     CHECK_EQ_INT(h_wait_log(&p, "boot #2: swap=test slot=0 version=2.0.0", 1, 5000), 0);
     CHECK_EQ_INT(h_stop(&p), 0);
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_client");
 }

@@ -172,5 +172,6 @@ int main(void)
     test_ble_model();
     test_confirm_healthy();
     test_crash_loop();
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_faults");
 }

@@ -93,5 +93,6 @@ int main(void)
     free(mb);
     free(a);
     free(b);
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_multi");
 }

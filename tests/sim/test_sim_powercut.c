@@ -169,5 +169,6 @@ int main(void)
         recover(flash, tag);
     }
     free(img2);
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_powercut");
 }

@@ -177,5 +177,6 @@ int main(void)
     CHECK_EQ_INT(h_stop(&p), 0);
     free(img2);
     free(img3);
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_security");
 }

@@ -114,5 +114,6 @@ int main(void)
         run_strategy(strategies[i], base, v2);
     }
     run_keys();
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_strategy");
 }

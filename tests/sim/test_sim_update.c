@@ -199,5 +199,6 @@ int main(void)
     run_transport(T_UDP);
     run_transport(T_SERIAL);
     run_transport(T_BLE);
+    h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_update");
 }
