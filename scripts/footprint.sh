@@ -19,8 +19,7 @@ fetch_mbedtls() {
     [ -d "$TP/mbedtls/library" ] && return 0
     local ver
     ver=$(dpkg-query -W -f='${Version}' libmbedtls-dev 2>/dev/null | sed 's/-[^-]*$//')
-    if ! ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-            xargs grep -qs 'deb-src'; then
+    if ! grep -rqs '^[^#]*deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
         echo "footprint: adding a deb-src entry for Debian's source packages"
         local SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
         printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
