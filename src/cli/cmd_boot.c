@@ -28,6 +28,7 @@ typedef struct boot_opts {
     const char *keys[MAX_KEYS];
     int nkeys;
     const char *enc_key;
+    uint32_t enc_key_len;
     unsigned long long fail_after;
     int torn;
     uint32_t flags;
@@ -44,7 +45,10 @@ static void usage(FILE *f)
             "  --strategy move|scratch|offset|overwrite   (default move)\n"
             "  -k KEY          accepted public key (PEM or raw DER), repeatable; none = hash only\n"
             "  --downgrade version|seccnt   refuse older secondary images\n"
-            "  --enc-key KEY   image decryption private key (PKCS#8 PEM/DER; overwrite only)\n"
+            "  --enc-key KEY   image decryption private key (PKCS#8 PEM/DER); encrypted updates\n"
+            "                  are decrypted into the primary slot\n"
+            "  --enc-key-len 16|32   trailer key fields (MCUboot ENC build; default 16 with\n"
+            "                  --enc-key and a swap strategy)\n"
             "  --fail-after N  cut power before flash op N (exit 3); --torn: op N half-done\n"
             "exit: 0 booted, 1 no bootable image / failure, 2 usage, 3 power cut\n");
 }
@@ -148,6 +152,8 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
             }
         } else if (strcmp(a, "--enc-key") == 0) {
             o->enc_key = v;
+        } else if (strcmp(a, "--enc-key-len") == 0) {
+            bad = parse_u32(v, &o->enc_key_len) || (o->enc_key_len != 16 && o->enc_key_len != 32);
         } else if (strcmp(a, "--downgrade") == 0) {
             o->flags |= strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT
                                                  : DFU_BOOT_F_DOWNGRADE_VERSION;
@@ -337,6 +343,11 @@ static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
     }
     cfg.trailer = (dfu_boot_trailer_cfg_t){
         .max_align = o->max_align, .max_sectors = o->max_sectors, .strategy = (uint8_t)o->strategy};
+    if (o->enc_key_len != 0) {
+        cfg.trailer.enc_key_len = (uint8_t)o->enc_key_len;
+    } else if (o->enc_key != NULL && o->strategy != DFU_BOOT_STRATEGY_OVERWRITE) {
+        cfg.trailer.enc_key_len = 16; /* swap strategies keep the AES key in the trailer */
+    }
     cfg.buf = buf;
     cfg.buf_len = sizeof(buf);
     cfg.flags = o->flags;
