@@ -15,6 +15,18 @@ const char *tu_tmpdir(void)
     return mkdtemp(dir);
 }
 
+void tu_rmtree(const char *dir)
+{
+    if (dir == NULL || strncmp(dir, "/tmp/dfuclient.", 15) != 0) {
+        return;
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "note: could not remove %s\n", dir);
+    }
+}
+
 int tu_make_image(const char *dir, const char *name, const char *version, size_t size,
                   unsigned seed, const char *extra, char *path, size_t cap)
 {

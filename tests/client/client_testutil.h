@@ -7,6 +7,8 @@
 
 /* Creates a fresh temp directory; returns its path (static storage). */
 const char *tu_tmpdir(void);
+/* Removes a directory made by tu_tmpdir() with everything in it. */
+void tu_rmtree(const char *dir);
 /* Signs a random payload of `size` bytes (seeded) as an MCUboot image with `version` into
  * dir/name; extra = more `dfukit image sign` options or "". Returns 0 on success. */
 int tu_make_image(const char *dir, const char *name, const char *version, size_t size,

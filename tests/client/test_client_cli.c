@@ -319,5 +319,8 @@ int main(void)
     killed_client();
     power_cut();
     free(data_a);
+    if (dfu_test_fail_count == 0) {
+        tu_rmtree(dir); /* kept on failure for inspection */
+    }
     return dfu_test_finish("test_client_cli");
 }

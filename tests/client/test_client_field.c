@@ -232,5 +232,8 @@ int main(void)
     manual_a();
     manual_b();
     free(data_a);
+    if (dfu_test_fail_count == 0) {
+        tu_rmtree(dir); /* kept on failure for inspection */
+    }
     return dfu_test_finish("test_client_field");
 }

@@ -258,5 +258,8 @@ int main(void)
     field();
     killed_client();
     power_cut();
+    if (dfu_test_fail_count == 0) {
+        tu_rmtree(dir); /* kept on failure for inspection */
+    }
     return dfu_test_finish("test_client_sim");
 }
