@@ -82,7 +82,8 @@ typedef struct dfu_sim_flashfile {
     dfu_simflash_t sf;
     dfu_flash_port_t port; /* the port to use (ctx == this) */
     int fd;
-    int cut; /* 1 once an op hit the armed power cut */
+    int cut;      /* 1 once an op hit the armed power cut */
+    int realtime; /* 1: each op sleeps its modelled duration (nRF52 page erase 85 ms ...) */
     uint64_t cut_op;
 } dfu_sim_flashfile_t;
 
@@ -128,6 +129,7 @@ typedef struct dfu_sim_opts {
     uint64_t power_cut_at; /* flash op N of this power cycle (0 = none) */
     bool torn;
     uint32_t drop_after; /* link drops after N packets (0 = never) */
+    bool flash_timing;   /* sleep the modelled flash erase/write time of every op */
 } dfu_sim_opts_t;
 
 /* Parses `dfukit sim` arguments (argv[0] = "sim"). Returns 0, or DFU_SIM_EXIT_USAGE after

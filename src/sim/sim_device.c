@@ -204,7 +204,8 @@ static void log_boot(sim_dev_t *d, int rc)
         x += (size_t)snprintf(extra + x, sizeof(extra) - x, " resumed=yes");
     }
     if (r->reverted) {
-        x += (size_t)snprintf(extra + x, sizeof(extra) - x, " reverted=yes");
+        x += (size_t)snprintf(extra + x, sizeof(extra) - x,
+                              " reverted=yes revert_reason=\"test image not confirmed\"");
     }
     if (r->secondary_err != 0 && x < sizeof(extra)) {
         (void)snprintf(extra + x, sizeof(extra) - x, " secondary_refused=\"%s\"",

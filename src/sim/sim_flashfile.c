@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dfu_sim.h"
@@ -30,6 +31,18 @@ static int sync_range(dfu_sim_flashfile_t *ff, uint32_t off, size_t len)
     return DFU_OK;
 }
 
+/* Real-time mode: sleeps the modelled time the op added. */
+static void pace(const dfu_sim_flashfile_t *ff, double before_us)
+{
+    double us = ff->sf.time_us - before_us;
+    if (ff->realtime && us >= 1.0) {
+        struct timespec ts = {(time_t)(us / 1e6),
+                              (long)((us - (double)(time_t)(us / 1e6) * 1e6) * 1e3)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+}
+
 /* Records the first op that hit the power cut. */
 static void note_cut(dfu_sim_flashfile_t *ff, int rc)
 {
@@ -48,8 +61,10 @@ static int ff_read(void *ctx, uint32_t off, void *buf, size_t len)
 static int ff_write(void *ctx, uint32_t off, const void *buf, size_t len)
 {
     dfu_sim_flashfile_t *ff = ctx;
+    double t0 = ff->sf.time_us;
     int rc = ff->sf.port.write(ff->sf.port.ctx, off, buf, len);
     note_cut(ff, rc);
+    pace(ff, t0);
     if ((rc == DFU_OK || rc == DFU_ERR_POWER_CUT) && sync_range(ff, off, len) < 0) {
         return DFU_ERR_IO;
     }
@@ -59,8 +74,10 @@ static int ff_write(void *ctx, uint32_t off, const void *buf, size_t len)
 static int ff_erase(void *ctx, uint32_t off, size_t len)
 {
     dfu_sim_flashfile_t *ff = ctx;
+    double t0 = ff->sf.time_us;
     int rc = ff->sf.port.erase(ff->sf.port.ctx, off, len);
     note_cut(ff, rc);
+    pace(ff, t0);
     if ((rc == DFU_OK || rc == DFU_ERR_POWER_CUT) && sync_range(ff, off, len) < 0) {
         return DFU_ERR_IO;
     }

@@ -25,6 +25,8 @@ void dfu_sim_usage(FILE *f)
             "  --power-cut-at N    lose power before flash op N of this run (exit 3); --torn: "
             "op N half done\n"
             "  --drop-after N      drop each link after N packets\n"
+            "  --flash-timing      flash ops take their modelled time (nRF52: 85 ms page erase, "
+            "41 us per word)\n"
             "  --log FILE          log lines to FILE instead of stderr\n"
             "Prints 'sim: listening ...' per transport and 'sim: boot #N: ...' per boot.\n"
             "SIGTERM/SIGINT stop cleanly (exit 0); SIGUSR1 fires the watchdog (reset).\n"
@@ -87,6 +89,10 @@ int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
         }
         if (strcmp(a, "--torn") == 0) {
             o->torn = true;
+            continue;
+        }
+        if (strcmp(a, "--flash-timing") == 0) {
+            o->flash_timing = true;
             continue;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

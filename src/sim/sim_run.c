@@ -244,6 +244,7 @@ static int setup_flash(sim_dev_t *d)
                 rc == DFU_ERR_BUSY ? "in use by another sim" : dfu_strerror(rc));
         return rc;
     }
+    d->ff.realtime = o->flash_timing ? 1 : 0;
     rc = dfu_flash_init(&d->fl, &d->ff.port);
     if (rc < 0) {
         return rc;

@@ -4,6 +4,7 @@
  * UDP, SIGUSR1 watchdog reset, confirm=healthy, and the crash-loop halt (exit 1).
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,6 +120,42 @@ static void test_ble_model(void)
     CHECK_EQ_INT(h_stop(&p), 0);
 }
 
+/* --flash-timing: the swap takes its modelled nRF52 time (85 ms per page erase). */
+static void test_flash_timing(void)
+{
+    char flash[300], img[300];
+    snprintf(flash, sizeof(flash), "%s/timing.bin", dir);
+    snprintf(img, sizeof(img), "%s/timing.img", dir);
+    CHECK_EQ_INT(h_make_image(img, "2.0.0", "name=t,confirm=boot", 12 * 1024, 55), 0);
+    const char *args[] = {"--install", base, "--udp", "127.0.0.1:0", "--flash-timing", NULL};
+    simproc_t p;
+    CHECK_EQ_INT(h_spawn(&p, dir, "timing", flash, 1, args), 0);
+    dfu_link_t l;
+    CHECK_EQ_INT(dfu_link_udp_client_open(&l, "127.0.0.1", p.udp_port, 0), 0);
+    size_t len = 0, next = 0;
+    uint8_t *b = h_read_file(img, &len);
+    CHECK(b != NULL);
+    CHECK_EQ_INT(smp_upload(&l, b, len, 0, 1024, 5000, &next), 0);
+    free(b);
+    smpstate_t st;
+    CHECK_EQ_INT(smp_state(&l, &st, TMO), 2);
+    CHECK_EQ_INT(smp_test(&l, st.hash[1], TMO), 0);
+    double t0 = now_s();
+    CHECK_EQ_INT(smp_reset(&l, TMO), 0);
+    CHECK_EQ_INT(h_wait_log(&p, "boot #2: swap=test slot=0 version=2.0.0", 1, 20000), 0);
+    double dt = now_s() - t0;
+    char line[512] = "";
+    h_log_last(&p, "reset (smp reset) ops=", line, sizeof(line));
+    unsigned long ops0 = strtoul(strstr(line, "ops=") ? strstr(line, "ops=") + 4 : "0", NULL, 10);
+    h_log_last(&p, "boot #2:", line, sizeof(line));
+    unsigned long ops1 = strtoul(strstr(line, "ops=") ? strstr(line, "ops=") + 4 : "0", NULL, 10);
+    printf("swap of a %zu-byte image with --flash-timing: %.2f s, %lu flash ops\n", len, dt,
+           ops1 - ops0);
+    CHECK(dt > 0.4);
+    dfu_link_close(&l);
+    CHECK_EQ_INT(h_stop(&p), 0);
+}
+
 static void test_confirm_healthy(void)
 {
     char flash[300], img[300];
@@ -170,6 +207,7 @@ int main(void)
     test_drop_ble();
     test_udp_drop_model_watchdog();
     test_ble_model();
+    test_flash_timing();
     test_confirm_healthy();
     test_crash_loop();
     h_cleanup(dfu_test_fail_count);
