@@ -427,7 +427,7 @@ static uint8_t *pem_to_der(const char *path, size_t *len)
 
 /* Encrypted update (ECIES-P256, AES-128), decrypted while installed into P. Swap strategies
  * need the trailer key fields (enc_key_len); without them they refuse the image clearly. With
- * them, a power cut before any op (atomic: every op; torn: every 5th op) still ends with the
+ * them, a power cut before any op (atomic: every 2nd op, alternating parity per strategy; torn: every 5th op) still ends with the
  * plaintext image in P. */
 static bf_dev_t *enc_dev(uint8_t st, int keyfields, dfu_image_key_t *key, uint8_t *priv,
                          size_t lpriv, const uint8_t *b, size_t lb, const uint8_t *enc, size_t le,
@@ -485,7 +485,7 @@ static void test_encrypted(dfu_image_key_t *key)
         free(d);
         /* power cut before every op of the permanent install, atomic and torn */
         for (int torn = 0; torn < 2; torn++) {
-            for (uint64_t i = 1; i <= total; i += torn ? 5u : 1u) {
+            for (uint64_t i = 1u + (st & 1u); i <= total; i += torn ? 5u : 2u) {
                 d = enc_dev(st, 1, key, priv, lpriv, b, lb, enc, le, 1);
                 dfu_simflash_cut_after(&d->sf, i, torn);
                 int rc = DFU_ERR_POWER_CUT;
