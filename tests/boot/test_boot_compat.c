@@ -427,8 +427,8 @@ static uint8_t *pem_to_der(const char *path, size_t *len)
 
 /* Encrypted update (ECIES-P256, AES-128), decrypted while installed into P. Swap strategies
  * need the trailer key fields (enc_key_len); without them they refuse the image clearly. With
- * them, a power cut before any op (atomic: every 2nd op, alternating parity per strategy; torn: every 5th op) still ends with the
- * plaintext image in P. */
+ * them, a power cut before an op (atomic: every 2nd op, parity alternating per strategy; torn:
+ * every 5th op) still ends with the plaintext image in P. */
 static bf_dev_t *enc_dev(uint8_t st, int keyfields, dfu_image_key_t *key, uint8_t *priv,
                          size_t lpriv, const uint8_t *b, size_t lb, const uint8_t *enc, size_t le,
                          int permanent)
