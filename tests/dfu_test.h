@@ -12,26 +12,26 @@
 static int dfu_test_pass_count;
 static int dfu_test_fail_count;
 
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) {                                                                   \
-            dfu_test_pass_count++;                                                    \
-        } else {                                                                      \
-            dfu_test_fail_count++;                                                    \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
-        }                                                                             \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            dfu_test_pass_count++;                                                                 \
+        } else {                                                                                   \
+            dfu_test_fail_count++;                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                            \
-    do {                                                                              \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                         \
-        if (va_ == vb_) {                                                             \
-            dfu_test_pass_count++;                                                    \
-        } else {                                                                      \
-            dfu_test_fail_count++;                                                    \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", __FILE__, \
-                    __LINE__, #a, #b, va_, vb_);                                      \
-        }                                                                             \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                      \
+        if (va_ == vb_) {                                                                          \
+            dfu_test_pass_count++;                                                                 \
+        } else {                                                                                   \
+            dfu_test_fail_count++;                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__,  \
+                    #a, #b, va_, vb_);                                                             \
+        }                                                                                          \
     } while (0)
 
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)

@@ -26,8 +26,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SECTOR 1024u
-#define GUARD (2u * SECTOR)   /* "bootloader" area before the slots */
-#define SLOT (16u * SECTOR)   /* primary: one sector more for swap-move */
+#define GUARD (2u * SECTOR) /* "bootloader" area before the slots */
+#define SLOT (16u * SECTOR) /* primary: one sector more for swap-move */
 #define P_OFF GUARD
 #define P_SIZE (SLOT + SECTOR)
 #define S_OFF (P_OFF + P_SIZE)
@@ -36,11 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FLASH_SIZE (S_OFF + S_SIZE + TAIL)
 #define FILE_MAX (8u * SECTOR)
 
-#define REQUIRE(c)                                                                            \
-    do {                                                                                      \
-        if (!(c)) {                                                                           \
-            __builtin_trap();                                                                 \
-        }                                                                                     \
+#define REQUIRE(c)                                                                                 \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            __builtin_trap();                                                                      \
+        }                                                                                          \
     } while (0)
 
 typedef struct harness {
@@ -86,9 +86,13 @@ static int rf_erase(void *ctx, uint32_t off, size_t len)
     return 0;
 }
 
-static const dfu_flash_port_t port = {.read = rf_read, .write = rf_write, .erase = rf_erase,
-                                      .size = FLASH_SIZE, .sector_size = SECTOR,
-                                      .write_align = 4, .erased_val = 0xff};
+static const dfu_flash_port_t port = {.read = rf_read,
+                                      .write = rf_write,
+                                      .erase = rf_erase,
+                                      .size = FLASH_SIZE,
+                                      .sector_size = SECTOR,
+                                      .write_align = 4,
+                                      .erased_val = 0xff};
 
 static int on_send(void *ctx, const uint8_t *msg, size_t len)
 {
@@ -192,7 +196,8 @@ static bool response_off(uint64_t *off)
         return false;
     }
     uint64_t rc = 0;
-    dfu_cbor_key_t keys[] = {{"off", DFU_CBOR_WANT_UINT, 0, off}, {"rc", DFU_CBOR_WANT_UINT, 0, &rc}};
+    dfu_cbor_key_t keys[] = {{"off", DFU_CBOR_WANT_UINT, 0, off},
+                             {"rc", DFU_CBOR_WANT_UINT, 0, &rc}};
     uint32_t found = 0;
     if (dfu_cbor_decode_map(h.rsp + 8, h.rsp_len - 8, keys, 2, &found) != 0) {
         return false;
@@ -333,7 +338,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 4: /* confirm the running image */
-            request(DFU_SMP_OP_WRITE, 1, 0, (const uint8_t *)"\xa1\x67" "confirm\xf5", 10);
+            request(DFU_SMP_OP_WRITE, 1, 0,
+                    (const uint8_t *)"\xa1\x67"
+                                     "confirm\xf5",
+                    10);
             break;
         case 5: { /* erase slot 1 (or 0) */
             uint8_t buf[16];

@@ -15,20 +15,20 @@ extern "C" {
 
 typedef enum dfu_err {
     DFU_OK = 0,
-    DFU_ERR_IO = -5,          /* flash / transport I/O failed */
-    DFU_ERR_NOMEM = -12,      /* caller-provided buffer too small */
-    DFU_ERR_BUSY = -16,       /* resource in use (slot active, operation pending) */
-    DFU_ERR_EXIST = -17,      /* already exists / already pending */
-    DFU_ERR_NODEV = -19,      /* no such device / slot / area */
-    DFU_ERR_INVAL = -22,      /* invalid argument or configuration */
-    DFU_ERR_NOSPC = -28,      /* does not fit (image larger than slot) */
-    DFU_ERR_RANGE = -34,      /* offset/length out of range */
-    DFU_ERR_NOTSUP = -95,     /* feature/algorithm not supported by this build */
-    DFU_ERR_TIMEOUT = -110,   /* timed out */
-    DFU_ERR_ACCESS = -13,     /* permission / link security too low */
-    DFU_ERR_CORRUPT = -84,    /* malformed data (bad magic, truncated, bad length) */
-    DFU_ERR_MSGSIZE = -90,    /* message larger than the link MTU / receive buffer */
-    DFU_ERR_NOTCONN = -107,   /* link not connected (peer disconnected, link dropped) */
+    DFU_ERR_IO = -5,        /* flash / transport I/O failed */
+    DFU_ERR_NOMEM = -12,    /* caller-provided buffer too small */
+    DFU_ERR_BUSY = -16,     /* resource in use (slot active, operation pending) */
+    DFU_ERR_EXIST = -17,    /* already exists / already pending */
+    DFU_ERR_NODEV = -19,    /* no such device / slot / area */
+    DFU_ERR_INVAL = -22,    /* invalid argument or configuration */
+    DFU_ERR_NOSPC = -28,    /* does not fit (image larger than slot) */
+    DFU_ERR_RANGE = -34,    /* offset/length out of range */
+    DFU_ERR_NOTSUP = -95,   /* feature/algorithm not supported by this build */
+    DFU_ERR_TIMEOUT = -110, /* timed out */
+    DFU_ERR_ACCESS = -13,   /* permission / link security too low */
+    DFU_ERR_CORRUPT = -84,  /* malformed data (bad magic, truncated, bad length) */
+    DFU_ERR_MSGSIZE = -90,  /* message larger than the link MTU / receive buffer */
+    DFU_ERR_NOTCONN = -107, /* link not connected (peer disconnected, link dropped) */
     /* dfukit-specific codes, below -1000 */
     DFU_ERR_BAD_MAGIC = -1001,     /* image header magic wrong */
     DFU_ERR_BAD_HEADER = -1002,    /* image header fields inconsistent */
@@ -49,19 +49,19 @@ typedef enum dfu_err {
     DFU_ERR_NOT_FOUND = -1017,     /* key / entry not found */
     DFU_ERR_BAD_STATUS = -1018,    /* swap status area inconsistent */
     /* SMP management codes (-1100..-1119), each with its own wire code in the SMP server. */
-    DFU_ERR_SMP_NO_OFF = -1100,       /* upload request lacks "off" */
-    DFU_ERR_SMP_NO_LEN = -1101,       /* first upload chunk lacks "len" */
-    DFU_ERR_SMP_BAD_HASH = -1102,     /* hash argument missing or not 32 bytes */
-    DFU_ERR_SMP_TEST_ACTIVE = -1103,  /* test requested for the running image */
-    DFU_ERR_SMP_DENIED = -1104,       /* confirm of a non-running image refused */
-    DFU_ERR_SMP_TOO_NEW = -1105,      /* SMP protocol version newer than supported */
-    DFU_ERR_SMP_TOO_OLD = -1106,      /* SMP protocol version older than supported */
-    DFU_ERR_SMP_BAD_FORMAT = -1107,   /* unknown letter in an OS info format string */
-    DFU_ERR_SMP_NO_ANSWER = -1108,    /* query has no answer (unknown bootloader query) */
+    DFU_ERR_SMP_NO_OFF = -1100,      /* upload request lacks "off" */
+    DFU_ERR_SMP_NO_LEN = -1101,      /* first upload chunk lacks "len" */
+    DFU_ERR_SMP_BAD_HASH = -1102,    /* hash argument missing or not 32 bytes */
+    DFU_ERR_SMP_TEST_ACTIVE = -1103, /* test requested for the running image */
+    DFU_ERR_SMP_DENIED = -1104,      /* confirm of a non-running image refused */
+    DFU_ERR_SMP_TOO_NEW = -1105,     /* SMP protocol version newer than supported */
+    DFU_ERR_SMP_TOO_OLD = -1106,     /* SMP protocol version older than supported */
+    DFU_ERR_SMP_BAD_FORMAT = -1107,  /* unknown letter in an OS info format string */
+    DFU_ERR_SMP_NO_ANSWER = -1108,   /* query has no answer (unknown bootloader query) */
     /* Host link codes (-1200..-1209). */
-    DFU_ERR_PAIRING = -1200,          /* BLE pairing failed (wrong passkey, refused) */
+    DFU_ERR_PAIRING = -1200, /* BLE pairing failed (wrong passkey, refused) */
     /* Client codes (-1300..-1309). */
-    DFU_ERR_SMP_DEVICE = -1300,       /* the device refused a request (SMP rc / group err) */
+    DFU_ERR_SMP_DEVICE = -1300, /* the device refused a request (SMP rc / group err) */
 } dfu_err_t;
 
 /* Returns a short, static, human-readable description of `err` (never NULL). */
