@@ -133,7 +133,10 @@ static int info_parse(const uint8_t *img, size_t len, info_t *in, dfu_imgtool_di
             return dfu_imgtool_fail(diag, DFU_ERR_BAD_TLV, "more than 128 TLV entries");
         }
         in->tlvs[in->count++] = t;
-        if (!t.prot && !in->hash && imgtool_hash_bits(t.type)) {
+        /* The first unprotected hash TLV. Test hash_bits (set with hash, never 0 once found)
+         * rather than the pointer: `img + off` is never NULL, but a NULL test on it makes the
+         * analyzer assume img can be. */
+        if (!t.prot && !in->hash_bits && imgtool_hash_bits(t.type)) {
             in->hash = img + t.off;
             in->hash_len = t.len;
             in->hash_bits = imgtool_hash_bits(t.type);

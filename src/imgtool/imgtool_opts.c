@@ -76,14 +76,18 @@ int dfu_imgtool_parse_u32(const char *s, uint32_t max, const char *what, uint32_
             return DFU_OK;
         }
         if (errno == 0 && end && *end == '\0') {
-            return dfu_imgtool_fail(diag, DFU_ERR_INVAL, "%s value '%s' is too large (max %lu)",
-                                    what, s, (unsigned long)max);
+            (void)dfu_imgtool_fail(diag, DFU_ERR_INVAL, "%s value '%s' is too large (max %lu)",
+                                   what, s, (unsigned long)max);
+            return DFU_ERR_INVAL;
         }
     }
-    return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
-                            "%s value '%s' is not a number; use decimal, 0x-prefixed hex or "
-                            "0-prefixed octal",
-                            what, s ? s : "");
+    /* Failures return DFU_ERR_INVAL literally (not dfu_imgtool_fail's result, which is the same
+     * value) so callers' analysis sees that *out is written exactly when DFU_OK is returned. */
+    (void)dfu_imgtool_fail(diag, DFU_ERR_INVAL,
+                           "%s value '%s' is not a number; use decimal, 0x-prefixed hex or "
+                           "0-prefixed octal",
+                           what, s ? s : "");
+    return DFU_ERR_INVAL;
 }
 
 /* ---- custom TLVs --------------------------------------------------------------------------- */
