@@ -5,13 +5,15 @@
  * BLE link, behaving as the image's app descriptor (TLV 0x00A5, "KEY=VALUE,...") says.
  *
  * Flash writes land in the file immediately (pwrite after every write/erase), so killing the
- * process at any moment leaves the file as a real device's flash would be. Several devices may run
- * in one process (no globals), each with its own dfu_sim_t.
+ * process at any moment leaves the file as a real device's flash would be. All device state is
+ * one instance allocated by dfu_sim_run() (the only file-scope state is the two signal flags);
+ * dfu_sim_run() blocks until stopped, so one process runs one device and several devices are
+ * several processes (each with its own flash file, which is locked).
  *
- * Output lines (to the log sink: stderr or --log FILE; the listening lines also go to stdout):
+ * Output: status lines on stdout (also in the --log file when one is given)
  *   sim: listening udp=HOST:PORT | serial=PATH | ble=PATH
- *   sim: boot #N: <swap performed, booted slot, version, hash, app, flash ops, reason>
- *   sim: <app events: confirmed, crash, reset, power cut, stop>
+ *   sim: boot #N: <swap performed, booted slot, version, hash, flash ops, reason>
+ * and events on the log sink (stderr or --log FILE): confirmed, crash, reset, power cut, stop.
  */
 #ifndef DFU_SIM_H
 #define DFU_SIM_H

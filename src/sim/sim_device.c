@@ -12,17 +12,39 @@
 #include "dfukit/dfu_host_ble.h"
 #include "sim_priv.h"
 
-void sim_log(sim_dev_t *d, const char *fmt, ...)
+/* Writes one "sim: ..." line to the log sink, and to stdout when `status` (listening and boot
+ * lines: on stdout always, in the log file too when one is given, never twice on a terminal). */
+static void emit(sim_dev_t *d, bool status, const char *fmt, va_list ap)
 {
     char line[768];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n >= 0) {
+    if (n < 0) {
+        return;
+    }
+    if (status) {
+        printf("sim: %s\n", line);
+        fflush(stdout);
+    }
+    if (!status || d->o->log != NULL) {
         fprintf(d->log, "sim: %s\n", line);
         fflush(d->log);
     }
+}
+
+void sim_log(sim_dev_t *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(d, false, fmt, ap);
+    va_end(ap);
+}
+
+void sim_status(sim_dev_t *d, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(d, true, fmt, ap);
+    va_end(ap);
 }
 
 int sim_install(sim_dev_t *d, const char *path)
@@ -212,15 +234,16 @@ static void log_boot(sim_dev_t *d, int rc)
                        dfu_strerror(r->secondary_err));
     }
     if (rc == 0 && r->booted) {
-        sim_log(d, "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
-                d->boots, dfu_boot_swap_name(r->swap_type), extra, r->image.ver_major,
-                r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
-                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
+        sim_status(d,
+                   "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
+                   d->boots, dfu_boot_swap_name(r->swap_type), extra, r->image.ver_major,
+                   r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
+                   (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
     } else {
-        sim_log(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\"", d->boots,
-                dfu_boot_swap_name(r->swap_type), extra,
-                dfu_strerror(r->primary_err != 0 ? r->primary_err : rc),
-                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
+        sim_status(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\"", d->boots,
+                   dfu_boot_swap_name(r->swap_type), extra,
+                   dfu_strerror(r->primary_err != 0 ? r->primary_err : rc),
+                   (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
     }
 }
 

@@ -64,24 +64,13 @@ static int open_udp(sim_dev_t *d)
     }
     d->has_udp = true;
     link_setup(d, &d->udp);
-    char line[200];
-    snprintf(line, sizeof(line), "sim: listening udp=%s:%u", host, dfu_link_udp_port(&d->udp));
-    printf("%s\n", line);
-    fflush(stdout);
-    if (d->o->log != NULL) {
-        fprintf(d->log, "%s\n", line);
-        fflush(d->log);
-    }
+    sim_status(d, "listening udp=%s:%u", host, dfu_link_udp_port(&d->udp));
     return DFU_OK;
 }
 
 static void announce(sim_dev_t *d, const char *what, const char *path)
 {
-    printf("sim: listening %s=%s\n", what, path);
-    fflush(stdout);
-    if (d->o->log != NULL) {
-        sim_log(d, "listening %s=%s", what, path);
-    }
+    sim_status(d, "listening %s=%s", what, path);
 }
 
 static int open_serial(sim_dev_t *d)
