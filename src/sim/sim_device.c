@@ -309,6 +309,12 @@ int sim_boot(sim_dev_t *d)
             continue;
         }
         d->crash_streak = 0;
+        if (d->app.security >= DFU_SMP_SEC_AUTHEN && !d->app.has_passkey) {
+            sim_log(d,
+                    "app '%s' needs BLE L%u but has no passkey: no central can reach that "
+                    "level (Just Works pairing gives L2)",
+                    d->app.name, d->app.security);
+        }
         break;
     }
     d->boot_us = mono_us();
