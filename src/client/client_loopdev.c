@@ -48,7 +48,7 @@ static void dev_reset(void *ctx, uint8_t boot_mode)
 {
     (void)boot_mode;
     dfu_loopdev_t *d = ctx;
-    d->reset_req = 1;
+    d->reset_req = d->ignore_reset ? 0 : 1;
 }
 
 static int open_link(dfu_loopdev_t *d)

@@ -442,7 +442,7 @@ static int do_reset_wait(upd_t *u)
           "reset sent; waiting for the device (MCUboot swap estimated %.1f s, "
           "giving up after %.0f s)",
           est, max_s);
-    uint64_t t0 = dfu_link_now_us();
+    uint64_t t0 = dfu_link_now_us(), pending_since = 0;
     for (;;) {
         double left = max_s - (double)(dfu_link_now_us() - t0) / 1e6;
         if (left <= 0 || dfu_client_wait_back(u->c, left) != DFU_OK) {
@@ -454,9 +454,20 @@ static int do_reset_wait(upd_t *u)
         if (r >= 0) {
             return r;
         }
-        /* Still pending = the device answered before it actually reset: wait more. */
         if (!(u->st.slots[1].pending && same_hash(&u->st.slots[1], u->f.hash))) {
             break;
+        }
+        /* Still pending: the device answered before it actually reset. Wait a little; if it
+         * keeps answering without resetting, it did not act on the reset request. */
+        uint64_t now = dfu_link_now_us();
+        pending_since = pending_since ? pending_since : now;
+        if (now - pending_since > 5000000u) {
+            event(u, "wait", "fail", "the device keeps running the old image: it did not reset");
+            return verdict(u, EXIT_FAIL, "wait",
+                           "the device answers but did not reset, so the new image is still "
+                           "pending in slot 1",
+                           "reset the device ('dfukit reset --force' or power cycle it), then run "
+                           "the same 'dfukit update' again (it continues at the reset step)");
         }
         usleep(200000);
     }

@@ -51,6 +51,7 @@ typedef struct dfu_loopdev {
     uint16_t buf_count;
     bool no_downgrade;
     bool no_erase_pending;
+    volatile bool ignore_reset; /* accept reset requests but never reset (a stuck app) */
     /* firmware profile hook: fills *fw for the image version booted (NULL = open, no confirm) */
     void (*profile)(const dfu_boot_image_info_t *img, dfu_loopdev_fw_t *fw);
     dfu_loopdev_fw_t fw;

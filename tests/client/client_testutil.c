@@ -90,6 +90,16 @@ int tu_jq(const char *path, const char *filter)
     return system(cmd) == 0 ? 1 : 0;
 }
 
+int tu_jq_all(const char *path, const char *filter)
+{
+    if (system("command -v jq >/dev/null 2>&1") != 0) {
+        return -1;
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null 2>&1", filter, path);
+    return system(cmd) == 0 ? 1 : 0;
+}
+
 int tu_image_hash(const char *path, char hex[65])
 {
     dfu_client_file_t f;

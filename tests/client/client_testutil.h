@@ -21,6 +21,8 @@ int tu_dfukit(const char *args, const char *out_path);
 /* Runs `jq -e <filter>` over a file; returns 1 if jq succeeded (and jq exists), 0 otherwise;
  * -1 when jq is not installed. */
 int tu_jq(const char *path, const char *filter);
+/* Like tu_jq but over all documents of an NDJSON file at once (jq -s: the input is an array). */
+int tu_jq_all(const char *path, const char *filter);
 /* Reads the image hash (SHA256 TLV) of an image file as hex. */
 int tu_image_hash(const char *path, char hex[65]);
 

@@ -249,6 +249,16 @@ static void preflight(void)
         CHECK_EQ_INT(run(args, conn, out), i < 3 ? 1 : 0);
         CHECK(tu_jq(out, cases[i].filter) != 0);
     }
+    /* a device that accepts the reset but never resets: clear verdict, then resumable */
+    d->ignore_reset = true;
+    snprintf(args, sizeof(args), "update %s --json --conn %%s", img_c);
+    CHECK_EQ_INT(run(args, conn, out), 1);
+    CHECK(tu_jq(out, "select(.event == \"verdict\") | .ok == false and .step == \"wait\" and "
+                     "(.summary | test(\"did not reset\"))") != 0);
+    d->ignore_reset = false;
+    CHECK_EQ_INT(run(args, conn, out), 0);
+    CHECK(tu_jq_all(out, "map(select(.step == \"plan\"))[0].message | "
+                         "test(\"starting at .reset.\")") != 0);
     dfu_loopdev_stop(d);
     dfu_loopdev_free(d);
     free(d);
