@@ -165,8 +165,18 @@ static dfu_loopdev_t *into_unconfirmed_b(char *conn, size_t cap, char *pk, size_
 {
     dfu_loopdev_t *d = start(conn, cap, sock);
     snprintf(pk, pkcap, "%s,passkey=123456", conn);
-    CHECK_EQ_INT(sh(pk, "update %s --mode test-only", img_b), 0);
-    CHECK(out_has("reverts at the next reset unless confirmed"));
+    /* the manual way: upload, test, reset */
+    CHECK_EQ_INT(sh(pk, "image upload %s", img_b), 0);
+    CHECK_EQ_INT(sh(pk, "image test %s", hash_b), 0);
+    CHECK_EQ_INT(sh(pk, "reset", NULL), 0);
+    int up = 0;
+    for (int i = 0; i < 50 && !up; i++) {
+        up = sh(conn, "image list --json --timeout 0.5 --retries 0", NULL) == 0 &&
+             tu_jq(out, ".images[0].version == \"2.0.0\"") == 1;
+    }
+    CHECK(up);
+    CHECK_EQ_INT(sh(pk, "image list", NULL), 0);
+    CHECK(out_has("reverts to the slot 1 image: the running test image is not confirmed"));
     /* the next upload fails with err 9 and says why and what to do */
     CHECK_EQ_INT(sh(pk, "image upload %s", img_c), 1);
     CHECK(out_has("NO_FREE_SLOT (group 1 err 9)"));
@@ -205,6 +215,8 @@ static void manual_b(void)
     snprintf(filter, sizeof(filter), ".images[0].hash == \"%s\" and .images[0].confirmed", hash_a);
     CHECK(tu_jq(out, filter) != 0);
     CHECK_EQ_INT(sh(pk, "image upload %s", img_c), 0);
+    CHECK_EQ_INT(sh(pk, "update %s", img_c), 0);
+    CHECK(out_has("VERDICT: OK"));
     stop(d);
     /* --clear does it in one go */
     d = into_unconfirmed_b(conn, sizeof(conn), pk, sizeof(pk), "f5.sock");

@@ -171,6 +171,23 @@ static void field(void)
     CHECK_EQ_INT(sh(pk, "update %s", img_c), 0); /* continues: reset, verify, confirm */
     CHECK(out_has("starting at 'reset'"));
     CHECK(running(pk, hash_c, true));
+    /* manual (b): upload + test + reset into B, which never confirms itself */
+    CHECK_EQ_INT(sh(pk, "image upload %s", img_b), 0);
+    CHECK_EQ_INT(sh(pk, "image test %s", hash_b), 0);
+    CHECK_EQ_INT(sh(pk, "reset", NULL), 0);
+    int up = 0;
+    for (int i = 0; i < 50 && !up; i++) {
+        up = running(pk, hash_b, false);
+    }
+    CHECK(up);
+    CHECK_EQ_INT(sh(pk, "image upload %s", img_a), 1);
+    CHECK(out_has("NO_FREE_SLOT (group 1 err 9)"));
+    CHECK(out_has("running image is not confirmed"));
+    CHECK_EQ_INT(sh(pk, "doctor", NULL), 1);
+    CHECK(out_has("PROBLEM unconfirmed_test"));
+    CHECK_EQ_INT(sh(pk, "image confirm", NULL), 0); /* the advice */
+    CHECK_EQ_INT(sh(pk, "update %s", img_a), 0);
+    CHECK(running(pk, hash_a, true));
     CHECK_EQ_INT(sim_stop(&s), 0);
 }
 
