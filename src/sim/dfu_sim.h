@@ -10,10 +10,10 @@
  * dfu_sim_run() blocks until stopped, so one process runs one device and several devices are
  * several processes (each with its own flash file, which is locked).
  *
- * Output: status lines on stdout (also in the --log file when one is given)
- *   sim: listening udp=HOST:PORT | serial=PATH | ble=PATH
+ * Output: "sim: listening udp=HOST:PORT | serial=PATH | ble=PATH" per transport on stdout (and
+ * in the --log file when one is given); on the log sink (stderr or --log FILE) one line per boot
  *   sim: boot #N: <swap performed, booted slot, version, hash, flash ops, reason>
- * and events on the log sink (stderr or --log FILE): confirmed, crash, reset, power cut, stop.
+ * and the app events (confirmed, crash, reset, power cut, stop).
  */
 #ifndef DFU_SIM_H
 #define DFU_SIM_H

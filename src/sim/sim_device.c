@@ -12,8 +12,8 @@
 #include "dfukit/dfu_host_ble.h"
 #include "sim_priv.h"
 
-/* Writes one "sim: ..." line to the log sink, and to stdout when `status` (listening and boot
- * lines: on stdout always, in the log file too when one is given, never twice on a terminal). */
+/* Writes one "sim: ..." line to the log sink, or for `status` (listening lines) to stdout and,
+ * when a log file is given, to the file too (never twice on a terminal). */
 static void emit(sim_dev_t *d, bool status, const char *fmt, va_list ap)
 {
     char line[768];
@@ -240,10 +240,10 @@ static void log_boot(sim_dev_t *d, int rc)
                    r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
                    (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
     } else {
-        sim_status(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\"", d->boots,
-                   dfu_boot_swap_name(r->swap_type), extra,
-                   dfu_strerror(r->primary_err != 0 ? r->primary_err : rc),
-                   (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
+        sim_log(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\"", d->boots,
+                dfu_boot_swap_name(r->swap_type), extra,
+                dfu_strerror(r->primary_err != 0 ? r->primary_err : rc),
+                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
     }
 }
 

@@ -28,7 +28,7 @@ void dfu_sim_usage(FILE *f)
             "  --flash-timing      flash ops take their modelled time (nRF52: 85 ms page erase, "
             "41 us per word)\n"
             "  --log FILE          log lines to FILE instead of stderr\n"
-            "stdout: 'sim: listening ...' per transport, 'sim: boot #N: ...' per boot.\n"
+            "stdout: 'sim: listening ...' per transport; log: 'sim: boot #N: ...' per boot.\n"
             "SIGTERM/SIGINT stop cleanly (exit 0); SIGUSR1 fires the watchdog (reset).\n"
             "exit: 0 stopped, 1 failure/halt, 2 usage, 3 power cut (restart = power on)\n");
 }

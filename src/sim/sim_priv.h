@@ -57,7 +57,7 @@ typedef struct sim_dev {
 
 /* Log line to the sink ("sim: " prefix added), flushed. */
 void sim_log(sim_dev_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Status line (listening, boot): stdout, plus the log file when --log is given. */
+/* Status line (listening): stdout, plus the log file when --log is given. */
 void sim_status(sim_dev_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Loads a PEM or DER public key file (heap). NULL on failure. */
