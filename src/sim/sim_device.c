@@ -234,11 +234,10 @@ static void log_boot(sim_dev_t *d, int rc)
                        dfu_strerror(r->secondary_err));
     }
     if (rc == 0 && r->booted) {
-        sim_status(d,
-                   "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
-                   d->boots, dfu_boot_swap_name(r->swap_type), extra, r->image.ver_major,
-                   r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
-                   (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
+        sim_log(d, "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
+                d->boots, dfu_boot_swap_name(r->swap_type), extra, r->image.ver_major,
+                r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
+                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
     } else {
         sim_log(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\"", d->boots,
                 dfu_boot_swap_name(r->swap_type), extra,
