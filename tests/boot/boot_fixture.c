@@ -24,6 +24,7 @@ int bf_dev_rebind(bf_dev_t *d)
     return dfu_boot_init(&d->boot, &d->cfg);
 }
 
+/* On failure the device's simulated flash is released again (nothing to free). */
 int bf_dev_init(bf_dev_t *d, const bf_layout_t *l, uint8_t strategy, uint32_t max_align)
 {
     memset(d, 0, sizeof(*d));
@@ -33,6 +34,7 @@ int bf_dev_init(bf_dev_t *d, const bf_layout_t *l, uint8_t strategy, uint32_t ma
     }
     rc = dfu_flash_init(&d->fl, &d->sf.port);
     if (rc < 0) {
+        dfu_simflash_free(&d->sf);
         return rc;
     }
     d->cfg.primary = (dfu_flash_area_t){&d->fl, l->p_off, l->p_size, 1};
@@ -46,7 +48,11 @@ int bf_dev_init(bf_dev_t *d, const bf_layout_t *l, uint8_t strategy, uint32_t ma
     d->iv.verify.crypto = dfu_crypto_default();
     d->iv.verify.scratch_len = sizeof(d->scratch);
     d->iv.verify.hash_alg = DFU_HASH_SHA256;
-    return bf_dev_rebind(d);
+    rc = bf_dev_rebind(d);
+    if (rc < 0) {
+        dfu_simflash_free(&d->sf);
+    }
+    return rc;
 }
 
 void bf_dev_free(bf_dev_t *d)
