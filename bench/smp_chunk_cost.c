@@ -82,8 +82,12 @@ static size_t build_upload(uint8_t *out, size_t cap, uint32_t off, uint32_t tota
         return 0;
     }
     size_t plen = w.len;
-    dfu_smp_hdr_t h = {.version = 1, .op = DFU_SMP_OP_WRITE, .len = (uint16_t)plen,
-                       .group = 1, .seq = seq, .id = 1};
+    dfu_smp_hdr_t h = {.version = 1,
+                       .op = DFU_SMP_OP_WRITE,
+                       .len = (uint16_t)plen,
+                       .group = 1,
+                       .seq = seq,
+                       .id = 1};
     dfu_smp_hdr_encode(&h, out);
     return DFU_SMP_HDR_SIZE + plen;
 }
@@ -122,7 +126,7 @@ int main(int argc, char **argv)
     /* A plausible image header in the first chunk so the server's header check passes. */
     memset(data, 0, 32);
     data[0] = 0x3d, data[1] = 0xb8, data[2] = 0xf3, data[3] = 0x96;
-    data[8] = 0x00, data[9] = 0x02;             /* hdr_size 0x200 */
+    data[8] = 0x00, data[9] = 0x02;                    /* hdr_size 0x200 */
     data[12] = 0x00, data[13] = 0x00, data[14] = 0x02; /* img_size 0x20000 */
     if (strcmp(mode, "flashonly") == 0) {
         const dfu_flash_area_t *s = &icfg.secondary;
@@ -146,8 +150,8 @@ int main(int argc, char **argv)
     uint32_t total = (uint32_t)(NCHUNKS_MAX * CHUNK);
     uint8_t req[CHUNK + 128];
     for (unsigned long i = 0; i < n; i++) {
-        size_t len = build_upload(req, sizeof(req), (uint32_t)(i * CHUNK), total, data, CHUNK,
-                                  (uint8_t)i);
+        size_t len =
+            build_upload(req, sizeof(req), (uint32_t)(i * CHUNK), total, data, CHUNK, (uint8_t)i);
         size_t rsp_len = 0;
         bool stop = false;
         int rc = len ? dfu_smp_server_handle(&srv, req, len, 1, &rsp_len, &stop) : -1;

@@ -3,8 +3,8 @@
  *
  *   validate_cost noop      build a 200 KiB hash-only MCUboot image in RAM, nothing else
  *   validate_cost sha256    same + raw mbedTLS SHA-256 over the hashed region (the reference)
- *   validate_cost validate  same + dfu_image_validate() through a reader with DFU_IMAGE_SCRATCH_MIN-byte reads
- *                           (as a bootloader reading flash)
+ *   validate_cost validate  same + dfu_image_validate() through a reader with
+ * DFU_IMAGE_SCRATCH_MIN-byte reads (as a bootloader reading flash)
  *
  * The script subtracts the noop run and divides by the hashed bytes, giving instructions per
  * byte for dfukit's validation and for the bare hash in the same run (ratio = overhead).

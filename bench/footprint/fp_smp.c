@@ -86,8 +86,10 @@ int fp_smp_main(void)
     if (dfu_flash_init(&flash, &fp_nrf52_flash_port) != 0) {
         return -1;
     }
-    dfu_smp_server_cfg_t scfg = {
-        .buf = fp_rsp, .buf_size = sizeof(fp_rsp), .send = fp_send, .policy = &dfu_smp_policy_secure};
+    dfu_smp_server_cfg_t scfg = {.buf = fp_rsp,
+                                 .buf_size = sizeof(fp_rsp),
+                                 .send = fp_send,
+                                 .policy = &dfu_smp_policy_secure};
     dfu_smp_os_cfg_t ocfg = {.port = &fp_os_port, .buf_count = 4};
     dfu_smp_img_cfg_t icfg;
     memset(&icfg, 0, sizeof(icfg));
