@@ -237,8 +237,22 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg);
  * resumable). `result` is always filled as far as the boot got. */
 int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *result);
 
-/* Largest image (header + payload + TLVs) the strategy can swap into the primary. */
+/* Largest image (header + payload + TLVs) the configured strategy accepts as an upgrade from
+ * the secondary slot: the smaller of what validation allows in the secondary (MCUboot's
+ * bootutil_max_image_size for the mode) and what the swap can move (move: one spare primary
+ * sector and the primary trailer sectors; offset: the image starts one sector into the
+ * secondary; scratch: the image ends before the first trailer sector; overwrite: the image ends
+ * before the swap_info field of either slot). A larger pending image is not installed. */
 uint32_t dfu_boot_max_image_size(const dfu_boot_t *b);
+
+/* The same limit without a boot instance, for the running application / SMP server (upload
+ * limit, slot-info max_image_size): `tcfg` as for the other calls (NULL = defaults), the slot
+ * areas, and the scratch area (swap-using-scratch only; may be NULL otherwise). Returns 0 when
+ * the geometry is unusable for the strategy (what dfu_boot_init would refuse). */
+uint32_t dfu_boot_max_image_size_for(const dfu_boot_trailer_cfg_t *tcfg,
+                                     const dfu_flash_area_t *primary,
+                                     const dfu_flash_area_t *secondary,
+                                     const dfu_flash_area_t *scratch);
 
 /* Fixed 32-byte little-endian encoding of a result (reason and hash omitted): "DFBR", version,
  * swap_type, resumed, reverted, booted, secondary_err, primary_err, image version, security

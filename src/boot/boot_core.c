@@ -34,22 +34,18 @@ static int overlaps(const dfu_flash_area_t *a, const dfu_flash_area_t *b)
     return a->off < b->off + b->size && b->off < a->off + a->size;
 }
 
-int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
+/* Binds `b` to the geometry of `cfg` (areas, trailer, strategy) and checks it; the validator and
+ * the copy buffer are not looked at. */
+static int bind_geometry(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
 {
-    if (b == NULL || cfg == NULL) {
-        return DFU_ERR_INVAL;
-    }
     memset(b, 0, sizeof(*b));
     const dfu_swap_ops_t *ops = strategy_ops(cfg->trailer.strategy);
-    if (ops == NULL || cfg->validator.validate == NULL || cfg->buf == NULL || cfg->buf_len < 64u ||
-        dfu_flash_area_check(&cfg->primary) < 0 || dfu_flash_area_check(&cfg->secondary) < 0 ||
-        cfg->primary.flash != cfg->secondary.flash || overlaps(&cfg->primary, &cfg->secondary)) {
+    if (ops == NULL || dfu_flash_area_check(&cfg->primary) < 0 ||
+        dfu_flash_area_check(&cfg->secondary) < 0 || cfg->primary.flash != cfg->secondary.flash ||
+        overlaps(&cfg->primary, &cfg->secondary)) {
         return DFU_ERR_INVAL;
     }
     uint32_t w = dfu_flash_align(&cfg->primary);
-    if (cfg->buf_len % w != 0u) {
-        return DFU_ERR_INVAL;
-    }
     int rc = dfu_boot_trailer_layout(&cfg->trailer, cfg->primary.size, w, &b->lp);
     if (rc == 0) {
         rc = dfu_boot_trailer_layout(&cfg->trailer, cfg->secondary.size, w, &b->ls);
@@ -79,10 +75,49 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
     return DFU_OK;
 }
 
+int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
+{
+    if (b == NULL || cfg == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    memset(b, 0, sizeof(*b));
+    if (cfg->validator.validate == NULL || cfg->buf == NULL || cfg->buf_len < 64u ||
+        dfu_flash_area_check(&cfg->primary) < 0 ||
+        cfg->buf_len % dfu_flash_align(&cfg->primary) != 0u) {
+        return DFU_ERR_INVAL;
+    }
+    return bind_geometry(b, cfg);
+}
+
 uint32_t dfu_boot_max_image_size(const dfu_boot_t *b)
 {
     const dfu_swap_ops_t *ops = b->ops;
     return ops->max_image_size(b);
+}
+
+uint32_t dfu_boot_max_image_size_for(const dfu_boot_trailer_cfg_t *tcfg,
+                                     const dfu_flash_area_t *primary,
+                                     const dfu_flash_area_t *secondary,
+                                     const dfu_flash_area_t *scratch)
+{
+    dfu_boot_cfg_t cfg;
+    dfu_boot_t b;
+    if (primary == NULL || secondary == NULL) {
+        return 0u;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.primary = *primary;
+    cfg.secondary = *secondary;
+    if (scratch != NULL) {
+        cfg.scratch = *scratch;
+    }
+    if (tcfg != NULL) {
+        cfg.trailer = *tcfg;
+    }
+    if (bind_geometry(&b, &cfg) < 0) {
+        return 0u;
+    }
+    return dfu_boot_max_image_size(&b);
 }
 
 /* ---- shared helpers used by the strategies ------------------------------------------------- */
