@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dfu_client.h"
+#include "dfukit/dfu_cbor.h"
 #include "dfukit/dfu_smp.h"
 
 /* ---- Response getters -------------------------------------------------------------------------
@@ -186,8 +187,11 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t *
         return n;
     }
     dfu_smp_hdr_t h;
-    if (dfu_smp_hdr_decode(c->rx, (size_t)n, &h) != DFU_OK || (size_t)n < 8u + h.len ||
-        (h.op != DFU_SMP_OP_READ_RSP && h.op != DFU_SMP_OP_WRITE_RSP)) {
+    if (dfu_smp_hdr_decode(c->rx, (size_t)n, &h) != DFU_OK) {
+        return DFU_ERR_PROTO;
+    }
+    *seq = h.seq; /* also on the errors below: the caller may be waiting for this answer */
+    if ((size_t)n < 8u + h.len || (h.op != DFU_SMP_OP_READ_RSP && h.op != DFU_SMP_OP_WRITE_RSP)) {
         return DFU_ERR_PROTO;
     }
     if (h.version == DFU_SMP_VER1 && c->version != DFU_SMP_VER1) {
@@ -198,6 +202,17 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t *
     if (h.len == 0) {
         item = cbor_new_definite_map(0);
     } else {
+        /* Walk the payload with the device-side reader first (bounded, no allocation): libcbor
+         * allocates definite containers by their declared size, so an unchecked header claiming
+         * 2^32 entries would make a hostile device cost us gigabytes. After the walk every
+         * declared entry is known to exist in the buffer. */
+        dfu_cbor_reader_t rd;
+        dfu_cbor_item_t it;
+        dfu_cbor_reader_init(&rd, c->rx + 8, h.len);
+        if (dfu_cbor_next(&rd, &it) != DFU_OK || it.type != DFU_CBOR_MAP ||
+            dfu_cbor_skip_rest(&rd, &it, 1) != DFU_OK) {
+            return DFU_ERR_PROTO;
+        }
         item = cbor_load(c->rx + 8, h.len, &res);
     }
     if (item == NULL || !cbor_isa_map(item)) {
@@ -246,8 +261,11 @@ static int wait_for(dfu_client_t *c, uint8_t want, int timeout_ms, cbor_item_t *
         if (now >= end) {
             return DFU_ERR_TIMEOUT;
         }
-        uint8_t seq = 0;
+        uint8_t seq = (uint8_t)(want + 128u); /* not ours unless the header says so */
         int rc = dfu_client_recv(c, (int)((end - now + 999) / 1000), &seq, rsp);
+        if (rc == DFU_ERR_PROTO && seq == want) {
+            return rc; /* our answer, malformed */
+        }
         if (rc == DFU_ERR_PROTO || rc == DFU_ERR_MSGSIZE) {
             continue; /* garbled message: keep waiting for ours */
         }

@@ -125,7 +125,8 @@ int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, con
                     size_t plen, uint8_t *seq);
 
 /* Receives the next response. Returns 0 with *seq and *rsp (decoded map; caller decrefs), or a
- * link error. The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
+ * link error, or DFU_ERR_PROTO for a malformed response (*seq is set when its header was
+ * readable). The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
 int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t **rsp);
 
 /* Checks a response map for `rc`/`err`; returns 0 or DFU_ERR_DEVICE with c->err filled. */

@@ -230,8 +230,104 @@ static void test_v1_fallback(void)
     CHECK_EQ_INT(o.versions_seen[1], 0); /* after the v0 answer: SMP v1 */
 }
 
+/* ---- Hostile responses: random payloads behind valid headers never crash the client ---------- */
+
+typedef struct {
+    dfu_link_t l;
+    volatile int stop;
+    unsigned seed;
+} randsrv_t;
+
+static void *randsrv_main(void *arg)
+{
+    randsrv_t *o = arg;
+    uint8_t in[2048], rsp[300];
+    /* fragments that make libcbor reach deeper: maps with the keys the client looks for */
+    static const uint8_t frags[][12] = {
+        {0xa1, 0x66, 'i', 'm', 'a', 'g', 'e', 's'},
+        {0x9f},
+        {0xbf},
+        {0xff},
+        {0x64, 's', 'l', 'o', 't'},
+        {0x64, 'h', 'a', 's', 'h'},
+        {0x58, 0x20},
+        {0x63, 'o', 'f', 'f'},
+        {0x1b, 0xff, 0xff},
+        {0x68, 'b', 'u', 'f', '_', 's', 'i', 'z', 'e'},
+        {0x62, 'r', 'c'},
+        {0x63, 'e', 'r', 'r'},
+    };
+    while (!o->stop) {
+        int n = dfu_link_recv(&o->l, in, sizeof(in), 20);
+        dfu_smp_hdr_t h;
+        if (n < 8 || dfu_smp_hdr_decode(in, (size_t)n, &h) != 0) {
+            continue;
+        }
+        size_t len = 0;
+        unsigned r = o->seed = o->seed * 1103515245u + 12345u;
+        size_t parts = (r >> 8) % 12;
+        for (size_t i = 0; i < parts && len < 250; i++) {
+            unsigned x = o->seed = o->seed * 1103515245u + 12345u;
+            if ((x >> 16) % 3 == 0) {
+                rsp[8 + len++] = (uint8_t)(x >> 8);
+            } else {
+                const uint8_t *f = frags[(x >> 16) % 12];
+                size_t fl = 1;
+                while (fl < 12 && f[fl] != 0) {
+                    fl++;
+                }
+                memcpy(rsp + 8 + len, f, fl);
+                len += fl;
+            }
+        }
+        h.op = (uint8_t)(h.op | 1u);
+        h.len = (uint16_t)len;
+        dfu_smp_hdr_encode(&h, rsp);
+        dfu_link_send(&o->l, rsp, 8 + len);
+    }
+    return NULL;
+}
+
+static void test_hostile(void)
+{
+    static randsrv_t o;
+    memset(&o, 0, sizeof(o));
+    o.seed = 1;
+    CHECK_EQ_INT(dfu_link_udp_server_open(&o.l, "127.0.0.1", 0, 0), 0);
+    pthread_t th;
+    pthread_create(&th, NULL, randsrv_main, &o);
+    char conn[64];
+    snprintf(conn, sizeof(conn), "udp:127.0.0.1:%u", dfu_link_udp_port(&o.l));
+    static dfu_client_t c;
+    dfu_client_cfg_t cfg = {.conn = conn,
+                            .timeout_ms = 200,
+                            .retries = -1,
+                            .log = getenv("DFU_TEST_LOG") ? stderr : NULL};
+    CHECK_EQ_INT(dfu_client_open(&c, &cfg), 0);
+    int bad = 0;
+    for (int i = 0; i < 200; i++) {
+        dfu_client_state_t st;
+        dfu_client_params_t p;
+        dfu_client_boot_t b;
+        dfu_client_slotinfo_t si;
+        char r[32];
+        int rc[5] = {dfu_client_state_read(&c, &st), dfu_client_params(&c, &p),
+                     dfu_client_bootloader(&c, &b), dfu_client_slot_info(&c, &si),
+                     dfu_client_echo(&c, "x", r, sizeof(r))};
+        for (int k = 0; k < 5; k++) {
+            bad += rc[k] > 0; /* only 0 or a negative dfu_err are allowed */
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    dfu_client_close(&c);
+    o.stop = 1;
+    pthread_join(th, NULL);
+    dfu_link_close(&o.l);
+}
+
 int main(void)
 {
+    test_hostile();
     test_v1_fallback();
     test_chunks();
     test_errtab();
