@@ -192,6 +192,10 @@ static int report_fail(dfu_client_t *c, const opts_t *o, const char *cmd, int rc
         dfu_json_t j;
         dfu_json_init(&j, stdout);
         dfu_json_obj(&j);
+        if (strcmp(cmd, "update") == 0) {
+            dfu_json_key(&j, "event"); /* update's NDJSON consumers look for the verdict */
+            dfu_json_str(&j, "verdict");
+        }
         dfu_json_key(&j, "command");
         dfu_json_str(&j, cmd);
         dfu_json_key(&j, "ok");
