@@ -105,19 +105,21 @@ int dfu_boot_read_slot_state(const dfu_flash_area_t *slot, const dfu_boot_traile
 /* Requests an upgrade to the image in the secondary slot (MCUboot boot_set_pending): if the
  * secondary trailer magic is UNSET, writes the magic, image_ok = 0x01 when `permanent`, and
  * swap_info = TEST (2) or PERM (3). Returns 0 (also when the request already exists: magic GOOD,
- * nothing is written), DFU_ERR_BAD_TRAILER if the magic is BAD (erase the slot first), or a
- * flash error. The image must be fully written first; it is validated by the bootloader. */
+ * nothing is written), DFU_ERR_BAD_TRAILER if the magic is BAD (the whole secondary slot is
+ * then erased, as MCUboot does: upload again), or a flash error. The image must be fully written first; it is validated by the bootloader. */
 int dfu_boot_set_pending(const dfu_flash_area_t *secondary, int permanent,
                          const dfu_boot_trailer_cfg_t *tcfg);
 
 /* Confirms the running image (MCUboot boot_set_confirmed): if the primary magic is GOOD and
  * image_ok UNSET, writes image_ok = 0x01. Returns 0 when nothing needed writing (magic UNSET or
- * already confirmed), DFU_ERR_BAD_TRAILER if magic or image_ok is BAD, or a flash error. */
+ * image_ok already written, SET or BAD), DFU_ERR_BAD_TRAILER if the magic is BAD, or a flash
+ * error. */
 int dfu_boot_set_confirmed(const dfu_flash_area_t *primary, const dfu_boot_trailer_cfg_t *tcfg);
 
 /* Swap type the next boot will perform if nothing is in progress, per MCUboot's decision table
  * (rows: [offset only] S GOOD+ok UNSET+copy_done SET -> REVERT; S GOOD+ok UNSET -> TEST; S GOOD+ok
- * SET -> PERM; P GOOD+ok UNSET+copy_done SET -> REVERT; else NONE). Pure function of the states. */
+ * SET -> PERM; P GOOD+S UNSET+P ok UNSET+P copy_done SET -> REVERT; else NONE). Pure function of
+ * the states. The boot may still refuse the candidate (see dfu_boot_go). */
 int dfu_boot_decide(const dfu_boot_slot_state_t *primary, const dfu_boot_slot_state_t *secondary,
                     int offset_mode);
 
@@ -168,6 +170,11 @@ typedef struct dfu_boot_validator {
     int (*unwrap)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint8_t key[32]);
     int (*xcrypt)(void *ctx, const uint8_t *key, size_t key_len, uint32_t hdr_size,
                   uint32_t img_size, uint32_t off, uint8_t *buf, size_t len);
+    /* Optional: as validate(), but never decrypting. Used for the revert candidate in the
+     * secondary (the former primary image, plaintext even if its header carries the AES flag,
+     * since it was decrypted when installed). NULL: validate() is used. */
+    int (*validate_plain)(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off,
+                          uint32_t max_size, dfu_boot_image_info_t *info);
 } dfu_boot_validator_t;
 
 /* cfg->flags */
@@ -231,7 +238,11 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg);
 
 /* One boot: completes an interrupted swap or decides on a new one (validating the secondary,
  * applying downgrade prevention, refusing/erasing an invalid secondary), performs it, finalises
- * the trailers, then validates the primary. Returns 0 when the primary holds a bootable image
+ * the trailers, then validates the primary. Refusals follow MCUboot: no image in the secondary
+ * (erased header or NON_BOOTABLE) -> NONE, nothing erased; invalid (bad hash/signature,
+ * compressed, encrypted without decryption support, too large for the slot) -> secondary
+ * scrambled, swap_type FAIL, image_ok written into the primary; downgrade -> scrambled, NONE;
+ * larger image than the swap can move -> NONE, nothing erased (secondary_err DFU_ERR_NOSPC). Returns 0 when the primary holds a bootable image
  * (result->booted = 1), DFU_ERR_NOT_FOUND when no bootable image exists, or a flash error
  * (DFU_ERR_POWER_CUT from the simulator: just call again after power-on; every step is
  * resumable). `result` is always filled as far as the boot got. */

@@ -130,7 +130,13 @@ uint32_t dfu_boot_trailer_sector_off(const dfu_boot_t *b, const dfu_boot_trailer
 int dfu_boot_erase_if_needed(const dfu_flash_area_t *fa, uint32_t off, uint32_t len)
 {
     uint32_t ss = dfu_flash_sector_size(fa);
-    for (uint32_t s = off; s < off + len; s += ss) {
+    uint32_t start = off - off % ss;
+    /* Last sector first, like dfu_boot_erase_from: in a trailer spanning several sectors the
+     * magic disappears before the fields below it, so a cut never leaves a readable trailer
+     * with some fields gone. */
+    for (uint32_t end = off + len; end > start;) {
+        uint32_t s = (end - 1u) - (end - 1u) % ss;
+        end = s;
         int e = dfu_flash_is_erased(fa, s, ss);
         if (e < 0) {
             return e;
@@ -233,6 +239,11 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
 
 /* ---- image size / validation --------------------------------------------------------------- */
 
+#define IMG_MAGIC 0x96f3b83du
+#define IMG_F_NON_BOOTABLE 0x10u
+#define IMG_F_ENCRYPTED 0x0cu    /* AES-128 | AES-256 */
+#define IMG_F_COMPRESSED 0xe00u  /* LZMA1 | LZMA2 | ARM-Thumb filter */
+
 static uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -247,7 +258,7 @@ static int image_sizes(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out, 
     if (rc < 0) {
         return rc;
     }
-    if (le32(h) != 0x96f3b83du) {
+    if (le32(h) != IMG_MAGIC) {
         return DFU_ERR_BAD_MAGIC;
     }
     uint64_t hdr = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
@@ -277,10 +288,33 @@ static int image_total_size(const dfu_flash_area_t *fa, uint32_t off, uint32_t *
     return image_sizes(fa, off, out, NULL);
 }
 
-static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off,
+/* Largest image validation accepts in `fa` (the primary or the secondary of `b`), MCUboot's
+ * bootutil_max_image_size for the mode: move/offset: up to the first trailer sector; scratch:
+ * up to the trailer, less the padding that lets the scratch trailer sit next to the last image
+ * bytes; overwrite: up to the swap_info field. Whether a swap can move that much is checked
+ * separately (dfu_boot_max_image_size). */
+static uint32_t slot_limit(const dfu_boot_t *b, const dfu_flash_area_t *fa)
+{
+    const dfu_boot_trailer_layout_t *l = fa == &b->cfg->primary ? &b->lp : &b->ls;
+    switch (b->tcfg.strategy) {
+    case DFU_BOOT_STRATEGY_OVERWRITE:
+        return l->swap_info_off;
+    case DFU_BOOT_STRATEGY_SCRATCH: {
+        uint32_t in_first = dfu_boot_trailer_sector_off(b, l) + b->sector_size - l->status_off;
+        uint32_t pad = b->lx.trailer_size > in_first ? b->lx.trailer_size - in_first : 0u;
+        return l->status_off > pad ? l->status_off - pad : 0u;
+    }
+    default:
+        return dfu_boot_trailer_sector_off(b, l);
+    }
+}
+
+/* `plain`: the image is validated as stored, never decrypted (an image that was decrypted when
+ * it was installed and has been swapped back into the secondary: the revert candidate). */
+static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off, int plain,
                     dfu_boot_image_info_t *info)
 {
-    uint32_t max = dfu_boot_max_image_size(b);
+    uint32_t max = slot_limit(b, fa);
     uint32_t total = 0;
     memset(info, 0, sizeof(*info));
     int rc = image_total_size(fa, off, &total);
@@ -291,12 +325,19 @@ static int validate(dfu_boot_t *b, const dfu_flash_area_t *fa, uint32_t off,
         return DFU_ERR_NOSPC;
     }
     const dfu_boot_validator_t *v = &b->cfg->validator;
-    rc = v->validate(v->ctx, fa, off, max, info);
-    if (rc == 0 && (info->flags & 0x10u) != 0u) {
-        rc = DFU_ERR_NOTSUP; /* NON_BOOTABLE */
+    if (plain && v->validate_plain != NULL) {
+        rc = v->validate_plain(v->ctx, fa, off, max, info);
+    } else {
+        rc = v->validate(v->ctx, fa, off, max, info);
+    }
+    if (rc == 0 && (info->flags & IMG_F_COMPRESSED) != 0u) {
+        rc = DFU_ERR_NOTSUP; /* LZMA1/LZMA2/ARM-Thumb: no decompressor in this bootloader */
+    }
+    if (rc == 0 && (info->flags & IMG_F_NON_BOOTABLE) != 0u) {
+        rc = DFU_ERR_NOTSUP;
     }
     /* An encrypted image can only be installed by decrypting it on the way into P. */
-    if (rc == 0 && (info->flags & 0x0cu) != 0u && fa == &b->cfg->secondary) {
+    if (rc == 0 && !plain && (info->flags & IMG_F_ENCRYPTED) != 0u && fa == &b->cfg->secondary) {
         uint32_t need = (info->flags & 0x08u) ? 32u : 16u;
         if (v->unwrap == NULL || v->xcrypt == NULL ||
             (b->tcfg.strategy != DFU_BOOT_STRATEGY_OVERWRITE && b->tcfg.enc_key_len != need)) {
@@ -343,15 +384,51 @@ static int downgrade_check(const dfu_boot_t *b, const dfu_boot_image_info_t *s,
 /* Makes a refused secondary unbootable and removes its request: erase its header sector and its
  * trailer sectors (trailer first, so a reset in between cannot leave a request for an image
  * without a header... which would be refused again anyway). */
-static int scramble_secondary(dfu_boot_t *b)
+static int scramble_secondary(dfu_boot_t *b, uint32_t img_off)
 {
     const dfu_flash_area_t *s = &b->cfg->secondary;
-    uint32_t img_off = dfu_boot_secondary_image_off(&b->tcfg, s);
     int rc = dfu_boot_erase_from(s, dfu_boot_trailer_sector_off(b, &b->ls));
     if (rc == 0) {
         rc = dfu_boot_erase_if_needed(s, img_off, b->sector_size);
     }
     return rc;
+}
+
+/* MCUboot's FAIL: the secondary was invalid (and has been scrambled). P's image_ok is written
+ * (if unset) so that neither a revert nor the request is retried; nothing else is written. */
+static int fail(dfu_boot_t *b, dfu_boot_result_t *res, const char *reason)
+{
+    dfu_boot_slot_state_t st;
+    res->swap_type = DFU_BOOT_SWAP_FAIL;
+    res->reason = reason;
+    b->swap_type = DFU_BOOT_SWAP_FAIL;
+    if (b->tcfg.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
+        return DFU_OK; /* no revert to prevent, as MCUboot's overwrite-only */
+    }
+    int rc = dfu_boot_read_state_l(&b->cfg->primary, &b->lp, b->tcfg.max_align, &st);
+    if (rc == 0 && st.image_ok == DFU_BOOT_FLAG_UNSET) {
+        rc = dfu_boot_write_flag(&b->cfg->primary, b->lp.image_ok_off);
+    }
+    return rc;
+}
+
+/* MCUboot's "no bootable image" in the secondary: the header magic is erased (*none = 1), or the
+ * header has the NON_BOOTABLE flag (*none = 2). Such a slot is not scrambled. */
+static int no_image(const dfu_flash_area_t *fa, uint32_t off, int *none)
+{
+    uint8_t h[20];
+    int rc = dfu_flash_read(fa, off, h, sizeof(h));
+    if (rc < 0) {
+        return rc;
+    }
+    uint8_t ev = dfu_flash_erased_val(fa);
+    *none = 0;
+    if (h[0] == ev && h[1] == ev && h[2] == ev && h[3] == ev) {
+        *none = 1;
+    } else if (le32(h) == IMG_MAGIC && (le32(h + 16) & IMG_F_NON_BOOTABLE) != 0u) {
+        *none = 2;
+    }
+    return DFU_OK;
 }
 
 static int finalize(dfu_boot_t *b)
@@ -365,8 +442,7 @@ static int finalize(dfu_boot_t *b)
     if (rc < 0) {
         return rc;
     }
-    if ((b->swap_type == DFU_BOOT_SWAP_PERM || b->swap_type == DFU_BOOT_SWAP_REVERT ||
-         b->swap_type == DFU_BOOT_SWAP_FAIL) &&
+    if ((b->swap_type == DFU_BOOT_SWAP_PERM || b->swap_type == DFU_BOOT_SWAP_REVERT) &&
         st.image_ok == DFU_BOOT_FLAG_UNSET) {
         rc = dfu_boot_write_flag(p, b->lp.image_ok_off);
         if (rc < 0) {
@@ -392,8 +468,7 @@ static int swap_size_of(dfu_boot_t *b, uint32_t s_total, uint32_t s_off)
     if (rc == DFU_ERR_POWER_CUT) {
         return rc;
     }
-    if (rc < 0 || p_total > dfu_boot_max_image_size(b) ||
-        b->tcfg.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
+    if (rc < 0 || b->tcfg.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
         p_total = 0; /* only S's sectors matter (no usable P image, or nothing to save) */
         p_unprot = 0;
     }
@@ -403,17 +478,48 @@ static int swap_size_of(dfu_boot_t *b, uint32_t s_total, uint32_t s_off)
     return DFU_OK;
 }
 
-/* Starts a new operation of type `type` after validating S; sets res fields on refusal. */
+/* Starts a new operation of type `type` after validating S; sets res fields on refusal.
+ * Refusals (MCUboot's boot_validated_swap_type / boot_validate_slot):
+ *   S holds no bootable image (erased header, NON_BOOTABLE): NONE, nothing erased;
+ *   S invalid: S scrambled (header sector at the validation offset + trailer), FAIL;
+ *   downgrade: S scrambled, NONE;
+ *   from a status source (request recorded, no step done): any of these gives FAIL;
+ *   the larger image does not fit the swap ("not enough free space"): NONE, nothing erased. */
 static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t *bs,
                      dfu_boot_result_t *res)
 {
     const dfu_flash_area_t *s = &b->cfg->secondary;
     dfu_boot_image_info_t si;
     dfu_boot_image_info_t pi;
+    /* A revert candidate is the former primary image: at S offset 0, stored as plaintext. */
+    int revert = type == DFU_BOOT_SWAP_REVERT || b->revert_fixup;
     uint32_t s_off = type == DFU_BOOT_SWAP_REVERT ? 0u : dfu_boot_secondary_image_off(&b->tcfg, s);
-    int rc = validate(b, s, s_off, &si);
-    if (rc == 0 && type != DFU_BOOT_SWAP_REVERT && !b->revert_fixup) {
-        int prc = validate(b, &b->cfg->primary, 0, &pi);
+    int none = 0;
+    int rc = no_image(s, s_off, &none);
+    if (rc < 0) {
+        return rc;
+    }
+    if (none) {
+        res->secondary_err = DFU_ERR_NOT_FOUND;
+        if (from_status) {
+            return fail(b, res, "interrupted request: no image in the secondary (fail)");
+        }
+        res->reason = "secondary: no bootable image";
+        /* A request left for an erased header (e.g. overwrite-only cut between its two
+         * scrambles) can never be honoured: clear it. No image data is touched. */
+        dfu_boot_slot_state_t st;
+        rc = dfu_boot_read_state_l(s, &b->ls, b->tcfg.max_align, &st);
+        if (rc == 0 && none == 1 && !revert && st.magic == DFU_BOOT_MAGIC_GOOD) {
+            rc = dfu_boot_erase_if_needed(s, s_off, b->sector_size); /* a torn header erase */
+            if (rc == 0) {
+                rc = dfu_boot_erase_from(s, dfu_boot_trailer_sector_off(b, &b->ls));
+            }
+        }
+        return rc;
+    }
+    rc = validate(b, s, s_off, revert, &si);
+    if (rc == 0 && !revert) {
+        int prc = validate(b, &b->cfg->primary, 0, 0, &pi);
         if (prc == DFU_ERR_POWER_CUT) {
             return prc;
         }
@@ -422,23 +528,32 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     if (rc == DFU_ERR_POWER_CUT) {
         return rc;
     }
-    if (rc < 0 && from_status) {
-        /* MCUboot's FAIL: the request was recorded but S no longer validates. Mark P confirmed
-         * and done so the request is not retried; P is what boots. */
-        res->secondary_err = rc;
-        res->swap_type = DFU_BOOT_SWAP_FAIL;
-        res->reason = "interrupted request: secondary invalid (fail)";
-        b->swap_type = DFU_BOOT_SWAP_FAIL;
-        return finalize(b);
-    }
     if (rc < 0) {
         res->secondary_err = rc;
-        res->reason = rc == DFU_ERR_DOWNGRADE ? "secondary refused: downgrade"
-                                              : "secondary refused: invalid image";
-        return scramble_secondary(b);
+        int erc = scramble_secondary(b, s_off);
+        if (erc < 0) {
+            return erc;
+        }
+        if (from_status) {
+            return fail(b, res, "interrupted request: secondary invalid (fail)");
+        }
+        if (rc == DFU_ERR_DOWNGRADE) {
+            res->reason = "secondary refused: downgrade";
+            return DFU_OK;
+        }
+        return fail(b, res, "secondary refused: invalid image (fail)");
+    }
+    int src = swap_size_of(b, si.total_size, s_off);
+    if (src < 0) {
+        return src;
+    }
+    if (b->swap_size > dfu_boot_max_image_size(b)) {
+        res->secondary_err = DFU_ERR_NOSPC;
+        res->reason = "not enough free space to run the swap; secondary kept";
+        return DFU_OK;
     }
     b->swap_type = (uint8_t)type;
-    b->decrypting = type != DFU_BOOT_SWAP_REVERT && (si.flags & 0x0cu) != 0u;
+    b->decrypting = !revert && (si.flags & IMG_F_ENCRYPTED) != 0u;
     if (b->decrypting) {
         const dfu_boot_validator_t *v = &b->cfg->validator;
         rc = v->unwrap(v->ctx, s, s_off, b->enc_key);
@@ -449,14 +564,10 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
         b->enc_hdr_size = si.hdr_size;
         b->enc_img_size = si.img_size;
     }
-    int src = swap_size_of(b, si.total_size, s_off);
-    if (src < 0) {
-        return src;
-    }
     bs->rec = 0;
     const dfu_swap_ops_t *ops = b->ops;
     res->swap_type = (uint8_t)type;
-    res->reverted = type == DFU_BOOT_SWAP_REVERT || b->revert_fixup;
+    res->reverted = (uint8_t)revert;
     rc = ops->run(b, bs);
     return rc == 0 ? finalize(b) : rc;
 }
@@ -490,7 +601,7 @@ static int resume_decrypt(dfu_boot_t *b, const dfu_boot_status_t *bs)
     if (rc < 0) {
         return rc;
     }
-    if (le32(h) != 0x96f3b83du) {
+    if (le32(h) != IMG_MAGIC) {
         return DFU_ERR_BAD_STATUS;
     }
     b->enc_hdr_size = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
@@ -544,19 +655,22 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     if (bs.source != DFU_BOOT_SRC_NONE && bs.swap_type != DFU_BOOT_SWAP_NONE) {
         return start_new(b, bs.swap_type, 1, &bs, res);
     }
-    if (s.magic == DFU_BOOT_MAGIC_BAD) {
-        /* Garbage where S's trailer belongs (e.g. an erase cut by power loss) is never a
-         * request; clear it so the slot can be used again (MCUboot's trailer-leftover case). */
-        rc = dfu_boot_erase_from(&c->secondary, dfu_boot_trailer_sector_off(b, &b->ls));
-        if (rc == 0) {
-            rc = dfu_boot_read_state_l(&c->secondary, &b->ls, b->tcfg.max_align, &s);
+    int offset_mode = c->trailer.strategy == DFU_BOOT_STRATEGY_OFFSET;
+    int type = dfu_boot_decide(&p, &s, offset_mode);
+    if (s.magic == DFU_BOOT_MAGIC_BAD && type == DFU_BOOT_SWAP_NONE) {
+        /* A BAD secondary magic (garbage, a torn erase) is no request and, as in MCUboot, also
+         * blocks the revert row. It is cleared only when that changes no decision (P is not an
+         * unconfirmed test image), so what the application reports stays what happens. */
+        dfu_boot_slot_state_t u = s;
+        u.magic = DFU_BOOT_MAGIC_UNSET;
+        if (dfu_boot_decide(&p, &u, offset_mode) == DFU_BOOT_SWAP_NONE) {
+            rc = dfu_boot_erase_from(&c->secondary, dfu_boot_trailer_sector_off(b, &b->ls));
+            if (rc < 0) {
+                return rc;
+            }
+            res->reason = "cleared a corrupt secondary trailer";
         }
-        if (rc < 0) {
-            return rc;
-        }
-        res->reason = "cleared a corrupt secondary trailer";
     }
-    int type = dfu_boot_decide(&p, &s, c->trailer.strategy == DFU_BOOT_STRATEGY_OFFSET);
     if (type == DFU_BOOT_SWAP_REVERT && c->trailer.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
         type = DFU_BOOT_SWAP_NONE; /* overwrite-only cannot revert */
     }
@@ -589,7 +703,7 @@ int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
         rc = image_total_size(&b->cfg->primary, 0, &total);
         pi.total_size = total;
     } else {
-        rc = validate(b, &b->cfg->primary, 0, &pi);
+        rc = validate(b, &b->cfg->primary, 0, 0, &pi);
     }
     if (rc == DFU_ERR_POWER_CUT) {
         return rc;

@@ -306,7 +306,9 @@ int dfu_boot_set_pending(const dfu_flash_area_t *secondary, int permanent,
         return DFU_OK; /* already pending */
     }
     if (st.magic == DFU_BOOT_MAGIC_BAD) {
-        return DFU_ERR_BAD_TRAILER;
+        /* As MCUboot: the slot is erased (the upload has to be redone) and the request refused. */
+        rc = dfu_boot_erase_from(secondary, 0);
+        return rc < 0 ? rc : DFU_ERR_BAD_TRAILER;
     }
     rc = dfu_boot_write_magic(secondary, &l, tcfg->max_align);
     if (rc == 0 && permanent) {
@@ -339,11 +341,11 @@ int dfu_boot_set_confirmed(const dfu_flash_area_t *primary, const dfu_boot_trail
     if (st.magic == DFU_BOOT_MAGIC_UNSET) {
         return DFU_OK; /* no trailer: nothing to revert */
     }
-    if (st.magic == DFU_BOOT_MAGIC_BAD || st.image_ok == DFU_BOOT_FLAG_BAD) {
+    if (st.magic == DFU_BOOT_MAGIC_BAD) {
         return DFU_ERR_BAD_TRAILER;
     }
-    if (st.image_ok == DFU_BOOT_FLAG_SET) {
-        return DFU_OK;
+    if (st.image_ok != DFU_BOOT_FLAG_UNSET) {
+        return DFU_OK; /* SET, or BAD: MCUboot treats any written image_ok as confirmed */
     }
     return dfu_boot_write_flag(primary, l.image_ok_off);
 }
@@ -360,8 +362,8 @@ int dfu_boot_decide(const dfu_boot_slot_state_t *p, const dfu_boot_slot_state_t 
     if (s->magic == DFU_BOOT_MAGIC_GOOD && s->image_ok == DFU_BOOT_FLAG_SET) {
         return DFU_BOOT_SWAP_PERM;
     }
-    if (p->magic == DFU_BOOT_MAGIC_GOOD && p->image_ok == DFU_BOOT_FLAG_UNSET &&
-        p->copy_done == DFU_BOOT_FLAG_SET) {
+    if (p->magic == DFU_BOOT_MAGIC_GOOD && s->magic == DFU_BOOT_MAGIC_UNSET &&
+        p->image_ok == DFU_BOOT_FLAG_UNSET && p->copy_done == DFU_BOOT_FLAG_SET) {
         return DFU_BOOT_SWAP_REVERT;
     }
     return DFU_BOOT_SWAP_NONE;

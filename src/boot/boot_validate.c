@@ -18,15 +18,16 @@ static int flash_reader_read(void *ctx, uint32_t off, void *buf, size_t len)
     return dfu_flash_read(r->fa, r->base + off, buf, len);
 }
 
-static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off,
-                           uint32_t max_size, dfu_boot_image_info_t *info)
+static int imgval_run(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint32_t max_size,
+                      int plain, dfu_boot_image_info_t *info)
 {
     dfu_boot_imgval_t *iv = ctx;
     flash_reader_ctx_t rc_ctx = {slot, img_off};
     dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
     dfu_image_verify_cfg_t cfg = iv->verify;
     cfg.max_image_size = max_size;
-    if (iv->primary != NULL && slot->flash == iv->primary->flash && slot->off == iv->primary->off) {
+    if (plain ||
+        (iv->primary != NULL && slot->flash == iv->primary->flash && slot->off == iv->primary->off)) {
         cfg.flags |= DFU_IMAGE_VF_NO_DECRYPT;
     }
     int rc = dfu_image_validate(&rd, &cfg, &iv->last);
@@ -49,6 +50,18 @@ static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img
     return DFU_OK;
 }
 
+static int imgval_validate(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off,
+                           uint32_t max_size, dfu_boot_image_info_t *info)
+{
+    return imgval_run(ctx, slot, img_off, max_size, 0, info);
+}
+
+static int imgval_validate_plain(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off,
+                                 uint32_t max_size, dfu_boot_image_info_t *info)
+{
+    return imgval_run(ctx, slot, img_off, max_size, 1, info);
+}
+
 static int imgval_unwrap(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off, uint8_t key[32])
 {
     dfu_boot_imgval_t *iv = ctx;
@@ -56,6 +69,7 @@ static int imgval_unwrap(void *ctx, const dfu_flash_area_t *slot, uint32_t img_o
     dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
     dfu_image_header_t hdr;
     dfu_image_enc_key_t k;
+    memset(&k, 0, sizeof(k));
     if (iv->verify.enc_priv == NULL) {
         return DFU_ERR_DECRYPT;
     }
@@ -67,7 +81,7 @@ static int imgval_unwrap(void *ctx, const dfu_flash_area_t *slot, uint32_t img_o
     if (rc < 0) {
         return rc;
     }
-    uint8_t len = k.len;
+    uint8_t len = k.len <= sizeof(k.key) ? k.len : (uint8_t)sizeof(k.key);
     memcpy(key, k.key, len);
     memset(&k, 0, sizeof(k));
     return (int)len;
@@ -98,4 +112,5 @@ void dfu_boot_image_validator(dfu_boot_validator_t *v, dfu_boot_imgval_t *iv)
     v->validate = imgval_validate;
     v->unwrap = imgval_unwrap;
     v->xcrypt = imgval_xcrypt;
+    v->validate_plain = imgval_validate_plain;
 }

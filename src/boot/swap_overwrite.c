@@ -1,7 +1,8 @@
 /*
  * Overwrite only (MCUBOOT_OVERWRITE_ONLY with the _FAST behaviour): no status, no revert.
  * TEST/PERM: erase the P sectors the image needs plus P's trailer sectors, copy the image from S
- * (rounded up to the write size), write P's magic (and image_ok for PERM), then scramble S's
+ * (rounded up to the write size), write P's magic (only the magic, as MCUboot's _FAST), then
+ * scramble S's
  * header sector and S's trailer sectors. A reset anywhere before S's header is scrambled repeats
  * the whole copy (S still valid and pending); a reset between the two scrambles leaves a request
  * without an image, which the next boot refuses and clears.
@@ -15,9 +16,10 @@ static int ow_check(const dfu_boot_t *b)
 
 static uint32_t ow_max(const dfu_boot_t *b)
 {
-    /* The image must end before the trailer sectors of both slots. */
-    uint32_t a = dfu_boot_trailer_sector_off(b, &b->lp);
-    uint32_t c = dfu_boot_trailer_sector_off(b, &b->ls);
+    /* MCUboot's limit (boot_swap_info_off): the image may share a sector with the trailer as long
+     * as it ends before the swap_info field, in both slots. */
+    uint32_t a = b->lp.swap_info_off;
+    uint32_t c = b->ls.swap_info_off;
     return a < c ? a : c;
 }
 
@@ -46,9 +48,6 @@ static int ow_run(dfu_boot_t *b, dfu_boot_status_t *bs)
     }
     if (rc == 0) {
         rc = dfu_boot_write_magic(p, &b->lp, b->tcfg.max_align);
-    }
-    if (rc == 0 && b->swap_type == DFU_BOOT_SWAP_PERM) {
-        rc = dfu_boot_write_flag(p, b->lp.image_ok_off);
     }
     if (rc == 0) {
         rc = dfu_flash_erase(s, 0, ss);

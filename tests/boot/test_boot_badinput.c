@@ -108,16 +108,23 @@ static void test_oversized(void)
         dfu_boot_result_t r;
         CHECK_EQ_INT(dfu_boot_go(&d->boot, &r), 0);
         CHECK(r.secondary_err == DFU_ERR_BAD_HEADER || r.secondary_err == DFU_ERR_NOSPC);
-        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_NONE);
+        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_FAIL); /* invalid: scrambled (MCUboot FAIL) */
         CHECK(bf_equal(d, &d->cfg.primary, 0, img_a.data, img_a.len));
-        /* an image that is well-formed but larger than the strategy allows */
+        /* an image that is well-formed but 4 bytes larger than the strategy accepts (SHA-256
+         * TLV block: 40 bytes). Swap strategies: it validates, but the swap cannot move it:
+         * NONE, the secondary is kept. Overwrite: it reaches swap_info, so it is invalid. */
         bf_image_t big;
-        bf_make_image(&big, dfu_boot_max_image_size(&d->boot), 3, 0, 5, -1, 0xff);
+        uint32_t max = dfu_boot_max_image_size(&d->boot);
+        bf_make_image(&big, max - 0x200u - 40u + 4u, 3, 0, 5, -1, 0xff);
+        CHECK_EQ_INT(big.len, max + 4u);
         bf_poke(d, &d->cfg.secondary, soff, big.data, big.len);
-        CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 1, &d->cfg.trailer), 0);
+        CHECK_EQ_INT(dfu_boot_write_magic(&d->cfg.secondary, &d->boot.ls, 8), 0);
         CHECK_EQ_INT(dfu_boot_go(&d->boot, &r), 0);
         CHECK_EQ_INT(r.secondary_err, DFU_ERR_NOSPC);
+        int ow = st == DFU_BOOT_STRATEGY_OVERWRITE;
+        CHECK_EQ_INT(r.swap_type, ow ? DFU_BOOT_SWAP_FAIL : DFU_BOOT_SWAP_NONE);
         CHECK(bf_equal(d, &d->cfg.primary, 0, img_a.data, img_a.len));
+        CHECK(ow || bf_equal(d, &d->cfg.secondary, soff, big.data, big.len));
         bf_free_image(&big);
         done(d);
     }

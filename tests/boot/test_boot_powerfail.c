@@ -119,10 +119,13 @@ static int check_final(bf_dev_t *d, const scen_t *s, run_t *r)
         q.copy_done != DFU_BOOT_FLAG_UNSET) {
         return fail(r, "secondary trailer not erased at the end");
     }
-    if (p.magic != DFU_BOOT_MAGIC_GOOD || p.image_ok != DFU_BOOT_FLAG_SET) {
-        if (!(ow && s->kind == K_REVERT)) {
-            return fail(r, "primary trailer not GOOD/image_ok SET at the end");
-        }
+    /* Overwrite-only writes only the magic into P (MCUboot _FAST; review M2). */
+    if (ow && (p.magic != DFU_BOOT_MAGIC_GOOD ||
+               p.image_ok != (s->kind == K_CONFIRM ? DFU_BOOT_FLAG_SET : DFU_BOOT_FLAG_UNSET))) {
+        return fail(r, "overwrite: primary trailer not magic-only at the end");
+    }
+    if (!ow && (p.magic != DFU_BOOT_MAGIC_GOOD || p.image_ok != DFU_BOOT_FLAG_SET)) {
+        return fail(r, "primary trailer not GOOD/image_ok SET at the end");
     }
     if (!ow && p.copy_done != DFU_BOOT_FLAG_SET) {
         return fail(r, "primary copy_done not SET at the end");
