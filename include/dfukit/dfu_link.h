@@ -91,6 +91,8 @@ struct dfu_link {
     dfu_link_faults_t faults;
     dfu_link_stats_t stats;
     uint64_t clock_us; /* timing model: the link is busy until this monotonic time */
+    bool peer_queued;  /* timing model: the last message received was already waiting (the
+                        * peer keeps data queued, so the connection event stays open) */
     uint32_t rng;      /* loss generator state */
 };
 

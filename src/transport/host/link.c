@@ -24,18 +24,22 @@ static void sleep_until_us(uint64_t t)
 }
 
 /* ---- timing model ---------------------------------------------------------------------------
- * One clock per link end: a transfer starts when the link is free; on BLE an idle link first waits
- * for the next connection-event anchor (anchors are multiples of the interval on the shared
- * monotonic clock, so both processes agree on them). Back-to-back transfers continue without
- * re-aligning, as queued data does in a real connection event. */
-static void model_delay(dfu_link_t *l, size_t n)
+ * One clock per link end: a transfer starts when the link is free. On BLE a transfer that finds
+ * the link idle waits for the next connection-event anchor (anchors are multiples of the interval
+ * on the shared monotonic clock, so both processes agree on them); data that was already queued
+ * continues in the open event without re-aligning, as a real connection event does while either
+ * side has more data (the MD bit). "Queued" is observed, not guessed: a received message counts
+ * as queued when it was already waiting when recv was called, and a reply sent while the peer has
+ * queued data rides in the same event. So a client that keeps a window of requests in flight
+ * streams back to back, and one that waits for every response pays the turnaround events. */
+static void model_delay(dfu_link_t *l, size_t n, bool queued)
 {
     if (l->model.kind == DFU_LINKMODEL_OFF) {
         return;
     }
     uint64_t now = dfu_link_now_us();
     uint64_t start = now > l->clock_us ? now : l->clock_us;
-    if (l->model.kind == DFU_LINKMODEL_BLE && now > l->clock_us) {
+    if (l->model.kind == DFU_LINKMODEL_BLE && now > l->clock_us && !queued) {
         uint64_t ci = l->model.ble.ci_us;
         start = (start + ci - 1) / ci * ci;
     }
@@ -83,7 +87,7 @@ int dfu_link_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     uint32_t nth = l->stats.tx_msgs + l->stats.tx_dropped + 1;
     bool lose = (l->faults.drop_tx_nth != 0 && nth == l->faults.drop_tx_nth) ||
                 (l->faults.loss_permille != 0 && next_rand(l) % 1000u < l->faults.loss_permille);
-    model_delay(l, len);
+    model_delay(l, len, l->peer_queued);
     if (lose) {
         l->stats.tx_dropped++;
         return DFU_OK;
@@ -120,12 +124,23 @@ int dfu_link_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
         if (l->down) {
             return DFU_ERR_NOTCONN;
         }
-        int n = l->ops->recv(l, buf, cap, dfu_link_ms_left(deadline, timeout_ms));
+        /* With a timing model, first look for a message that is already waiting: that one was
+         * queued by the peer and continues the open connection event. */
+        int n = DFU_ERR_TIMEOUT;
+        bool queued = false;
+        if (l->model.kind != DFU_LINKMODEL_OFF && timeout_ms != 0) {
+            n = l->ops->recv(l, buf, cap, 0);
+            queued = n >= 0;
+        }
+        if (n == DFU_ERR_TIMEOUT) {
+            n = l->ops->recv(l, buf, cap, dfu_link_ms_left(deadline, timeout_ms));
+        }
         if (n < 0) {
             return n;
         }
+        l->peer_queued = queued;
         uint32_t nth = l->stats.rx_msgs + l->stats.rx_dropped + 1;
-        model_delay(l, (size_t)n);
+        model_delay(l, (size_t)n, l->peer_queued);
         if (l->faults.drop_rx_nth != 0 && nth == l->faults.drop_rx_nth) {
             l->stats.rx_dropped++;
             continue;
@@ -210,6 +225,7 @@ int dfu_link_set_model(dfu_link_t *l, const dfu_linkmodel_t *m)
     }
     l->model = *m;
     l->clock_us = 0;
+    l->peer_queued = false;
     return DFU_OK;
 }
 
