@@ -5,9 +5,9 @@
  *   - state: one entry per slot holding an image with a readable SHA-256 TLV; flags from the
  *     MCUboot swap type (§5.3); writes follow §5.4 (err 28 IMAGE_ALREADY_PENDING, 33, 24, 8);
  *   - upload: first chunk `len`/`sha`/`image`/`upgrade`, header checked on the first 32 bytes,
- *     resume when the same `sha` restarts at 0, a wrong offset is answered with the expected one,
- *     progressive erase (trailer sectors first, so a scheduled swap is cancelled before any data
- *     lands), unaligned chunks buffered, `match` (SHA-256 of the written file) at the end;
+ *     resume when the same non-empty `sha` restarts at 0, a wrong offset is answered with the
+ * expected one, progressive erase (trailer sectors first, so a scheduled swap is cancelled before
+ * any data lands), unaligned chunks buffered, `match` (SHA-256 of the written file) at the end;
  *   - slot-in-use rules of §4.5 (err 9 NO_FREE_SLOT) with ALLOW_ERASE_PENDING on by default.
  * The bootloader side is reached only through dfu_boot.h (trailer state, set_pending,
  * set_confirmed) and image parsing through dfu_image.h; flash only through dfu_flash.h.
@@ -42,6 +42,7 @@ extern "C" {
 #define DFU_SMP_IMG_ERR_INVALID_HASH 24u
 #define DFU_SMP_IMG_ERR_CURRENT_VERSION_IS_NEWER 27u
 #define DFU_SMP_IMG_ERR_IMAGE_ALREADY_PENDING 28u
+#define DFU_SMP_IMG_ERR_INVALID_IMAGE_VECTOR_TABLE 29u
 #define DFU_SMP_IMG_ERR_INVALID_IMAGE_TOO_LARGE 30u
 #define DFU_SMP_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN 31u
 #define DFU_SMP_IMG_ERR_IMAGE_CONFIRMATION_DENIED 32u
@@ -50,6 +51,9 @@ extern "C" {
 typedef struct dfu_smp_img_cfg {
     dfu_flash_area_t primary;        /* slot 0: the running image */
     dfu_flash_area_t secondary;      /* slot 1: upload target */
+    dfu_flash_area_t scratch;        /* swap-using-scratch: the bootloader's scratch area, for
+                                      * the exact upload limit; size 0 = not given (other
+                                      * strategies never need it) */
     dfu_boot_trailer_cfg_t trailer;  /* must match the bootloader (NULL-equivalent: zeroed) */
     const dfu_crypto_port_t *crypto; /* SHA-256 for the upload `match`; NULL = no match check */
     bool no_erase_pending;           /* true = CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING=n */
@@ -75,19 +79,28 @@ typedef struct dfu_smp_img_upload {
 typedef struct dfu_smp_img {
     dfu_smp_img_cfg_t cfg;
     dfu_smp_img_upload_t up;
-    uint32_t img_off;       /* slot offset of the image in the secondary (swap-offset: 1 sector) */
+    uint32_t img_off;       /* slot offset where uploads go in the secondary (swap-offset: one
+                             * sector; the revert image of a REVERT state sits at 0 instead) */
     uint32_t trailer_start; /* first sector of the secondary that holds trailer bytes */
-    uint32_t max_image;     /* largest upload accepted (bytes) */
+    uint32_t max_image;     /* largest upload accepted (bytes): the bootloader's limit for the
+                             * strategy (dfu_boot_max_image_size_for), also slot-info's
+                             * max_image_size */
 } dfu_smp_img_t;
 
 /* The group definition (for custom registration). */
 extern const dfu_smp_group_t dfu_smp_img_group;
 
-/* Checks the areas (valid, same write alignment <= 32, trailer layout fits), initialises `img`
- * and registers group 1 on `srv`. Returns 0, DFU_ERR_INVAL, or a registration error. */
+/* Checks the areas (valid, same write alignment <= 32, trailer layout fits, a layout the
+ * bootloader accepts for cfg->trailer.strategy), initialises `img` and registers group 1 on
+ * `srv`. The upload limit is the bootloader's (swap-using-scratch without cfg->scratch: the
+ * image must end before the first trailer sector of either slot, which is never above it).
+ * Returns 0, DFU_ERR_INVAL, or a registration error. */
 int dfu_smp_img_register(dfu_smp_server_t *srv, dfu_smp_img_t *img, const dfu_smp_img_cfg_t *cfg);
 
-/* Next-boot view of the slots (Zephyr's img_mgmt state, §5.3), for tests and the CLI. */
+/* Next-boot view of the slots (Zephyr's img_mgmt state, §5.3), for tests and the CLI. State
+ * writes: a zero-length "hash" counts as absent; a BAD secondary trailer magic on a test/confirm
+ * request erases slot 1 (MCUboot boot_set_pending) and answers err 23; a BAD primary magic on
+ * confirm answers err 29 (Zephyr's translation of BOOT_EBADVECT). */
 typedef struct dfu_smp_img_state {
     int swap_type;  /* DFU_BOOT_SWAP_* from the trailers */
     uint8_t active; /* running slot (0) */

@@ -183,22 +183,19 @@ static void route_request(const dfu_smp_server_t *srv, const dfu_smp_hdr_t *h, u
                           route_t *rt)
 {
     memset(rt, 0, sizeof(*rt));
+    /* As Zephyr's smp_process_request_packet: anything but READ/WRITE (response ops, the
+     * invalid ops 4-7) is ENOTSUP, decided before the version is looked at. */
+    if (h->op != DFU_SMP_OP_READ && h->op != DFU_SMP_OP_WRITE) {
+        rt->err = DFU_ERR_NOTSUP;
+        rt->rsn = h->op > DFU_SMP_OP_WRITE_RSP ? "invalid op" : "response op sent to a server";
+        return;
+    }
     if (h->version >= 2u) {
         rt->err = DFU_ERR_SMP_TOO_NEW;
         return;
     }
     if (h->version == DFU_SMP_VER1 && srv->cfg.no_v1) {
         rt->err = DFU_ERR_SMP_TOO_OLD;
-        return;
-    }
-    if (h->op > DFU_SMP_OP_WRITE_RSP) {
-        rt->err = DFU_ERR_INVAL;
-        rt->rsn = "invalid op";
-        return;
-    }
-    if (h->op == DFU_SMP_OP_READ_RSP || h->op == DFU_SMP_OP_WRITE_RSP) {
-        rt->err = DFU_ERR_NOTSUP;
-        rt->rsn = "response op sent to a server";
         return;
     }
     rt->reg = find_group(srv, h->group);

@@ -387,15 +387,15 @@ tu_dev_t *tu_dev_new(const tu_opts_t *o, const uint8_t *slot0, size_t len)
     if (dfu_smp_os_register(&d->srv, &d->os, &oc) != 0) {
         abort();
     }
+    /* swap-move: the primary has the spare sector; swap-offset: the secondary has it. */
+    uint32_t psize = o->strategy == DFU_BOOT_STRATEGY_OFFSET ? TU_SECONDARY_SIZE : TU_PRIMARY_SIZE;
+    uint32_t ssize = TU_PRIMARY_SIZE + TU_SECONDARY_SIZE - psize;
     dfu_smp_img_cfg_t ic = {
-        .primary = {.flash = &d->fl.flash, .off = 0, .size = TU_PRIMARY_SIZE, .id = 1},
-        .secondary = {.flash = &d->fl.flash,
-                      .off = TU_PRIMARY_SIZE,
-                      .size = TU_SECONDARY_SIZE,
-                      .id = 2},
+        .primary = {.flash = &d->fl.flash, .off = 0, .size = psize, .id = 1},
+        .secondary = {.flash = &d->fl.flash, .off = psize, .size = ssize, .id = 2},
         .crypto = dfu_crypto_default(),
         .no_erase_pending = o->no_erase_pending,
-        .trailer = {.max_align = o->align > 8 ? o->align : 8},
+        .trailer = {.max_align = o->align > 8 ? o->align : 8, .strategy = o->strategy},
     };
     int rc = dfu_smp_img_register(&d->srv, &d->img, &ic);
     if (rc != 0) {

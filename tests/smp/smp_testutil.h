@@ -48,6 +48,9 @@ uint8_t *tu_read_file(const char *path, size_t *len);
 #define TU_SECTOR 4096u
 #define TU_PRIMARY_SIZE (17u * TU_SECTOR) /* swap-move: one spare sector */
 #define TU_SECONDARY_SIZE (16u * TU_SECTOR)
+/* Slot areas of a fixture device (the strategy decides which slot has the spare sector). */
+#define TU_P_SIZE(d) ((d)->img.cfg.primary.size)
+#define TU_S_OFF(d) ((d)->img.cfg.secondary.off)
 #define TU_MAX_RSP 16
 
 typedef struct tu_dev {
@@ -80,6 +83,8 @@ typedef struct tu_opts {
     bool no_rsn;
     uint32_t align;     /* flash write alignment, 0 = 8 */
     uint16_t buf_count; /* reported by OS params, 0 = 4 */
+    uint8_t strategy;   /* dfu_boot_strategy_t: MOVE (0, default) or OFFSET (slot sizes swapped:
+                         * primary 16 sectors, secondary 17) */
 } tu_opts_t;
 
 /* Heap-allocates and sets up a device; slot 0 gets `slot0` (len bytes) if non-NULL, with its

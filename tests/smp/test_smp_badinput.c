@@ -95,8 +95,10 @@ static void fixed_cases(tu_dev_t *d)
     /* response ops sent to a server, invalid ops 4..7 */
     one(d, "0b 00 00 01 00 00 10 00 a0", "{\"rc\":8}");
     one(d, "09 00 00 01 00 00 10 00 a0", "{\"rc\":8}");
-    one(d, "0c 00 00 01 00 00 10 00 a0", "{\"rc\":3}");
-    one(d, "07 00 00 01 00 00 10 00 a0", "{\"rc\":3}");
+    one(d, "0c 00 00 01 00 00 10 00 a0", "{\"rc\":8}");
+    one(d, "07 00 00 01 00 00 10 00 a0", "{\"rc\":8}");
+    /* the op is checked before the version (Zephyr): reserved version with op 5 -> 8 */
+    one(d, "15 00 00 01 00 00 10 00 a0", "{\"rc\":8}");
     /* flags and reserved bits are ignored; the response clears them */
     one(d, "e2 81 00 05 00 00 10 00 a1 61 64 61 31", "{\"r\":\"1\"}");
     CHECK_EQ_INT(d->rsp[0][0], 0x03);

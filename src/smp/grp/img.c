@@ -25,7 +25,7 @@ static int img_erase(dfu_smp_req_t *req)
         return rc;
     }
     img_slot_info_t in;
-    if (st.in_use[slot] && dfu_smp_img_slot_info(img, (unsigned)slot, &in) == 0) {
+    if (st.in_use[slot] && dfu_smp_img_slot_info(img, (unsigned)slot, st.swap_type, &in) == 0) {
         dfu_smp_req_set_rsn(req, slot == st.active ? "slot 0 holds the running image"
                                                    : dfu_smp_img_in_use_rsn(&st));
         return DFU_ERR_BUSY;
@@ -102,7 +102,8 @@ static const dfu_smp_errmap_t img_errmap[] = {
     {DFU_ERR_SMP_TEST_ACTIVE, DFU_SMP_IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED,
      DFU_SMP_RC_EUNKNOWN},
     {DFU_ERR_SMP_DENIED, DFU_SMP_IMG_ERR_IMAGE_CONFIRMATION_DENIED, DFU_SMP_RC_EUNKNOWN},
-    {DFU_ERR_BAD_TRAILER, DFU_SMP_IMG_ERR_UNKNOWN, DFU_SMP_RC_EUNKNOWN},
+    /* BAD primary magic on confirm: MCUboot's BOOT_EBADVECT, which Zephyr reports as 29. */
+    {DFU_ERR_BAD_TRAILER, DFU_SMP_IMG_ERR_INVALID_IMAGE_VECTOR_TABLE, DFU_SMP_RC_EUNKNOWN},
 };
 
 const dfu_smp_group_t dfu_smp_img_group = {
@@ -112,6 +113,32 @@ const dfu_smp_group_t dfu_smp_img_group = {
     .errmap = img_errmap,
     .errmap_count = sizeof(img_errmap) / sizeof(img_errmap[0]),
 };
+
+/* ==== Registration =========================================================================== */
+
+/* The largest image the bootloader installs with this layout and strategy (MCUboot's limit, and
+ * what the swap can move), so an upload it would refuse is refused up front with err 30 and
+ * slot-info reports the same number. Swap-using-scratch needs the scratch area for that; without
+ * one the image must end before the first trailer sector of either slot, a bound no larger than
+ * the bootloader's. 0: unusable layout. */
+static uint32_t upload_limit(const dfu_smp_img_cfg_t *cfg, const dfu_boot_trailer_layout_t *sl,
+                             uint32_t img_off)
+{
+    const dfu_flash_area_t *scratch = cfg->scratch.size != 0u ? &cfg->scratch : NULL;
+    if (cfg->trailer.strategy != DFU_BOOT_STRATEGY_SCRATCH || scratch != NULL) {
+        return dfu_boot_max_image_size_for(&cfg->trailer, &cfg->primary, &cfg->secondary, scratch);
+    }
+    dfu_boot_trailer_layout_t pl;
+    if (dfu_boot_trailer_layout(&cfg->trailer, cfg->primary.size, dfu_flash_align(&cfg->primary),
+                                &pl) != 0) {
+        return 0u;
+    }
+    uint32_t sector = dfu_flash_sector_size(&cfg->secondary);
+    uint32_t p_end = pl.status_off - pl.status_off % sector;
+    uint32_t s_end = sl->status_off - sl->status_off % sector;
+    uint32_t end = p_end < s_end ? p_end : s_end;
+    return end > img_off ? end - img_off : 0u;
+}
 
 int dfu_smp_img_register(dfu_smp_server_t *srv, dfu_smp_img_t *img, const dfu_smp_img_cfg_t *cfg)
 {
@@ -136,6 +163,9 @@ int dfu_smp_img_register(dfu_smp_server_t *srv, dfu_smp_img_t *img, const dfu_sm
     if (img->img_off >= lay.status_off) {
         return DFU_ERR_INVAL;
     }
-    img->max_image = lay.status_off - img->img_off;
+    img->max_image = upload_limit(&img->cfg, &lay, img->img_off);
+    if (img->max_image == 0u) {
+        return DFU_ERR_INVAL; /* a layout the bootloader would refuse */
+    }
     return dfu_smp_server_register(srv, &dfu_smp_img_group, img);
 }

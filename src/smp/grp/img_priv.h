@@ -11,12 +11,16 @@ typedef struct img_slot_info {
     uint8_t hash[32];
 } img_slot_info_t;
 
-/* Flash area of slot 0/1 and the slot offset where its image starts. */
-const dfu_flash_area_t *dfu_smp_img_area(const dfu_smp_img_t *img, unsigned slot,
+/* Flash area of slot 0/1 and the slot offset where its image starts, given the swap type the
+ * trailers show (swap-using-offset: slot 1's image is at 0 while the type is REVERT, one sector
+ * in otherwise). */
+const dfu_flash_area_t *dfu_smp_img_area(const dfu_smp_img_t *img, unsigned slot, int swap_type,
                                          uint32_t *img_off);
 
-/* Reads the header and SHA-256 TLV of `slot`. 0, or a negative dfu_err (no valid image). */
-int dfu_smp_img_slot_info(const dfu_smp_img_t *img, unsigned slot, img_slot_info_t *out);
+/* Reads the header and SHA-256 TLV of `slot` (offset as dfu_smp_img_area). 0, or a negative
+ * dfu_err (no valid image). */
+int dfu_smp_img_slot_info(const dfu_smp_img_t *img, unsigned slot, int swap_type,
+                          img_slot_info_t *out);
 
 /* Writes the {"images":[...], "splitStatus":0} pairs of a state response. */
 int dfu_smp_img_write_state(dfu_smp_req_t *req, dfu_smp_img_t *img);

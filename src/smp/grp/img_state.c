@@ -10,9 +10,14 @@
 
 /* ==== Slot access ============================================================================ */
 
-const dfu_flash_area_t *dfu_smp_img_area(const dfu_smp_img_t *img, unsigned slot, uint32_t *img_off)
+/* Swap-using-offset stores an upload one sector into slot 1, but a swap leaves the former
+ * primary image (the one a REVERT goes back to) at offset 0 of slot 1. Zephyr's
+ * boot_get_image_start_offset() therefore answers 0 while the swap type is REVERT; so do we.
+ * For the other strategies img_off is 0 anyway. */
+const dfu_flash_area_t *dfu_smp_img_area(const dfu_smp_img_t *img, unsigned slot, int swap_type,
+                                         uint32_t *img_off)
 {
-    *img_off = slot == 0 ? 0u : img->img_off;
+    *img_off = slot == 0 || swap_type == DFU_BOOT_SWAP_REVERT ? 0u : img->img_off;
     return slot == 0 ? &img->cfg.primary : &img->cfg.secondary;
 }
 
@@ -27,10 +32,11 @@ static int slot_read(void *ctx, uint32_t off, void *buf, size_t len)
     return dfu_flash_read(s->fa, s->base + off, buf, len);
 }
 
-int dfu_smp_img_slot_info(const dfu_smp_img_t *img, unsigned slot, img_slot_info_t *out)
+int dfu_smp_img_slot_info(const dfu_smp_img_t *img, unsigned slot, int swap_type,
+                          img_slot_info_t *out)
 {
     slot_reader_t s;
-    s.fa = dfu_smp_img_area(img, slot, &s.base);
+    s.fa = dfu_smp_img_area(img, slot, swap_type, &s.base);
     dfu_image_reader_t rd = {.read = slot_read, .ctx = &s, .size = s.fa->size - s.base};
     int rc = dfu_image_header_read(&rd, &out->hdr);
     if (rc != 0) {
@@ -152,7 +158,7 @@ int dfu_smp_img_write_state(dfu_smp_req_t *req, dfu_smp_img_t *img)
     bool ok = dfu_cbor_put_str(w, "images") && dfu_cbor_put_array_indef(w);
     for (unsigned slot = 0; ok && slot < 2u; slot++) {
         img_slot_info_t in;
-        if (dfu_smp_img_slot_info(img, slot, &in) == 0) {
+        if (dfu_smp_img_slot_info(img, slot, st.swap_type, &in) == 0) {
             ok = write_entry(w, img, &st, slot, &in);
         }
     }
@@ -177,11 +183,11 @@ int dfu_smp_img_state_read(dfu_smp_req_t *req)
  */
 
 /* Finds the slot whose image hash equals `hash`. */
-static int find_slot(const dfu_smp_img_t *img, const uint8_t *hash, unsigned *slot)
+static int find_slot(const dfu_smp_img_t *img, int swap_type, const uint8_t *hash, unsigned *slot)
 {
     for (unsigned s = 0; s < 2u; s++) {
         img_slot_info_t in;
-        if (dfu_smp_img_slot_info(img, s, &in) == 0 && memcmp(in.hash, hash, 32) == 0) {
+        if (dfu_smp_img_slot_info(img, s, swap_type, &in) == 0 && memcmp(in.hash, hash, 32) == 0) {
             *slot = s;
             return 0;
         }
@@ -234,6 +240,38 @@ static int check_rules(dfu_smp_req_t *req, const dfu_smp_img_state_t *st, unsign
     }
 }
 
+/* Trailer writes and their errors, translated as Zephyr does for MCUboot's return codes
+ * (img_mgmt_state.c: BOOT_EBADIMAGE -> 23, BOOT_EBADVECT -> 29, BOOT_EFLASH -> 12). */
+static int set_pending(dfu_smp_req_t *req, dfu_smp_img_t *img, bool permanent)
+{
+    int rc = dfu_boot_set_pending(&img->cfg.secondary, permanent ? 1 : 0, &img->cfg.trailer);
+    if (rc == DFU_ERR_BAD_TRAILER) {
+        /* MCUboot's boot_set_pending: the secondary is erased and BOOT_EBADIMAGE returned. */
+        img->up.active = false;
+        dfu_smp_req_set_rsn(req, "slot 1 trailer was corrupt: slot erased, upload the image again");
+        return DFU_ERR_BAD_MAGIC;
+    }
+    if (rc != 0) {
+        dfu_smp_req_set_rsn(req, "writing the slot trailer failed");
+        return DFU_ERR_IO;
+    }
+    return 0;
+}
+
+static int set_confirmed(dfu_smp_req_t *req, dfu_smp_img_t *img)
+{
+    int rc = dfu_boot_set_confirmed(&img->cfg.primary, &img->cfg.trailer);
+    if (rc == DFU_ERR_BAD_TRAILER) {
+        dfu_smp_req_set_rsn(req, "slot 0 trailer is corrupt");
+        return rc;
+    }
+    if (rc != 0) {
+        dfu_smp_req_set_rsn(req, "writing the slot trailer failed");
+        return DFU_ERR_IO;
+    }
+    return 0;
+}
+
 int dfu_smp_img_state_write(dfu_smp_req_t *req)
 {
     dfu_smp_img_t *img = req->gctx;
@@ -254,12 +292,13 @@ int dfu_smp_img_state_write(dfu_smp_req_t *req)
         return rc;
     }
     unsigned slot = st.active;
-    if ((found & 1u) != 0) {
+    /* A zero-length (or null) hash counts as absent, as in Zephyr. */
+    if ((found & 1u) != 0 && hash.len != 0u) {
         if (hash.len != 32u) {
             dfu_smp_req_set_rsn(req, "hash must be the 32-byte SHA-256 image hash");
             return DFU_ERR_SMP_BAD_HASH;
         }
-        if (find_slot(img, hash.ptr, &slot) != 0) {
+        if (find_slot(img, st.swap_type, hash.ptr, &slot) != 0) {
             dfu_smp_req_set_rsn(req, "no slot holds an image with this hash");
             return DFU_ERR_NOT_FOUND;
         }
@@ -272,14 +311,9 @@ int dfu_smp_img_state_write(dfu_smp_req_t *req)
         return rc;
     }
     if (rc == 0) {
-        rc = slot == st.active
-                 ? dfu_boot_set_confirmed(&img->cfg.primary, &img->cfg.trailer)
-                 : dfu_boot_set_pending(&img->cfg.secondary, confirm ? 1 : 0, &img->cfg.trailer);
+        rc = slot == st.active ? set_confirmed(req, img) : set_pending(req, img, confirm);
         if (rc != 0) {
-            dfu_smp_req_set_rsn(req, rc == DFU_ERR_BAD_TRAILER
-                                         ? "slot trailer is corrupt: erase slot 1 and upload again"
-                                         : "writing the slot trailer failed");
-            return rc == DFU_ERR_BAD_TRAILER ? rc : DFU_ERR_IO;
+            return rc;
         }
     }
     return dfu_smp_img_write_state(req, img);

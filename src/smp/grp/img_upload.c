@@ -192,7 +192,7 @@ static int check_first(dfu_smp_req_t *req, dfu_smp_img_t *img, const chunk_t *c)
     }
     if (c->upgrade) {
         img_slot_info_t run;
-        if (dfu_smp_img_slot_info(img, 0, &run) == 0 &&
+        if (dfu_smp_img_slot_info(img, 0, DFU_BOOT_SWAP_NONE, &run) == 0 &&
             dfu_image_version_cmp(&run.hdr.ver, &hdr.ver, img->cfg.version_use_build) >= 0) {
             dfu_smp_req_set_rsn(req, "upgrade only: the running image is not older");
             return DFU_ERR_DOWNGRADE;
@@ -223,7 +223,8 @@ static int upload_first(dfu_smp_req_t *req, dfu_smp_img_t *img, const chunk_t *c
         dfu_smp_req_set_rsn(req, "sha longer than 32 bytes");
         return DFU_ERR_SMP_BAD_HASH;
     }
-    if ((c->found & F_SHA) != 0 && u->active && c->sha.len == u->sha_len &&
+    /* Resume only a session identified by a non-empty sha (Zephyr: sha length > 0). */
+    if ((c->found & F_SHA) != 0 && c->sha.len > 0u && u->active && c->sha.len == u->sha_len &&
         memcmp(c->sha.ptr, u->sha, u->sha_len) == 0) {
         return reply_off(req, u->off) ? 1 : DFU_ERR_NOMEM; /* resume: nothing written */
     }
