@@ -449,6 +449,70 @@ static bf_dev_t *enc_dev(uint8_t st, int keyfields, dfu_image_key_t *key, uint8_
     return d;
 }
 
+/* Review S1: an image installed from an encrypted upload is plaintext in P but keeps the AES flag
+ * and ENC TLV. After a test swap moves it into S, the revert must validate it as stored (no
+ * decryption) and bring it back; before the fix S was decrypted, failed, and was scrambled, and
+ * P kept the unconfirmed test image. Also swept with power cuts over the revert boot. */
+static bf_dev_t *enc_revert_dev(uint8_t st, dfu_image_key_t *key, uint8_t *priv, size_t lpriv,
+                                const uint8_t *b, size_t lb, const uint8_t *enc, size_t le)
+{
+    dfu_boot_result_t r;
+    bf_dev_t *d = enc_dev(st, 1, key, priv, lpriv, b, lb, enc, le, 1);
+    CHECK_EQ_INT(boot_once(d, &r), 0);
+    CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_PERM);
+    uint32_t soff = dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary);
+    bf_poke(d, &d->cfg.secondary, soff, b, lb);
+    CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 0, &d->cfg.trailer), 0);
+    CHECK_EQ_INT(boot_once(d, &r), 0);
+    CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_TEST);
+    CHECK(bf_equal(d, &d->cfg.primary, 0, b, lb));
+    return d;
+}
+
+static void test_encrypted_revert(dfu_image_key_t *key, uint8_t *priv, size_t lpriv,
+                                  const uint8_t *b, size_t lb, const uint8_t *enc, size_t le,
+                                  const uint8_t *plain)
+{
+    unsigned cuts = 0, bad = 0;
+    for (uint8_t st = 0; st < DFU_BOOT_STRATEGY_OVERWRITE; st++) {
+        dfu_boot_result_t r;
+        bf_dev_t *d = enc_revert_dev(st, key, priv, lpriv, b, lb, enc, le);
+        uint64_t ops0 = d->sf.ops;
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_REVERT);
+        CHECK_EQ_INT(r.secondary_err, 0);
+        CHECK(r.booted && (r.image.flags & 0x4u) != 0);
+        CHECK(bf_equal(d, &d->cfg.primary, 0x200, plain + 0x200, 40000));
+        uint64_t total = d->sf.ops - ops0;
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_NONE);
+        bf_dev_free(d);
+        free(d);
+        for (int torn = 0; torn < 2; torn++) {
+            for (uint64_t i = 1u + (st & 1u); i <= total; i += torn ? 7u : 3u) {
+                d = enc_revert_dev(st, key, priv, lpriv, b, lb, enc, le);
+                dfu_simflash_cut_after(&d->sf, i, torn);
+                int rc = DFU_ERR_POWER_CUT;
+                for (int k = 0; k < 10 && rc == DFU_ERR_POWER_CUT; k++) {
+                    rc = dfu_boot_go(&d->boot, &r);
+                    dfu_simflash_power_on(&d->sf);
+                }
+                cuts++;
+                int ok = rc == 0 && r.booted &&
+                         bf_equal(d, &d->cfg.primary, 0x200, plain + 0x200, 40000);
+                if (!ok && bad++ < 5) {
+                    printf("  encrypted revert %d torn=%d cut=%llu: rc=%d reason=%s\n", st, torn,
+                           (unsigned long long)i, rc, r.reason);
+                }
+                bf_dev_free(d);
+                free(d);
+            }
+        }
+    }
+    printf("encrypted revert: %u cuts, %u failures\n", cuts, bad);
+    CHECK_EQ_INT(bad, 0);
+}
+
 static void test_encrypted(dfu_image_key_t *key)
 {
     size_t lb, le, lplain, lpriv;
@@ -509,6 +573,7 @@ static void test_encrypted(dfu_image_key_t *key)
     }
     printf("encrypted install: %u cuts, %u failures\n", cuts, bad);
     CHECK_EQ_INT(bad, 0);
+    test_encrypted_revert(key, priv, lpriv, b, lb, enc, le, plain);
     free(b);
     free(enc);
     free(plain);
