@@ -330,6 +330,18 @@ int dfu_image_trailer_magic(uint32_t max_align, uint8_t out[16]);
 int dfu_image_trailer_decode(const dfu_image_reader_t *rd, uint32_t slot_size, uint32_t max_align,
                              uint8_t erased_val, dfu_image_trailer_t *out);
 
+/* Trailer layouts: swap-scratch / swap-move / overwrite-only, and swap-using-offset (one more
+ * max_align unit, the unprotected TLV sizes, sits between swap_info and swap_size). */
+#define DFU_IMAGE_TRAILER_MODE_SWAP 0
+#define DFU_IMAGE_TRAILER_MODE_OFFSET 1
+
+/* As dfu_image_trailer_decode() (which is this with DFU_IMAGE_TRAILER_MODE_SWAP) for the layout
+ * `mode`: in offset mode swap_size is read one unit lower (E-56 / E-96 / E-192 for max_align
+ * 8 / 16 / 32). DFU_ERR_INVAL for an unknown mode. */
+int dfu_image_trailer_decode_mode(const dfu_image_reader_t *rd, uint32_t slot_size,
+                                  uint32_t max_align, uint8_t erased_val, int mode,
+                                  dfu_image_trailer_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 /* Read-only decode of the slot trailer fields (magic, image_ok, copy_done, swap_info,
- * swap_size). Layout: mcuboot-format.md section 3. Every field sits in its own max_align unit,
+ * swap_size) for the swap-scratch/move/overwrite layout and the swap-using-offset one. Layout:
+ * mcuboot-format.md section 3. Every field sits in its own max_align unit,
  * counted back from the end of the slot. */
 #include <string.h>
 
@@ -42,14 +43,26 @@ static int read_byte(const dfu_image_reader_t *rd, uint32_t off, uint8_t *v)
 int dfu_image_trailer_decode(const dfu_image_reader_t *rd, uint32_t slot_size, uint32_t max_align,
                              uint8_t erased_val, dfu_image_trailer_t *out)
 {
+    return dfu_image_trailer_decode_mode(rd, slot_size, max_align, erased_val,
+                                         DFU_IMAGE_TRAILER_MODE_SWAP, out);
+}
+
+int dfu_image_trailer_decode_mode(const dfu_image_reader_t *rd, uint32_t slot_size,
+                                  uint32_t max_align, uint8_t erased_val, int mode,
+                                  dfu_image_trailer_t *out)
+{
     uint8_t want[16], got[16], raw[4], v;
     if (rd == NULL || rd->read == NULL || out == NULL ||
-        dfu_image_trailer_magic(max_align, want) != 0) {
+        dfu_image_trailer_magic(max_align, want) != 0 ||
+        (mode != DFU_IMAGE_TRAILER_MODE_SWAP && mode != DFU_IMAGE_TRAILER_MODE_OFFSET)) {
         return DFU_ERR_INVAL;
     }
-    /* magic unit (ALIGN_UP(16, MA)) + image_ok, copy_done, swap_info, swap_size units. */
+    /* magic unit (ALIGN_UP(16, MA)) + image_ok, copy_done, swap_info, swap_size units, and in
+     * swap-using-offset builds the "unprotected TLV sizes" unit between swap_info and
+     * swap_size (so swap_size moves down one MA: E-56 instead of E-48 at MA 8). */
     uint32_t magic_unit = max_align > 16 ? max_align : 16;
-    if (slot_size > rd->size || slot_size < magic_unit + 4u * max_align) {
+    uint32_t units = mode == DFU_IMAGE_TRAILER_MODE_OFFSET ? 5u : 4u;
+    if (slot_size > rd->size || slot_size < magic_unit + units * max_align) {
         return DFU_ERR_RANGE;
     }
     memset(out, 0, sizeof(*out));
@@ -57,7 +70,7 @@ int dfu_image_trailer_decode(const dfu_image_reader_t *rd, uint32_t slot_size, u
     out->image_ok_off = slot_size - magic_unit - max_align;
     out->copy_done_off = out->image_ok_off - max_align;
     out->swap_info_off = out->copy_done_off - max_align;
-    out->swap_size_off = out->swap_info_off - max_align;
+    out->swap_size_off = out->swap_info_off - (units - 3u) * max_align;
 
     int rc = rd->read(rd->ctx, out->magic_off, got, sizeof(got));
     if (rc < 0) {

@@ -263,6 +263,58 @@ static void trailer_and_xcrypt(void)
                  DFU_ERR_INVAL); /* private key is not PKCS#8 X25519 */
 }
 
+/* swap_size in the swap-using-offset layout: one max_align unit below the default layout (the
+ * unprotected-TLV-sizes field sits in between), as MCUboot (mcuboot-format.md §3.2). */
+static void st_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static void trailer_offset_mode(void)
+{
+    static uint8_t slot[4096];
+    static const uint32_t mas[] = {8, 16, 32};
+    static const uint32_t want_def[] = {48, 80, 160};
+    static const uint32_t want_off[] = {56, 96, 192};
+    dfu_image_reader_t rd;
+    dfu_image_trailer_t tr;
+    dfu_image_reader_mem(&rd, slot, sizeof(slot));
+    for (unsigned i = 0; i < 3u; i++) {
+        uint32_t e = sizeof(slot);
+        memset(slot, 0xff, sizeof(slot));
+        dfu_image_trailer_magic(mas[i], slot + e - 16);
+        st_le32(slot + e - want_off[i], 0x00012345u);              /* swap_size (offset layout) */
+        st_le32(slot + e - want_def[i], 0x00000a0bu);              /* tlv sizes field */
+        slot[e - (mas[i] > 16 ? mas[i] : 16) - 3 * mas[i]] = 0x02; /* swap_info TEST */
+        CHECK_EQ_INT(
+            dfu_image_trailer_decode_mode(&rd, e, mas[i], 0xff, DFU_IMAGE_TRAILER_MODE_OFFSET, &tr),
+            0);
+        CHECK_EQ_INT(tr.magic, DFU_IMAGE_TRAILER_MAGIC_GOOD);
+        CHECK_EQ_INT(tr.swap_info, 0x02);
+        CHECK_EQ_INT(tr.swap_size_off, e - want_off[i]);
+        CHECK_EQ_INT(tr.swap_size, 0x00012345u);
+        /* the default layout keeps reading E-48 / E-80 / E-160 */
+        CHECK_EQ_INT(dfu_image_trailer_decode(&rd, e, mas[i], 0xff, &tr), 0);
+        CHECK_EQ_INT(tr.swap_size_off, e - want_def[i]);
+        CHECK_EQ_INT(tr.swap_size, 0x00000a0bu);
+        CHECK_EQ_INT(
+            dfu_image_trailer_decode_mode(&rd, e, mas[i], 0xff, DFU_IMAGE_TRAILER_MODE_SWAP, &tr),
+            0);
+        CHECK_EQ_INT(tr.swap_size_off, e - want_def[i]);
+    }
+    CHECK_EQ_INT(dfu_image_trailer_decode_mode(&rd, sizeof(slot), 8, 0xff, 2, &tr), DFU_ERR_INVAL);
+    /* smallest slot: magic unit + 5 units in offset mode, 4 otherwise */
+    CHECK_EQ_INT(
+        dfu_image_trailer_decode_mode(&rd, 16 + 4 * 8, 8, 0xff, DFU_IMAGE_TRAILER_MODE_OFFSET, &tr),
+        DFU_ERR_RANGE);
+    CHECK_EQ_INT(
+        dfu_image_trailer_decode_mode(&rd, 16 + 5 * 8, 8, 0xff, DFU_IMAGE_TRAILER_MODE_OFFSET, &tr),
+        0);
+    CHECK_EQ_INT(tr.swap_size_off, 0u);
+}
+
 int main(void)
 {
     C = dfu_crypto_default();
@@ -274,5 +326,6 @@ int main(void)
     header_and_version();
     tlv_iter();
     trailer_and_xcrypt();
+    trailer_offset_mode();
     return dfu_test_finish("test_image_unit");
 }
