@@ -106,7 +106,8 @@ int dfu_boot_read_slot_state(const dfu_flash_area_t *slot, const dfu_boot_traile
  * secondary trailer magic is UNSET, writes the magic, image_ok = 0x01 when `permanent`, and
  * swap_info = TEST (2) or PERM (3). Returns 0 (also when the request already exists: magic GOOD,
  * nothing is written), DFU_ERR_BAD_TRAILER if the magic is BAD (the whole secondary slot is
- * then erased, as MCUboot does: upload again), or a flash error. The image must be fully written first; it is validated by the bootloader. */
+ * then erased, as MCUboot does: upload again), or a flash error. The image must be fully written
+ * first; it is validated by the bootloader. */
 int dfu_boot_set_pending(const dfu_flash_area_t *secondary, int permanent,
                          const dfu_boot_trailer_cfg_t *tcfg);
 
@@ -242,10 +243,10 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg);
  * (erased header or NON_BOOTABLE) -> NONE, nothing erased; invalid (bad hash/signature,
  * compressed, encrypted without decryption support, too large for the slot) -> secondary
  * scrambled, swap_type FAIL, image_ok written into the primary; downgrade -> scrambled, NONE;
- * larger image than the swap can move -> NONE, nothing erased (secondary_err DFU_ERR_NOSPC). Returns 0 when the primary holds a bootable image
- * (result->booted = 1), DFU_ERR_NOT_FOUND when no bootable image exists, or a flash error
- * (DFU_ERR_POWER_CUT from the simulator: just call again after power-on; every step is
- * resumable). `result` is always filled as far as the boot got. */
+ * larger image than the swap can move -> NONE, nothing erased (secondary_err DFU_ERR_NOSPC).
+ * Returns 0 when the primary holds a bootable image (result->booted = 1), DFU_ERR_NOT_FOUND when no
+ * bootable image exists, or a flash error (DFU_ERR_POWER_CUT from the simulator: just call again
+ * after power-on; every step is resumable). `result` is always filled as far as the boot got. */
 int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *result);
 
 /* Largest image (header + payload + TLVs) the configured strategy accepts as an upgrade from

@@ -241,8 +241,8 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
 
 #define IMG_MAGIC 0x96f3b83du
 #define IMG_F_NON_BOOTABLE 0x10u
-#define IMG_F_ENCRYPTED 0x0cu    /* AES-128 | AES-256 */
-#define IMG_F_COMPRESSED 0xe00u  /* LZMA1 | LZMA2 | ARM-Thumb filter */
+#define IMG_F_ENCRYPTED 0x0cu   /* AES-128 | AES-256 */
+#define IMG_F_COMPRESSED 0xe00u /* LZMA1 | LZMA2 | ARM-Thumb filter */
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -619,6 +619,8 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     dfu_boot_slot_state_t s;
     dfu_boot_status_t bs;
     memset(&bs, 0, sizeof(bs));
+    memset(&p, 0, sizeof(p));
+    memset(&s, 0, sizeof(s));
     b->revert_fixup = 0;
     b->decrypting = 0;
     int rc = dfu_boot_read_state_l(&c->primary, &b->lp, b->tcfg.max_align, &p);

@@ -26,8 +26,8 @@ static int imgval_run(void *ctx, const dfu_flash_area_t *slot, uint32_t img_off,
     dfu_image_reader_t rd = {flash_reader_read, &rc_ctx, slot->size - img_off, NULL};
     dfu_image_verify_cfg_t cfg = iv->verify;
     cfg.max_image_size = max_size;
-    if (plain ||
-        (iv->primary != NULL && slot->flash == iv->primary->flash && slot->off == iv->primary->off)) {
+    if (plain || (iv->primary != NULL && slot->flash == iv->primary->flash &&
+                  slot->off == iv->primary->off)) {
         cfg.flags |= DFU_IMAGE_VF_NO_DECRYPT;
     }
     int rc = dfu_image_validate(&rd, &cfg, &iv->last);

@@ -138,7 +138,7 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
         } else if (strcmp(a, "--max-sectors") == 0) {
             bad = parse_u32(v, &o->max_sectors) || o->max_sectors == 0;
         } else if (strcmp(a, "--erased-val") == 0) {
-            uint32_t ev;
+            uint32_t ev = 0;
             bad = parse_u32(v, &ev) || (ev != 0xff && ev != 0);
             over.erased_val = (uint8_t)ev;
             have_ev = 1;
@@ -244,7 +244,7 @@ static uint8_t *load_key(const char *path, size_t *len)
             b64[k++] = *p;
         }
     }
-    uint8_t *der = malloc(k);
+    uint8_t *der = malloc(k > 0u ? k : 1u);
     size_t olen = 0;
     int rc = mbedtls_base64_decode(der, k, &olen, (unsigned char *)b64, k);
     free(b64);

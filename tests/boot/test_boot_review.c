@@ -73,10 +73,9 @@ static void test_max_image_size_for(void)
     for (uint8_t st = 0; st < 4; st++) {
         bf_dev_t *d = calloc(1, sizeof(*d));
         CHECK_EQ_INT(bf_dev_init(d, &bf_layout_small, st, 8), 0);
-        uint32_t m = dfu_boot_max_image_size_for(&d->cfg.trailer, &d->cfg.primary,
-                                                 &d->cfg.secondary,
-                                                 st == DFU_BOOT_STRATEGY_SCRATCH ? &d->cfg.scratch
-                                                                                 : NULL);
+        uint32_t m =
+            dfu_boot_max_image_size_for(&d->cfg.trailer, &d->cfg.primary, &d->cfg.secondary,
+                                        st == DFU_BOOT_STRATEGY_SCRATCH ? &d->cfg.scratch : NULL);
         CHECK(m > 0u);
         CHECK_EQ_INT(m, dfu_boot_max_image_size(&d->boot));
         if (st == DFU_BOOT_STRATEGY_MOVE) {
@@ -266,10 +265,10 @@ static void test_i1_limits(void)
  * revert happens. Before: the garbage was erased first and the boot reverted. */
 static void test_i3_revert_needs_s_unset(void)
 {
-    dfu_boot_slot_state_t p = {DFU_BOOT_MAGIC_GOOD, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_SET, 2, 0,
-                               2, 0};
-    dfu_boot_slot_state_t s = {DFU_BOOT_MAGIC_BAD, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_UNSET, 1, 0,
-                               0xff, 0};
+    dfu_boot_slot_state_t p = {
+        DFU_BOOT_MAGIC_GOOD, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_SET, 2, 0, 2, 0};
+    dfu_boot_slot_state_t s = {
+        DFU_BOOT_MAGIC_BAD, DFU_BOOT_FLAG_UNSET, DFU_BOOT_FLAG_UNSET, 1, 0, 0xff, 0};
     CHECK_EQ_INT(dfu_boot_decide(&p, &s, 0), DFU_BOOT_SWAP_NONE);
     s.magic = DFU_BOOT_MAGIC_UNSET;
     CHECK_EQ_INT(dfu_boot_decide(&p, &s, 0), DFU_BOOT_SWAP_REVERT);

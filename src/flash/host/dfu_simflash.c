@@ -65,12 +65,13 @@ static int sim_write(void *ctx, uint32_t off, const void *buf, size_t len)
     }
     size_t n = len;
     if (!run) {
-        n = sf->torn ? next_rand(sf) % len : 0u;
+        n = sf->torn && len > 0u ? next_rand(sf) % len : 0u;
     }
     memcpy(sf->mem + off, buf, n);
     sf->writes++;
     sf->bytes_written += n;
-    sf->time_us += (double)((n + 3u) / 4u) * sf->write_word_us;
+    size_t words = (n + 3u) / 4u; /* 32-bit words programmed */
+    sf->time_us += (double)words * sf->write_word_us;
     return run ? DFU_OK : DFU_ERR_POWER_CUT;
 }
 
