@@ -192,9 +192,7 @@ static void test_bad_secondary_magic(void)
 /* slot-info max_image_size of the device */
 static uint64_t slot_info_max(tu_dev_t *d)
 {
-    (void)send_cbor(d, DFU_SMP_OP_READ, 1, 6, (const uint8_t *)"\xa0", 1);
-    /* the value is the last uint before the two closing breaks; decode via canonical text */
-    char *c = tu_last_canon(d);
+    char *c = send_cbor(d, DFU_SMP_OP_READ, 1, 6, (const uint8_t *)"\xa0", 1);
     const char *p = strstr(c, "\"max_image_size\":");
     uint64_t v = p ? strtoull(p + 17, NULL, 10) : 0;
     free(c);
