@@ -185,6 +185,16 @@ static void test_bad_secondary_magic(void)
         CHECK_EQ_INT(tu_upload(d, b, nb, 1024, 1), 0);
         tu_dev_free(d);
     }
+    /* BAD primary magic on confirm (MCUboot BOOT_EBADVECT): Zephyr answers 29 (v1: rc 1). The
+     * state machine only confirms in REVERT (primary magic GOOD), so check the translation. */
+    uint16_t grc = 0;
+    uint16_t rc = 0;
+    dfu_smp_translate_err(&dfu_smp_img_group, DFU_ERR_BAD_TRAILER, &grc, &rc);
+    CHECK_EQ_INT(grc, DFU_SMP_IMG_ERR_INVALID_IMAGE_VECTOR_TABLE);
+    CHECK_EQ_INT(grc, 29);
+    CHECK_EQ_INT(rc, DFU_SMP_RC_EUNKNOWN);
+    dfu_smp_translate_err(&dfu_smp_img_group, DFU_ERR_BAD_MAGIC, &grc, &rc);
+    CHECK_EQ_INT(grc, 23);
 }
 
 /* ==== I2 ===================================================================================== */
