@@ -11,7 +11,8 @@
  * key_count == 0 means hash-only validation. For encrypted updates set verify.enc_priv (PKCS#8
  * DER) and `primary`; encrypted updates are then decrypted while installed into the primary
  * (swap strategies also need cfg.trailer.enc_key_len = 16 or 32 to keep the key in the trailer).
- * The image moved back into the secondary by a swap is not re-encrypted.
+ * The image moved back into the secondary by a swap is not re-encrypted; the revert candidate is
+ * validated as stored (validate_plain).
  */
 #ifndef DFUKIT_DFU_BOOT_VALIDATE_H
 #define DFUKIT_DFU_BOOT_VALIDATE_H

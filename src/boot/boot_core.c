@@ -5,7 +5,8 @@
  *      stored in the status trailer, no re-validation (S was validated before it started);
  *   2. status initialised but no record written -> re-validate S, run the stored type, or FAIL;
  *   3. otherwise the decision table; TEST/PERM/REVERT validate S first (TEST/PERM also apply
- *      downgrade prevention); a refused S is scrambled (header and trailer sectors erased).
+ *      downgrade prevention); refusals as in start_new() (FAIL for an invalid image, NONE for
+ *      no image, a downgrade or a swap larger than the strategy can move).
  * After a swap: image_ok (PERM/REVERT, if unset) then copy_done are written into P, in that
  * order, so a reset in between resumes through the primary status source and finishes the job.
  */
