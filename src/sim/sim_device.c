@@ -198,6 +198,7 @@ static int smp_setup(sim_dev_t *d)
     dfu_smp_img_cfg_t icfg = {
         .primary = d->primary,
         .secondary = d->secondary,
+        .scratch = d->scratch,
         .trailer = d->bcfg.trailer,
         .crypto = dfu_crypto_default(),
     };
