@@ -413,6 +413,14 @@ static int fail(dfu_boot_t *b, dfu_boot_result_t *res, const char *reason)
     return rc;
 }
 
+/* 1 if the header at `off` of `fa` has an AES flag (read errors: 0). */
+static int enc_flagged(const dfu_flash_area_t *fa, uint32_t off)
+{
+    uint8_t h[20];
+    return dfu_flash_read(fa, off, h, sizeof(h)) == 0 && le32(h) == IMG_MAGIC &&
+           (le32(h + 16) & IMG_F_ENCRYPTED) != 0u;
+}
+
 /* MCUboot's "no bootable image" in the secondary: the header magic is erased (*none = 1), or the
  * header has the NON_BOOTABLE flag (*none = 2). Such a slot is not scrambled. */
 static int no_image(const dfu_flash_area_t *fa, uint32_t off, int *none)
@@ -519,6 +527,17 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
         return rc;
     }
     rc = validate(b, s, s_off, revert, &si);
+    int stored_plain = revert;
+    if (rc < 0 && rc != DFU_ERR_POWER_CUT && !revert && b->cfg->validator.validate_plain != NULL &&
+        enc_flagged(s, s_off)) {
+        /* An AES-flagged image that does not decrypt may be a plaintext copy this bootloader
+         * swapped out of P earlier (copies into S are not re-encrypted): accept it if it
+         * validates as stored, and install it without decryption. */
+        if (validate(b, s, s_off, 1, &si) == 0) {
+            rc = DFU_OK;
+            stored_plain = 1;
+        }
+    }
     if (rc == 0 && !revert) {
         int prc = validate(b, &b->cfg->primary, 0, 0, &pi);
         if (prc == DFU_ERR_POWER_CUT) {
@@ -554,7 +573,7 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
         return DFU_OK;
     }
     b->swap_type = (uint8_t)type;
-    b->decrypting = !revert && (si.flags & IMG_F_ENCRYPTED) != 0u;
+    b->decrypting = !stored_plain && (si.flags & IMG_F_ENCRYPTED) != 0u;
     if (b->decrypting) {
         const dfu_boot_validator_t *v = &b->cfg->validator;
         rc = v->unwrap(v->ctx, s, s_off, b->enc_key);

@@ -488,6 +488,23 @@ static void test_encrypted_revert(dfu_image_key_t *key, uint8_t *priv, size_t lp
         CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_NONE);
         bf_dev_free(d);
         free(d);
+        /* The plaintext copy of A left in S by the test swap (AES flag, not re-encrypted) can be
+         * requested again: it validates as stored and is installed without decryption. */
+        d = enc_revert_dev(st, key, priv, lpriv, b, lb, enc, le);
+        CHECK_EQ_INT(dfu_boot_set_confirmed(&d->cfg.primary, &d->cfg.trailer), 0);
+        uint8_t *copy = malloc(le);
+        memcpy(copy, d->sf.mem + d->cfg.secondary.off, le);
+        memset(d->sf.mem + d->cfg.secondary.off, 0xff, d->cfg.secondary.size); /* "upload" */
+        bf_poke(d, &d->cfg.secondary,
+                dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary), copy, le);
+        CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 0, &d->cfg.trailer), 0);
+        CHECK_EQ_INT(boot_once(d, &r), 0);
+        CHECK_EQ_INT(r.swap_type, DFU_BOOT_SWAP_TEST);
+        CHECK(r.booted && (r.image.flags & 0x4u) != 0);
+        CHECK(bf_equal(d, &d->cfg.primary, 0x200, plain + 0x200, 40000));
+        free(copy);
+        bf_dev_free(d);
+        free(d);
         for (int torn = 0; torn < 2; torn++) {
             for (uint64_t i = 1u + (st & 1u); i <= total; i += torn ? 7u : 3u) {
                 d = enc_revert_dev(st, key, priv, lpriv, b, lb, enc, le);
