@@ -202,7 +202,8 @@ typedef struct dfu_boot_cfg {
  * passes it on to the application); dfu_boot_record_encode/decode give a fixed 32-byte form for
  * storing it in a storage partition. */
 typedef struct dfu_boot_result {
-    uint8_t swap_type;     /* swap performed or resumed this boot: DFU_BOOT_SWAP_* (NONE if none) */
+    uint8_t swap_type;     /* swap performed or resumed this boot: DFU_BOOT_SWAP_* (NONE if none;
+                            * FAIL: the candidate was invalid, scrambled, P confirmed) */
     uint8_t resumed;       /* 1 if an interrupted swap was completed */
     uint8_t reverted;      /* 1 if this boot reverted an unconfirmed test image */
     uint8_t booted;        /* 1 if the primary slot holds a valid image to jump to */
