@@ -1,11 +1,12 @@
 /* libFuzzer harness for the image parsers: header decode, TLV walk (both blocks), trailer
  * decode, and full validation with (a) a hash-only config, (b) one ECDSA P-256 key plus an
- * X25519 decryption key. The keys are the published throw-away test keys of
- * ../shared/vectors/imgtool/keys (sign-ecdsa-p256.pub.der, enc-x25519 PKCS#8), so seeds taken
- * from that folder reach the signature and decryption paths. Any input must be handled without
+ * X25519 decryption key: the published throw-away test keys of ../shared/vectors/imgtool/keys
+ * (sign-ecdsa-p256.pub.der, enc-x25519.pem), read at start-up, so seeds taken from that folder
+ * reach the signature and decryption paths. Any input must be handled without
  * out-of-bounds access (run under ASan+UBSan). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dfukit/dfu_err.h"
@@ -13,19 +14,80 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint8_t sign_p256_pub[91] = {
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04, 0xee, 0xd8, 0x81, 0x5c, 0x1b,
-    0x78, 0xc6, 0xfa, 0x05, 0xb8, 0xb8, 0x06, 0x90, 0xcb, 0x6e, 0x02, 0x52, 0x36, 0x1f, 0x8a, 0xab,
-    0x71, 0xc9, 0x26, 0xc3, 0x3f, 0x08, 0x1e, 0x5f, 0xda, 0x44, 0x5e, 0x86, 0x4b, 0xa2, 0x7e, 0x28,
-    0x98, 0x2f, 0x08, 0xaa, 0xed, 0xfc, 0x3e, 0xc4, 0xdb, 0xa8, 0xcc, 0xba, 0x11, 0x0f, 0x60, 0xa4,
-    0xa9, 0x48, 0x20, 0x4f, 0x10, 0xe9, 0x1f, 0x0f, 0xd5, 0x94, 0x0a};
+/* The keys are read once from ../shared (never copied into the repository); without it the
+ * keyed configuration runs with no key and no decryption key, which still walks every path up
+ * to key selection. */
+static uint8_t sign_p256_pub[160];
+static size_t sign_p256_pub_len;
+static uint8_t enc_x25519_priv[128];
+static size_t enc_x25519_priv_len;
 
-static const uint8_t enc_x25519_priv[48] = {
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-    0xd0, 0xc6, 0x64, 0xc4, 0x73, 0xd3, 0xee, 0xd1, 0xa6, 0x03, 0xab, 0xa5, 0xb8, 0x40, 0x56, 0x23,
-    0x33, 0xd9, 0x33, 0xa5, 0x7b, 0x84, 0x52, 0x44, 0x38, 0xb8, 0x46, 0x58, 0xcc, 0xfa, 0xca, 0x59,
-};
+static size_t read_file(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return 0;
+    }
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static int b64_val(int c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Body of a PEM file (between the BEGIN/END lines) decoded into out; returns the length. */
+static size_t pem_decode(const char *path, uint8_t *out, size_t cap)
+{
+    char text[1024];
+    size_t n = read_file(path, (uint8_t *)text, sizeof(text) - 1);
+    text[n] = '\0';
+    const char *p = strstr(text, "-----\n");
+    const char *e = p ? strstr(p + 6, "-----END") : NULL;
+    if (p == NULL || e == NULL) {
+        return 0;
+    }
+    size_t len = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (p += 6; p < e; p++) {
+        int v = b64_val((unsigned char)*p);
+        if (v < 0) {
+            continue;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8 && len < cap) {
+            bits -= 8;
+            out[len++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return len;
+}
+
+static void load_keys(void)
+{
+    static int loaded;
+    if (loaded) {
+        return;
+    }
+    loaded = 1;
+    sign_p256_pub_len = read_file(DFU_SHARED_DIR "/vectors/imgtool/keys/sign-ecdsa-p256.pub.der",
+                                  sign_p256_pub, sizeof(sign_p256_pub));
+    enc_x25519_priv_len = pem_decode(DFU_SHARED_DIR "/vectors/imgtool/keys/enc-x25519.pem",
+                                     enc_x25519_priv, sizeof(enc_x25519_priv));
+}
 
 static void walk_tlvs(const dfu_image_reader_t *rd, const dfu_image_header_t *hdr, int prot_only)
 {
@@ -50,6 +112,7 @@ static void walk_tlvs(const dfu_image_reader_t *rd, const dfu_image_header_t *hd
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t scratch[2048];
+    load_keys();
     if (size > 0x100000) {
         return 0;
     }
@@ -76,11 +139,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.scratch_len = sizeof(scratch);
     (void)dfu_image_validate(&rd, &cfg, &res);
 
-    dfu_image_key_t key = {sign_p256_pub, sizeof(sign_p256_pub)};
+    dfu_image_key_t key = {sign_p256_pub, sign_p256_pub_len};
     cfg.keys = &key;
-    cfg.key_count = 1;
-    cfg.enc_priv = enc_x25519_priv;
-    cfg.enc_priv_len = sizeof(enc_x25519_priv);
+    cfg.key_count = sign_p256_pub_len ? 1 : 0;
+    cfg.enc_priv = enc_x25519_priv_len ? enc_x25519_priv : NULL;
+    cfg.enc_priv_len = enc_x25519_priv_len;
     cfg.max_image_size = (uint32_t)size;
     cfg.flags = DFU_IMAGE_VF_ALLOW_LIST;
     (void)dfu_image_validate(&rd, &cfg, &res);
