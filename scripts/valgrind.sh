@@ -23,4 +23,14 @@ run "$X" image sign -k "$D/k.pem" -H 0x200 --pad-header -S 0x32000 --align 4 -v 
     "$D/app.bin" "$D/app.signed.bin"
 run "$X" image verify -k "$D/k.pem" "$D/app.signed.bin"
 run "$X" image info --json "$D/app.signed.bin"
-run "$X" boot --flash "$D/flash.bin" --geometry nrf52832 --strategy move
+# A flash file laid out like an nRF52832: image 1.0.0 in slot 0, a padded (pending test) 2.0.0
+# in slot 1, so `dfukit boot` validates both and performs a swap-using-move.
+run "$X" image sign -k "$D/k.pem" -H 0x200 --pad-header -S 0x32000 --align 4 -v 2.0.0 --pad \
+    "$D/app.bin" "$D/app2.padded.bin"
+head -c $((0x80000)) /dev/zero | tr '\0' '\377' >"$D/flash.bin"
+dd if="$D/app.signed.bin" of="$D/flash.bin" bs=1 seek=$((0xC000)) conv=notrunc status=none
+dd if="$D/app2.padded.bin" of="$D/flash.bin" bs=1 seek=$((0x3E000)) conv=notrunc status=none
+"$X" image getpub -k "$D/k.pem" -e pem -o "$D/k.pub.pem"
+run "$X" boot --flash "$D/flash.bin" --geometry nrf52832 --strategy move -k "$D/k.pub.pem"
+grep -q '"swap_type":"test"' "$D/out.txt" && grep -q '"version":"2.0.0+0"' "$D/out.txt" ||
+    { echo "valgrind: expected a test swap from dfukit boot:"; cat "$D/out.txt"; exit 1; }
