@@ -123,6 +123,29 @@ static uint8_t decode_flag(uint8_t v, uint8_t ev)
     return v == 0x01u ? DFU_BOOT_FLAG_SET : DFU_BOOT_FLAG_BAD;
 }
 
+/* Decodes a flag from its whole write unit (the flash write size). A flag is written once per
+ * erase cycle together with erased-value padding, so a unit whose first byte is erased but whose
+ * padding is not was never written by MCUboot or dfukit: it reads as BAD, never UNSET, so no
+ * writer ever programs over non-erased bytes (MCUboot looks at the first byte only; the two
+ * differ only on corrupted flash). */
+static int read_flag_unit(const dfu_flash_area_t *fa, uint32_t off, uint8_t ev, uint8_t *flag)
+{
+    uint8_t unit[32];
+    uint32_t w = dfu_flash_align(fa);
+    if (w > sizeof(unit)) {
+        return DFU_ERR_INVAL;
+    }
+    int rc = dfu_flash_read(fa, off, unit, w);
+    if (rc < 0) {
+        return rc;
+    }
+    *flag = decode_flag(unit[0], ev);
+    if (*flag == DFU_BOOT_FLAG_UNSET && !is_erased_buf(unit, w, ev)) {
+        *flag = DFU_BOOT_FLAG_BAD;
+    }
+    return DFU_OK;
+}
+
 int dfu_boot_read_state_l(const dfu_flash_area_t *fa, const dfu_boot_trailer_layout_t *l,
                           uint32_t max_align, dfu_boot_slot_state_t *out)
 {
@@ -143,16 +166,14 @@ int dfu_boot_read_state_l(const dfu_flash_area_t *fa, const dfu_boot_trailer_lay
     } else {
         out->magic = memcmp(m, want, 16) == 0 ? DFU_BOOT_MAGIC_GOOD : DFU_BOOT_MAGIC_BAD;
     }
-    rc = dfu_flash_read(fa, l->image_ok_off, b, 1);
+    rc = read_flag_unit(fa, l->image_ok_off, ev, &out->image_ok);
     if (rc < 0) {
         return rc;
     }
-    out->image_ok = decode_flag(b[0], ev);
-    rc = dfu_flash_read(fa, l->copy_done_off, b, 1);
+    rc = read_flag_unit(fa, l->copy_done_off, ev, &out->copy_done);
     if (rc < 0) {
         return rc;
     }
-    out->copy_done = decode_flag(b[0], ev);
     rc = dfu_flash_read(fa, l->swap_info_off, b, 1);
     if (rc < 0) {
         return rc;
@@ -200,6 +221,11 @@ int dfu_boot_write_field(const dfu_flash_area_t *fa, uint32_t off, const uint8_t
     size_t n = align_up((uint32_t)len, w);
     if (n > sizeof(buf)) {
         return DFU_ERR_INVAL;
+    }
+    /* Never program over non-erased bytes (garbage in a corrupted trailer): refuse instead. */
+    int rc = dfu_flash_is_erased(fa, off, n);
+    if (rc <= 0) {
+        return rc < 0 ? rc : DFU_ERR_BAD_TRAILER;
     }
     memset(buf, dfu_flash_erased_val(fa), n);
     memcpy(buf, data, len);

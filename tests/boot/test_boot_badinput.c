@@ -212,6 +212,39 @@ static void test_layouts(void)
     dfu_simflash_free(&sf);
 }
 
+/* A flag unit whose first byte is erased but whose padding holds garbage (found by the
+ * fuzz_trailer fuzzer): it must read as BAD, so nothing ever programs over it. Here P looks like
+ * an unconfirmed test image (magic GOOD, copy_done SET) and S holds an invalid request: before
+ * the fix, the FAIL path wrote image_ok over the garbage (a NOR rule violation). */
+static void test_flag_unit_garbage(void)
+{
+    for (uint8_t st = 0; st < 3; st++) { /* the swap strategies (overwrite writes no image_ok) */
+        bf_dev_t *d = dev(st);
+        dfu_boot_trailer_layout_t lp;
+        CHECK_EQ_INT(dfu_boot_trailer_layout(&d->cfg.trailer, d->cfg.primary.size, 4, &lp), 0);
+        CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.primary, 0, &d->cfg.trailer), 0); /* magic */
+        const uint8_t one = 0x01;
+        bf_poke(d, &d->cfg.primary, lp.copy_done_off, &one, 1);
+        const uint8_t junk = 0x29;
+        bf_poke(d, &d->cfg.primary, lp.image_ok_off + 1u, &junk, 1);
+        dfu_boot_slot_state_t s;
+        CHECK_EQ_INT(dfu_boot_read_slot_state(&d->cfg.primary, &d->cfg.trailer, &s), 0);
+        CHECK_EQ_INT(s.image_ok, DFU_BOOT_FLAG_BAD);
+        /* an invalid request in S: a header with a wrong hash */
+        uint32_t so = dfu_boot_secondary_image_off(&d->cfg.trailer, &d->cfg.secondary);
+        bf_poke(d, &d->cfg.secondary, so, img_b.data, img_b.len);
+        const uint8_t flip = 0x55;
+        bf_poke(d, &d->cfg.secondary, so + 600u, &flip, 1);
+        CHECK_EQ_INT(dfu_boot_set_pending(&d->cfg.secondary, 0, &d->cfg.trailer), 0);
+        dfu_boot_result_t r;
+        int rc = dfu_boot_go(&d->boot, &r);
+        CHECK(rc != DFU_ERR_FLASH_RULE);
+        CHECK_EQ_INT(rc, 0);
+        CHECK_EQ_INT(r.booted, 1);
+        done(d);
+    }
+}
+
 int main(void)
 {
     bf_make_image(&img_a, 20000, 1, 0, 1, -1, 0xff);
@@ -220,6 +253,7 @@ int main(void)
     test_oversized();
     test_status_garbage();
     test_layouts();
+    test_flag_unit_garbage();
     bf_free_image(&img_a);
     bf_free_image(&img_b);
     return dfu_test_finish("test_boot_badinput");
