@@ -2,6 +2,7 @@
 # Runs every benchmark and writes bench/results.md (figures + ratios measured in one run).
 #   build/bench/<name>          each prints its own lines (figure and reference in the same run)
 #   scripts/bench_callgrind.sh  instruction counts under callgrind (deterministic)
+#   scripts/footprint.sh        Cortex-M4 sizes and worst-case stack vs the budget
 set -uo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
@@ -29,6 +30,12 @@ done
 if [ -x scripts/bench_callgrind.sh ]; then
     echo "## instruction counts (callgrind)" >>"$tmp"; echo '```' >>"$tmp"
     bash scripts/bench_callgrind.sh "$BUILD" 2>&1 | tee -a "$tmp" || status=1
+    echo '```' >>"$tmp"
+fi
+if command -v arm-none-eabi-gcc >/dev/null; then
+    echo "## footprint (Cortex-M4 -Os, scripts/footprint.sh; budget bench/footprint-budget.txt)" >>"$tmp"
+    echo '```' >>"$tmp"
+    bash scripts/footprint.sh 2>&1 | grep -v '^footprint: mbedTLS' | tee -a "$tmp" || status=1
     echo '```' >>"$tmp"
 fi
 mv "$tmp" "$OUT"
