@@ -4,9 +4,10 @@
  * The device is the in-process loopback device (dfu_client_loopdev.h: boot core + SMP server on
  * simulated flash, flash timing not slept) with the hostlink timing model on its end of the link;
  * the client is the real dfu_client over the matching transport (BLE model socket, pty serial,
- * UDP). Ceiling: dfu_linkmodel_ceiling_kBps() for modelled links; for UDP (no model) the
- * transport's own goodput measured in the same run (same message size and window, a responder
- * that only acknowledges). Goodput counts image bytes only (1 kB = 1000 B).
+ * UDP). Ceiling: dfu_linkmodel_ceiling_kBps() for modelled links (UDP over a 1 Mbit/s, 10 ms
+ * network link included); for UDP on bare loopback (no model) the transport's own goodput
+ * measured in the same run (same message size and window, a responder that only acknowledges).
+ * Goodput counts image bytes only (1 kB = 1000 B).
  *
  * Output, one line per measurement:
  *   upload-goodput link=<name> window=<n|auto> kBps=<x> ceiling_kBps=<y> ratio=<x/y>
@@ -33,7 +34,12 @@ static const bench_link_t links[] = {
     {"ble-1m-dle27-ci30", "ble,phy=1m,dle=27,ci=30,mtu=247", DFU_LINK_BLE},
     {"serial-115200", "serial,baud=115200", DFU_LINK_SERIAL},
     {"serial-1000000", "serial,baud=1000000", DFU_LINK_SERIAL},
-    {"udp", NULL, DFU_LINK_UDP},
+    /* UDP over an IP link of 1 Mbit/s with 10 ms one-way latency (the sim's `--link net,...`
+     * model on the device end), and UDP on bare loopback (no link limit: the "ceiling" is the
+     * sockets' own goodput with an acknowledge-only responder, so that line measures the
+     * simulated device's per-chunk work, not a link). */
+    {"udp-net-1mbps-10ms", "net,kbps=1000,lat=10", DFU_LINK_UDP},
+    {"udp-loopback", NULL, DFU_LINK_UDP},
 };
 
 static double seconds_per_run = 3.0;

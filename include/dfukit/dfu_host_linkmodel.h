@@ -17,6 +17,10 @@
  *     interval); a message needing more PDUs waits for the following events;
  *   - transfers start on a connection-event anchor; a response cannot start before the next
  *     anchor after the request completed (the peripheral has to process it).
+ * Network arithmetic (UDP over an IP link, kind NET): each message is one datagram of n + 28 bytes
+ *   (IPv4 + UDP headers) serialised at `kbps`; a message that finds the link idle also pays the
+ *   one-way latency `lat_us`, while messages the sender had already queued travel back to back
+ *   (their latency overlaps the transfers before them), as on any pipelined network path.
  * Serial arithmetic: 8N1 = 10 bits per byte on the wire. Console framing (smp-protocol.md 6.2)
  * sends BE16 length + message + CRC16, base64 encoded, in lines of at most 124 base64 characters
  * plus 3 marker/newline bytes; `raw=1` models the raw-UART transport (message bytes only).
@@ -35,6 +39,7 @@ typedef enum dfu_linkmodel_kind {
     DFU_LINKMODEL_OFF = 0, /* no modelling: messages go as fast as the OS delivers them */
     DFU_LINKMODEL_BLE = 1,
     DFU_LINKMODEL_SERIAL = 2,
+    DFU_LINKMODEL_NET = 3, /* UDP over an IP link with a given rate and one-way latency */
 } dfu_linkmodel_kind_t;
 
 /* BLE link parameters. Ranges are enforced by dfu_linkmodel_validate(). */
@@ -53,11 +58,22 @@ typedef struct dfu_linkmodel_serial {
     uint8_t raw;   /* 1 = raw UART transport (no base64 console framing) */
 } dfu_linkmodel_serial_t;
 
+typedef struct dfu_linkmodel_net {
+    uint32_t kbps;   /* link rate in kbit/s (k = 1000), 10..10000000 */
+    uint32_t lat_us; /* one-way latency, 0..10 s */
+} dfu_linkmodel_net_t;
+
 typedef struct dfu_linkmodel {
     dfu_linkmodel_kind_t kind;
     dfu_linkmodel_ble_t ble;
     dfu_linkmodel_serial_t serial;
+    dfu_linkmodel_net_t net;
 } dfu_linkmodel_t;
+
+/* Per-datagram IPv4 + UDP header bytes counted by the NET model. */
+#define DFU_LINKMODEL_NET_HDR 28u
+/* Largest datagram payload the NET ceiling assumes (the UDP link's default MTU). */
+#define DFU_LINKMODEL_NET_MSG_MAX 1500u
 
 /* Defaults used for keys absent from a spec string. */
 #define DFU_LINKMODEL_BLE_DEFAULT_PHY 1
@@ -65,6 +81,8 @@ typedef struct dfu_linkmodel {
 #define DFU_LINKMODEL_BLE_DEFAULT_CI_US 30000
 #define DFU_LINKMODEL_BLE_DEFAULT_MTU 23
 #define DFU_LINKMODEL_SERIAL_DEFAULT_BAUD 115200
+#define DFU_LINKMODEL_NET_DEFAULT_KBPS 1000
+#define DFU_LINKMODEL_NET_DEFAULT_LAT_US 10000
 
 /*
  * Parses a spec string into *m:
@@ -72,6 +90,7 @@ typedef struct dfu_linkmodel {
  *   "ble[,phy=1m|2m][,dle=27..251][,ci=MS][,mtu=23..517][,ppe=N][,enc=0|1]"
  *        ci is in milliseconds and may be fractional ("7.5"); it must be a multiple of 1.25 ms
  *   "serial[,baud=N][,raw=0|1]"
+ *   "net[,kbps=N][,lat=MS]"                                 lat in milliseconds, may be fractional
  * Returns DFU_OK, or DFU_ERR_INVAL for an unknown kind/key, a malformed number or a value out of
  * range (the whole spec is rejected; *m is left zeroed).
  */
@@ -108,6 +127,9 @@ uint64_t dfu_linkmodel_serial_wire_bytes(const dfu_linkmodel_t *m, size_t n);
  */
 uint64_t dfu_linkmodel_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mtu);
 
+/* NET: time the link is busy sending an n-byte message (serialisation only, no latency). */
+uint64_t dfu_linkmodel_net_ser_us(const dfu_linkmodel_t *m, size_t n);
+
 /*
  * Request/response exchange time: req_n bytes up, then rsp_n bytes back, including the turnaround
  * (BLE: the response starts at the first anchor after the request completed; serial: none).
@@ -119,7 +141,8 @@ uint64_t dfu_linkmodel_exchange_us(const dfu_linkmodel_t *m, size_t req_n, size_
  * Best possible SMP upload goodput of the link in kB/s (1 kB = 1000 B) counting SMP message bytes
  * (header and CBOR overhead are the client's business): BLE = a saturated pipeline of full
  * (mtu - 3)-byte writes; serial = raw rate * console framing efficiency (93 payload bytes per
- * 127-byte line) or the raw rate with raw=1. Returns 0.0 for kind OFF.
+ * 127-byte line) or the raw rate with raw=1; net = rate * 1500 / (1500 + 28) (full datagrams).
+ * Returns 0.0 for kind OFF.
  */
 double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m);
 

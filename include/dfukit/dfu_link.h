@@ -90,10 +90,12 @@ struct dfu_link {
     dfu_linkmodel_t model;
     dfu_link_faults_t faults;
     dfu_link_stats_t stats;
-    uint64_t clock_us; /* timing model: the link is busy until this monotonic time */
-    bool peer_queued;  /* timing model: the last message received was already waiting (the
-                        * peer keeps data queued, so the connection event stays open) */
-    uint32_t rng;      /* loss generator state */
+    uint64_t clock_us;    /* timing model: the link is busy until this monotonic time */
+    uint64_t clock_tx_us; /* NET model (full duplex): this end's send direction busy until */
+    uint64_t done_us;     /* timing model: when the last modelled transfer was delivered */
+    bool peer_queued;     /* timing model: the last message received was already waiting (the
+                           * peer keeps data queued, so the connection event stays open) */
+    uint32_t rng;         /* loss generator state */
 };
 
 /* Default UDP port (Zephyr CONFIG_MCUMGR_TRANSPORT_UDP_PORT). */

@@ -155,8 +155,40 @@ static void test_ble_timing(void)
     CHECK(dfu_linkmodel_ceiling_kBps(&m) == 0.0);
 }
 
+/* NET (UDP over an IP link): parse/format round trip, serialisation, latency, ceiling, and the
+ * link clock: queued messages pay no latency, a message on an idle link pays it once. */
+static void test_net(void)
+{
+    dfu_linkmodel_t m;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net"), DFU_OK);
+    CHECK_EQ_INT(m.kind, DFU_LINKMODEL_NET);
+    CHECK_EQ_INT(m.net.kbps, 1000);
+    CHECK_EQ_INT(m.net.lat_us, 10000);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net,kbps=250,lat=2.5"), DFU_OK);
+    CHECK_EQ_INT(m.net.kbps, 250);
+    CHECK_EQ_INT(m.net.lat_us, 2500);
+    char buf[64];
+    CHECK(dfu_linkmodel_format(&m, buf, sizeof(buf)) > 0);
+    CHECK(strcmp(buf, "net,kbps=250,lat=2.500") == 0);
+    dfu_linkmodel_t back;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&back, buf), DFU_OK);
+    CHECK_EQ_INT(back.net.kbps, 250);
+    CHECK_EQ_INT(back.net.lat_us, 2500);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net,kbps=5"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net,baud=9600"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net,kbps=1000,lat=10"), DFU_OK);
+    /* 1472 + 28 bytes at 1 Mbit/s = 12000 us; one-way adds the 10 ms latency */
+    CHECK_EQ_INT(dfu_linkmodel_net_ser_us(&m, 1472), 12000);
+    CHECK_EQ_INT(dfu_linkmodel_oneway_us(&m, 1472, 0), 22000);
+    CHECK_EQ_INT(dfu_linkmodel_exchange_us(&m, 1472, 22, 0), 22000 + 10000 + 400);
+    /* ceiling: 125 kB/s * 1500 / 1528 */
+    double c = dfu_linkmodel_ceiling_kBps(&m);
+    CHECK(c > 122.70 && c < 122.72);
+}
+
 int main(void)
 {
+    test_net();
     test_parse();
     test_serial();
     test_ble_air();

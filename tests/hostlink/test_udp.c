@@ -169,6 +169,41 @@ static void test_model_and_faults(void)
     dfu_link_close(&srv);
 }
 
+/* NET model on UDP: a message that finds the link idle pays the one-way latency; messages the
+ * peer had already queued arrive back to back (their latency overlapped). */
+static void test_net_model_pipelining(void)
+{
+    dfu_link_t srv, cli;
+    uint8_t msg[200], got[400];
+    fill(msg, sizeof(msg), 9);
+    CHECK_EQ_INT(dfu_link_udp_server_open(&srv, "127.0.0.1", 0, 0), DFU_OK);
+    CHECK_EQ_INT(dfu_link_udp_client_open(&cli, "127.0.0.1", dfu_link_udp_port(&srv), 0), DFU_OK);
+    dfu_linkmodel_t m;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net,kbps=100000,lat=100"), DFU_OK);
+    CHECK_EQ_INT(dfu_link_set_model(&srv, &m), DFU_OK);
+    /* idle link: one message, one latency */
+    uint64_t t0 = dfu_link_now_us();
+    CHECK_EQ_INT(dfu_link_send(&cli, msg, sizeof(msg)), DFU_OK);
+    CHECK_EQ_INT(dfu_link_recv(&srv, got, sizeof(got), 2000), (int)sizeof(msg));
+    uint64_t one = dfu_link_now_us() - t0;
+    CHECK(one >= 100000);
+    /* three queued messages: still about one latency in all, not three */
+    t0 = dfu_link_now_us();
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(dfu_link_send(&cli, msg, sizeof(msg)), DFU_OK);
+    }
+    usleep(20000); /* let them all land in the socket before the device looks */
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(dfu_link_recv(&srv, got, sizeof(got), 2000), (int)sizeof(msg));
+    }
+    uint64_t three = dfu_link_now_us() - t0;
+    printf("net model: idle message %llu us, 3 queued messages %llu us (latency 100 ms)\n",
+           (unsigned long long)one, (unsigned long long)three);
+    CHECK(three < 200000);
+    dfu_link_close(&cli);
+    dfu_link_close(&srv);
+}
+
 static void test_open_spec(void)
 {
     dfu_link_t srv, cli;
@@ -194,6 +229,7 @@ static void test_open_spec(void)
 int main(void)
 {
     test_round_trip();
+    test_net_model_pipelining();
     test_open_spec();
     test_oversize();
     test_model_and_faults();

@@ -32,13 +32,27 @@ static void sleep_until_us(uint64_t t)
  * as queued when it was already waiting when recv was called, and a reply sent while the peer has
  * queued data rides in the same event. So a client that keeps a window of requests in flight
  * streams back to back, and one that waits for every response pays the turnaround events. */
-static void model_delay(dfu_link_t *l, size_t n, bool queued)
+static void model_delay(dfu_link_t *l, size_t n, bool queued, bool tx)
 {
     if (l->model.kind == DFU_LINKMODEL_OFF) {
         return;
     }
     uint64_t now = dfu_link_now_us();
     uint64_t start = now > l->clock_us ? now : l->clock_us;
+    if (l->model.kind == DFU_LINKMODEL_NET) {
+        /* Full duplex: each direction has its own clock. The link is busy for the serialisation
+         * only; the latency is paid by a message that found the link idle (queued ones flew
+         * while the previous ones were being sent). */
+        uint64_t *clk = tx ? &l->clock_tx_us : &l->clock_us;
+        start = now > *clk ? now : *clk;
+        uint64_t busy = start + dfu_linkmodel_net_ser_us(&l->model, n);
+        uint64_t arrive = busy + (queued ? 0u : l->model.net.lat_us);
+        *clk = busy;
+        l->done_us = arrive;
+        l->stats.modelled_delay_us += arrive - now;
+        sleep_until_us(arrive);
+        return;
+    }
     if (l->model.kind == DFU_LINKMODEL_BLE && now > l->clock_us && !queued) {
         uint64_t ci = l->model.ble.ci_us;
         start = (start + ci - 1) / ci * ci;
@@ -49,9 +63,14 @@ static void model_delay(dfu_link_t *l, size_t n, bool queued)
     }
     uint64_t done = start + dfu_linkmodel_oneway_us(&m, n, l->att_mtu);
     l->clock_us = done;
+    l->done_us = done;
     l->stats.modelled_delay_us += done - now;
     sleep_until_us(done);
 }
+
+/* A message found waiting within this time after the previous modelled transfer was delivered
+ * counts as queued behind it (covers the device's processing between transfers). */
+#define LINK_QUEUED_SLACK_US 2000u
 
 /* ---- faults -------------------------------------------------------------------------------- */
 
@@ -87,7 +106,7 @@ int dfu_link_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     uint32_t nth = l->stats.tx_msgs + l->stats.tx_dropped + 1;
     bool lose = (l->faults.drop_tx_nth != 0 && nth == l->faults.drop_tx_nth) ||
                 (l->faults.loss_permille != 0 && next_rand(l) % 1000u < l->faults.loss_permille);
-    model_delay(l, len, l->peer_queued);
+    model_delay(l, len, l->peer_queued, true);
     if (lose) {
         l->stats.tx_dropped++;
         return DFU_OK;
@@ -129,8 +148,11 @@ int dfu_link_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
         int n = DFU_ERR_TIMEOUT;
         bool queued = false;
         if (l->model.kind != DFU_LINKMODEL_OFF && timeout_ms != 0) {
+            uint64_t probe = dfu_link_now_us();
             n = l->ops->recv(l, buf, cap, 0);
-            queued = n >= 0;
+            /* waiting, and the link was busy until just now: the peer queued it behind the
+             * previous transfer (a message that waited on an idle link was merely in flight) */
+            queued = n >= 0 && l->done_us != 0 && probe <= l->done_us + LINK_QUEUED_SLACK_US;
         }
         if (n == DFU_ERR_TIMEOUT) {
             n = l->ops->recv(l, buf, cap, dfu_link_ms_left(deadline, timeout_ms));
@@ -140,7 +162,7 @@ int dfu_link_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
         }
         l->peer_queued = queued;
         uint32_t nth = l->stats.rx_msgs + l->stats.rx_dropped + 1;
-        model_delay(l, (size_t)n, l->peer_queued);
+        model_delay(l, (size_t)n, l->peer_queued, false);
         if (l->faults.drop_rx_nth != 0 && nth == l->faults.drop_rx_nth) {
             l->stats.rx_dropped++;
             continue;
@@ -225,6 +247,8 @@ int dfu_link_set_model(dfu_link_t *l, const dfu_linkmodel_t *m)
     }
     l->model = *m;
     l->clock_us = 0;
+    l->clock_tx_us = 0;
+    l->done_us = 0;
     l->peer_queued = false;
     return DFU_OK;
 }

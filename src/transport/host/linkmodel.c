@@ -104,6 +104,18 @@ static int parse_serial_kv(dfu_linkmodel_t *m, const char *k, const char *v)
     return rc;
 }
 
+static int parse_net_kv(dfu_linkmodel_t *m, const char *k, const char *v)
+{
+    unsigned long x = 0;
+    int rc = DFU_ERR_INVAL;
+    if (strcmp(k, "kbps") == 0 && (rc = parse_uint(v, 10, 10000000ul, &x)) == DFU_OK) {
+        m->net.kbps = (uint32_t)x;
+    } else if (strcmp(k, "lat") == 0) {
+        rc = parse_ms_to_us(v, &m->net.lat_us);
+    }
+    return rc;
+}
+
 int dfu_linkmodel_parse(dfu_linkmodel_t *m, const char *spec)
 {
     char buf[256];
@@ -130,6 +142,10 @@ int dfu_linkmodel_parse(dfu_linkmodel_t *m, const char *spec)
     } else if (tok != NULL && strcmp(tok, "serial") == 0) {
         t.kind = DFU_LINKMODEL_SERIAL;
         t.serial.baud = DFU_LINKMODEL_SERIAL_DEFAULT_BAUD;
+    } else if (tok != NULL && strcmp(tok, "net") == 0) {
+        t.kind = DFU_LINKMODEL_NET;
+        t.net.kbps = DFU_LINKMODEL_NET_DEFAULT_KBPS;
+        t.net.lat_us = DFU_LINKMODEL_NET_DEFAULT_LAT_US;
     } else {
         return DFU_ERR_INVAL;
     }
@@ -139,8 +155,9 @@ int dfu_linkmodel_parse(dfu_linkmodel_t *m, const char *spec)
             return DFU_ERR_INVAL;
         }
         *eq = '\0';
-        int rc = t.kind == DFU_LINKMODEL_BLE ? parse_ble_kv(&t, tok, eq + 1)
-                                             : parse_serial_kv(&t, tok, eq + 1);
+        int rc = t.kind == DFU_LINKMODEL_BLE      ? parse_ble_kv(&t, tok, eq + 1)
+                 : t.kind == DFU_LINKMODEL_SERIAL ? parse_serial_kv(&t, tok, eq + 1)
+                                                  : parse_net_kv(&t, tok, eq + 1);
         if (rc != DFU_OK) {
             return rc;
         }
@@ -169,6 +186,10 @@ int dfu_linkmodel_validate(const dfu_linkmodel_t *m)
         return DFU_OK;
     case DFU_LINKMODEL_SERIAL:
         return m->serial.baud >= 300 ? DFU_OK : DFU_ERR_INVAL;
+    case DFU_LINKMODEL_NET:
+        return m->net.kbps >= 10 && m->net.kbps <= 10000000u && m->net.lat_us <= 10000000u
+                   ? DFU_OK
+                   : DFU_ERR_INVAL;
     default:
         return DFU_ERR_INVAL;
     }
@@ -202,6 +223,10 @@ int dfu_linkmodel_format(const dfu_linkmodel_t *m, char *buf, size_t cap)
     case DFU_LINKMODEL_SERIAL:
         n = snprintf(buf, cap, "serial,baud=%u,raw=%u", (unsigned)m->serial.baud,
                      (unsigned)m->serial.raw);
+        break;
+    case DFU_LINKMODEL_NET:
+        n = snprintf(buf, cap, "net,kbps=%u,lat=%u.%03u", (unsigned)m->net.kbps,
+                     (unsigned)(m->net.lat_us / 1000u), (unsigned)(m->net.lat_us % 1000u));
         break;
     default:
         n = snprintf(buf, cap, "off");
@@ -318,6 +343,15 @@ static uint64_t serial_oneway_us(const dfu_linkmodel_t *m, size_t n)
     return (bits * 1000000u + m->serial.baud - 1) / m->serial.baud;
 }
 
+uint64_t dfu_linkmodel_net_ser_us(const dfu_linkmodel_t *m, size_t n)
+{
+    if (m == NULL || m->kind != DFU_LINKMODEL_NET || m->net.kbps == 0) {
+        return 0;
+    }
+    uint64_t bits = ((uint64_t)n + DFU_LINKMODEL_NET_HDR) * 8u;
+    return (bits * 1000u + m->net.kbps - 1u) / m->net.kbps;
+}
+
 /* ---- public timing ------------------------------------------------------------------------- */
 
 uint64_t dfu_linkmodel_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mtu)
@@ -330,6 +364,8 @@ uint64_t dfu_linkmodel_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mt
         return ble_oneway_us(m, n, mtu, NULL);
     case DFU_LINKMODEL_SERIAL:
         return serial_oneway_us(m, n);
+    case DFU_LINKMODEL_NET:
+        return m->net.lat_us + dfu_linkmodel_net_ser_us(m, n);
     default:
         return 0;
     }
@@ -364,6 +400,10 @@ double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m)
         const unsigned line_payload = DFU_SERIAL_LINE_B64 / 4u * 3u; /* whole base64 groups */
         double eff = (double)line_payload / (double)DFU_SERIAL_LINE_MAX;
         return raw_Bps * eff / 1000.0;
+    }
+    if (m->kind == DFU_LINKMODEL_NET) {
+        double full = DFU_LINKMODEL_NET_MSG_MAX;
+        return (double)m->net.kbps / 8.0 * full / (full + DFU_LINKMODEL_NET_HDR);
     }
     if (m->kind != DFU_LINKMODEL_BLE) {
         return 0.0;
