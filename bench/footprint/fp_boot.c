@@ -26,19 +26,6 @@ static const dfu_crypto_port_t fp_crypto = {
     .ecdsa_verify = dfu_mbed_ecdsa_verify,
 };
 
-void *dfu_fp_no_calloc(size_t n, size_t size);
-void dfu_fp_no_free(void *p);
-void *dfu_fp_no_calloc(size_t n, size_t size)
-{
-    (void)n;
-    (void)size;
-    return NULL;
-}
-void dfu_fp_no_free(void *p)
-{
-    (void)p;
-}
-
 static unsigned char fp_mbed_pool[6144];
 static uint8_t fp_copy_buf[1024];
 static uint8_t fp_scratch[1024];

@@ -62,3 +62,20 @@ const dfu_flash_port_t fp_nrf52_flash_port = {
     .write_align = 4u,
     .erased_val = 0xffu,
 };
+
+/* mbedTLS's default allocator hooks (fp_mbedtls_config.h): allocation fails until a harness
+ * points mbedTLS at its static pool, so nothing ever reaches libc's heap. */
+void *dfu_fp_no_calloc(size_t n, size_t size);
+void dfu_fp_no_free(void *p);
+
+void *dfu_fp_no_calloc(size_t n, size_t size)
+{
+    (void)n;
+    (void)size;
+    return NULL;
+}
+
+void dfu_fp_no_free(void *p)
+{
+    (void)p;
+}

@@ -27,19 +27,6 @@ static const dfu_crypto_port_t fp_crypto = {
     .hash_finish = dfu_mbed_hash_finish,
 };
 
-void *dfu_fp_no_calloc(size_t n, size_t size);
-void dfu_fp_no_free(void *p);
-void *dfu_fp_no_calloc(size_t n, size_t size)
-{
-    (void)n;
-    (void)size;
-    return NULL;
-}
-void dfu_fp_no_free(void *p)
-{
-    (void)p;
-}
-
 static void uart_put(uint8_t c)
 {
     UART_TXD = c;
