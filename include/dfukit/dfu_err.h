@@ -49,15 +49,16 @@ typedef enum dfu_err {
     DFU_ERR_NOT_FOUND = -1017,     /* key / entry not found */
     DFU_ERR_BAD_STATUS = -1018,    /* swap status area inconsistent */
     /* SMP management codes (-1100..-1119), each with its own wire code in the SMP server. */
-    DFU_ERR_SMP_NO_OFF = -1100,      /* upload request lacks "off" */
-    DFU_ERR_SMP_NO_LEN = -1101,      /* first upload chunk lacks "len" */
-    DFU_ERR_SMP_BAD_HASH = -1102,    /* hash argument missing or not 32 bytes */
-    DFU_ERR_SMP_TEST_ACTIVE = -1103, /* test requested for the running image */
-    DFU_ERR_SMP_DENIED = -1104,      /* confirm of a non-running image refused */
-    DFU_ERR_SMP_TOO_NEW = -1105,     /* SMP protocol version newer than supported */
-    DFU_ERR_SMP_TOO_OLD = -1106,     /* SMP protocol version older than supported */
-    DFU_ERR_SMP_BAD_FORMAT = -1107,  /* unknown letter in an OS info format string */
-    DFU_ERR_SMP_NO_ANSWER = -1108,   /* query has no answer (unknown bootloader query) */
+    DFU_ERR_SMP_NO_OFF = -1100,       /* upload request lacks "off" */
+    DFU_ERR_SMP_NO_LEN = -1101,       /* first upload chunk lacks "len" */
+    DFU_ERR_SMP_BAD_HASH = -1102,     /* hash argument missing or not 32 bytes */
+    DFU_ERR_SMP_TEST_ACTIVE = -1103,  /* test requested for the running image */
+    DFU_ERR_SMP_DENIED = -1104,       /* confirm of a non-running image refused */
+    DFU_ERR_SMP_TOO_NEW = -1105,      /* SMP protocol version newer than supported */
+    DFU_ERR_SMP_TOO_OLD = -1106,      /* SMP protocol version older than supported */
+    DFU_ERR_SMP_BAD_FORMAT = -1107,   /* unknown letter in an OS info format string */
+    DFU_ERR_SMP_NO_ANSWER = -1108,    /* query has no answer (unknown bootloader query) */
+    DFU_ERR_SMP_ERASE_FAILED = -1109, /* a flash erase of the upload slot failed */
     /* Host link codes (-1200..-1209). */
     DFU_ERR_PAIRING = -1200, /* BLE pairing failed (wrong passkey, refused) */
     /* Client codes (-1300..-1309). */

@@ -88,6 +88,8 @@ const char *dfu_strerror(int err)
         return "bad info format letter";
     case DFU_ERR_SMP_NO_ANSWER:
         return "query yields no answer";
+    case DFU_ERR_SMP_ERASE_FAILED:
+        return "flash erase failed";
     case DFU_ERR_PAIRING:
         return "pairing failed (wrong passkey or refused)";
     case DFU_ERR_SMP_DEVICE:

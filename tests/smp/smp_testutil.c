@@ -36,6 +36,9 @@ static int rf_write(void *ctx, uint32_t off, const void *buf, size_t len)
 static int rf_erase(void *ctx, uint32_t off, size_t len)
 {
     tu_flash_t *f = ctx;
+    if (f->fail_erases) {
+        return DFU_ERR_IO;
+    }
     memset(f->mem + off, 0xff, len);
     return 0;
 }

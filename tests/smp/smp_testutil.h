@@ -23,6 +23,7 @@ typedef struct tu_flash {
     dfu_flash_port_t port;
     dfu_flash_t flash;
     int fail_writes; /* >0: every write fails with DFU_ERR_IO */
+    int fail_erases; /* >0: every erase fails with DFU_ERR_IO */
 } tu_flash_t;
 
 void tu_flash_init(tu_flash_t *f, uint32_t size, uint32_t sector, uint32_t align);

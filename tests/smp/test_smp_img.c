@@ -271,6 +271,14 @@ static void test_errors(void)
     expect(chunk(d, 1, a, na, 0, 64, sha, true), "{\"err\":{\"group\":1,\"rc\":12}}");
     expect(chunk(d, 0, a, na, 0, 64, sha, true), "{\"rc\":1}");
     d->fl.fail_writes = 0;
+    /* flash erase failure of a slot 1 that holds data: 13 / 1 */
+    memset(d->fl.mem + d->img.cfg.secondary.off + 100, 0x42, 8);
+    d->fl.fail_erases = 1;
+    MAP(dfu_cbor_put_map(&w, 0));
+    expect(img_req(d, DFU_SMP_OP_WRITE, 1, 5, &w), "{\"err\":{\"group\":1,\"rc\":13}}");
+    expect(img_req(d, DFU_SMP_OP_WRITE, 0, 5, &w), "{\"rc\":1}");
+    d->fl.fail_erases = 0;
+    expect(img_req(d, DFU_SMP_OP_WRITE, 1, 5, &w), "{}");
     /* upload with a wrong type for off (text): rc 3 */
     MAP(dfu_cbor_put_map(&w, 1); dfu_cbor_put_str(&w, "off"); dfu_cbor_put_str(&w, "0"));
     expect(img_req(d, DFU_SMP_OP_WRITE, 1, 1, &w), "{\"rc\":3}");

@@ -39,7 +39,7 @@ static int img_erase(dfu_smp_req_t *req)
     rc = dfu_smp_img_erase_range(img, 0, img->cfg.secondary.size);
     if (rc != 0) {
         dfu_smp_req_set_rsn(req, "flash erase failed");
-        return DFU_ERR_IO;
+        return rc == DFU_ERR_SMP_ERASE_FAILED ? rc : DFU_ERR_IO;
     }
     if (img->cfg.legacy_rc) {
         return dfu_cbor_put_str(req->w, "rc") && dfu_cbor_put_uint(req->w, 0) ? 0 : DFU_ERR_NOMEM;
@@ -95,6 +95,7 @@ static const dfu_smp_errmap_t img_errmap[] = {
     {DFU_ERR_NOSPC, DFU_SMP_IMG_ERR_INVALID_IMAGE_TOO_LARGE, DFU_SMP_RC_EUNKNOWN},
     {DFU_ERR_RANGE, DFU_SMP_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN, DFU_SMP_RC_EUNKNOWN},
     {DFU_ERR_IO, DFU_SMP_IMG_ERR_FLASH_WRITE_FAILED, DFU_SMP_RC_EUNKNOWN},
+    {DFU_ERR_SMP_ERASE_FAILED, DFU_SMP_IMG_ERR_FLASH_ERASE_FAILED, DFU_SMP_RC_EUNKNOWN},
     {DFU_ERR_NODEV, DFU_SMP_IMG_ERR_INVALID_SLOT, DFU_SMP_RC_EINVAL},
     {DFU_ERR_SMP_NO_OFF, DFU_SMP_IMG_ERR_INVALID_OFFSET, DFU_SMP_RC_EINVAL},
     {DFU_ERR_SMP_NO_LEN, DFU_SMP_IMG_ERR_INVALID_LENGTH, DFU_SMP_RC_EINVAL},

@@ -53,6 +53,9 @@ int dfu_smp_img_erase_range(const dfu_smp_img_t *img, uint32_t from, uint32_t to
         }
         if (blank == 0) {
             int rc = dfu_flash_erase(fa, s, sec);
+            if (rc == DFU_ERR_IO) {
+                return DFU_ERR_SMP_ERASE_FAILED; /* err 13, not the write failure's 12 */
+            }
             if (rc != 0) {
                 return rc;
             }
