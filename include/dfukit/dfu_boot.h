@@ -216,7 +216,8 @@ typedef struct dfu_boot_result {
 /* Boot instance; caller-allocated, fields private. */
 typedef struct dfu_boot {
     const dfu_boot_cfg_t *cfg;
-    const void *ops;              /* strategy ops table */
+    const void *ops;              /* strategy ops table (set by dfu_boot_init) */
+    const void *geom;             /* strategy geometry (layout checks, size limits) */
     dfu_boot_trailer_cfg_t tcfg;  /* cfg->trailer with defaults applied */
     dfu_boot_trailer_layout_t lp; /* primary trailer layout */
     dfu_boot_trailer_layout_t ls; /* secondary trailer layout */

@@ -14,6 +14,22 @@
 
 #include "boot_priv.h"
 
+static const dfu_swap_geom_t *strategy_geom(uint8_t s)
+{
+    switch (s) {
+    case DFU_BOOT_STRATEGY_MOVE:
+        return &dfu_swap_move_geom;
+    case DFU_BOOT_STRATEGY_SCRATCH:
+        return &dfu_swap_scratch_geom;
+    case DFU_BOOT_STRATEGY_OFFSET:
+        return &dfu_swap_offset_geom;
+    case DFU_BOOT_STRATEGY_OVERWRITE:
+        return &dfu_swap_overwrite_geom;
+    default:
+        return NULL;
+    }
+}
+
 static const dfu_swap_ops_t *strategy_ops(uint8_t s)
 {
     switch (s) {
@@ -40,8 +56,8 @@ static int overlaps(const dfu_flash_area_t *a, const dfu_flash_area_t *b)
 static int bind_geometry(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
 {
     memset(b, 0, sizeof(*b));
-    const dfu_swap_ops_t *ops = strategy_ops(cfg->trailer.strategy);
-    if (ops == NULL || dfu_flash_area_check(&cfg->primary) < 0 ||
+    const dfu_swap_geom_t *geom = strategy_geom(cfg->trailer.strategy);
+    if (geom == NULL || dfu_flash_area_check(&cfg->primary) < 0 ||
         dfu_flash_area_check(&cfg->secondary) < 0 || cfg->primary.flash != cfg->secondary.flash ||
         overlaps(&cfg->primary, &cfg->secondary)) {
         return DFU_ERR_INVAL;
@@ -65,10 +81,10 @@ static int bind_geometry(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
         }
     }
     b->cfg = cfg;
-    b->ops = ops;
+    b->geom = geom;
     dfu_boot_tcfg(&cfg->trailer, &b->tcfg);
     b->sector_size = dfu_flash_sector_size(&cfg->primary);
-    rc = ops->check_layout(b);
+    rc = geom->check_layout(b);
     if (rc < 0) {
         b->cfg = NULL;
         return rc;
@@ -87,13 +103,18 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
         cfg->buf_len % dfu_flash_align(&cfg->primary) != 0u) {
         return DFU_ERR_INVAL;
     }
-    return bind_geometry(b, cfg);
+    int rc = bind_geometry(b, cfg);
+    if (rc < 0) {
+        return rc;
+    }
+    b->ops = strategy_ops(cfg->trailer.strategy);
+    return DFU_OK;
 }
 
 uint32_t dfu_boot_max_image_size(const dfu_boot_t *b)
 {
-    const dfu_swap_ops_t *ops = b->ops;
-    return ops->max_image_size(b);
+    const dfu_swap_geom_t *geom = b->geom;
+    return geom->max_image_size(b);
 }
 
 uint32_t dfu_boot_max_image_size_for(const dfu_boot_trailer_cfg_t *tcfg,

@@ -19,13 +19,19 @@ typedef struct dfu_boot_status {
     uint32_t swap_size;
 } dfu_boot_status_t;
 
-/* Strategy ops table: one const instance per strategy file. */
-typedef struct dfu_swap_ops {
+/* Strategy geometry: what layout checks and size limits need. Kept apart from the swap steps so
+ * code that only asks "how large an image fits" (the SMP upload limit) links no swap code. */
+typedef struct dfu_swap_geom {
     const char *name;
     uint8_t records_per_sector;
     /* Strategy-specific layout checks (after the common ones). */
     int (*check_layout)(const dfu_boot_t *b);
     uint32_t (*max_image_size)(const dfu_boot_t *b);
+} dfu_swap_geom_t;
+
+/* Strategy ops table: one const instance per strategy file. */
+typedef struct dfu_swap_ops {
+    const dfu_swap_geom_t *geom;
     /* Finds the status source from the slot states; fills bs (source, swap_type, rec). */
     int (*read_status)(dfu_boot_t *b, const dfu_boot_slot_state_t *p,
                        const dfu_boot_slot_state_t *s, dfu_boot_status_t *bs);
@@ -37,6 +43,10 @@ typedef struct dfu_swap_ops {
                         uint32_t *off);
 } dfu_swap_ops_t;
 
+extern const dfu_swap_geom_t dfu_swap_move_geom;
+extern const dfu_swap_geom_t dfu_swap_overwrite_geom;
+extern const dfu_swap_geom_t dfu_swap_scratch_geom;
+extern const dfu_swap_geom_t dfu_swap_offset_geom;
 extern const dfu_swap_ops_t dfu_swap_move_ops;
 extern const dfu_swap_ops_t dfu_swap_overwrite_ops;
 extern const dfu_swap_ops_t dfu_swap_scratch_ops;

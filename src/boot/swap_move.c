@@ -31,7 +31,7 @@ static int move_check(const dfu_boot_t *b)
     if (np != ns && np != ns + 1u) {
         return DFU_ERR_INVAL;
     }
-    return b->ops == NULL || dfu_boot_max_image_size(b) > 0u ? DFU_OK : DFU_ERR_INVAL;
+    return dfu_boot_max_image_size(b) > 0u ? DFU_OK : DFU_ERR_INVAL;
 }
 
 static uint32_t move_max(const dfu_boot_t *b)
@@ -174,11 +174,15 @@ static void move_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area
     *off = 0;
 }
 
-const dfu_swap_ops_t dfu_swap_move_ops = {
+const dfu_swap_geom_t dfu_swap_move_geom = {
     .name = "move",
     .records_per_sector = 3,
     .check_layout = move_check,
     .max_image_size = move_max,
+};
+
+const dfu_swap_ops_t dfu_swap_move_ops = {
+    .geom = &dfu_swap_move_geom,
     .read_status = move_read_status,
     .run = move_run,
     .new_hdr_loc = move_hdr_loc,

@@ -166,11 +166,15 @@ static void off_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_
     *off = rec >= 2u ? 0u : b->sector_size;
 }
 
-const dfu_swap_ops_t dfu_swap_offset_ops = {
+const dfu_swap_geom_t dfu_swap_offset_geom = {
     .name = "offset",
     .records_per_sector = 2,
     .check_layout = off_check,
     .max_image_size = off_max,
+};
+
+const dfu_swap_ops_t dfu_swap_offset_ops = {
+    .geom = &dfu_swap_offset_geom,
     .read_status = off_read_status,
     .run = off_run,
     .new_hdr_loc = off_hdr_loc,

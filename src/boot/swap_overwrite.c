@@ -66,11 +66,15 @@ static void ow_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t
     *off = 0;
 }
 
-const dfu_swap_ops_t dfu_swap_overwrite_ops = {
+const dfu_swap_geom_t dfu_swap_overwrite_geom = {
     .name = "overwrite",
     .records_per_sector = 0,
     .check_layout = ow_check,
     .max_image_size = ow_max,
+};
+
+const dfu_swap_ops_t dfu_swap_overwrite_ops = {
+    .geom = &dfu_swap_overwrite_geom,
     .read_status = ow_read_status,
     .run = ow_run,
     .new_hdr_loc = ow_hdr_loc,

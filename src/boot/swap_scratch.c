@@ -173,11 +173,15 @@ static void sc_hdr_loc(const dfu_boot_t *b, uint32_t rec, const dfu_flash_area_t
                                : &b->cfg->primary;
 }
 
-const dfu_swap_ops_t dfu_swap_scratch_ops = {
+const dfu_swap_geom_t dfu_swap_scratch_geom = {
     .name = "scratch",
     .records_per_sector = 3,
     .check_layout = sc_check,
     .max_image_size = sc_max,
+};
+
+const dfu_swap_ops_t dfu_swap_scratch_ops = {
+    .geom = &dfu_swap_scratch_geom,
     .read_status = sc_read_status,
     .run = sc_run,
     .new_hdr_loc = sc_hdr_loc,
