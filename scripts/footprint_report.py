@@ -65,13 +65,17 @@ def map_sizes(path):
 
 def callgraph(ci_dir):
     frames, edges = {}, {}
-    for ci in glob.glob(os.path.join(ci_dir, "*.ci")):
+    # Static functions of different files may share a name: they are merged, conservatively
+    # (largest frame, union of calls), and files are read in a fixed order, so the figure does
+    # not depend on directory order.
+    for ci in sorted(glob.glob(os.path.join(ci_dir, "*.ci"))):
         text = open(ci).read()
         for m in re.finditer(r'node: \{ title: "([^"]+)" label: "([^"]*)"', text):
             title, label = m.group(1), m.group(2)
             fm = re.search(r"\\n(\d+) bytes \((static|dynamic[^)]*)\)", label)
             if fm:
-                frames[title.split(":")[-1]] = int(fm.group(1))
+                name = title.split(":")[-1]
+                frames[name] = max(frames.get(name, 0), int(fm.group(1)))
         for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', text):
             edges.setdefault(m.group(1).split(":")[-1], set()).add(m.group(2).split(":")[-1])
     return frames, edges
@@ -102,7 +106,7 @@ def worst_stack(entry, frames, edges, indirect):
         if "__indirect_call" in targets:
             targets.discard("__indirect_call")
             targets |= set(indirect) | handler_like
-        for t in targets:
+        for t in sorted(targets):
             best = max(best, walk(t, stack | {fn}))
         memo[fn] = own + best
         return memo[fn]
