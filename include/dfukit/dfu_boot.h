@@ -284,6 +284,10 @@ int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_resu
 int dfu_boot_record_store(const dfu_flash_area_t *fa, uint32_t off, const dfu_boot_result_t *r);
 int dfu_boot_record_load(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_t *r);
 
+/* Strategy from its name ("move", "scratch", "offset", "overwrite", as the strategy tables name
+ * them): a dfu_boot_strategy_t value, or -1 for an unknown name. */
+int dfu_boot_strategy_parse(const char *name);
+
 /* Short static name of a swap type ("none", "test", "perm", "revert", "fail", "panic"). */
 const char *dfu_boot_swap_name(int swap_type);
 

@@ -30,6 +30,16 @@ static const dfu_swap_geom_t *strategy_geom(uint8_t s)
     }
 }
 
+int dfu_boot_strategy_parse(const char *name)
+{
+    for (uint8_t s = 0; name != NULL && s <= DFU_BOOT_STRATEGY_OVERWRITE; s++) {
+        if (strcmp(name, strategy_geom(s)->name) == 0) {
+            return s;
+        }
+    }
+    return -1;
+}
+
 static const dfu_swap_ops_t *strategy_ops(uint8_t s)
 {
     switch (s) {

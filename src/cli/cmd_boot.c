@@ -77,17 +77,6 @@ static int parse_area(const char *s, dfu_geom_area_t *a)
     return (parse_u32(buf, &a->off) || parse_u32(c + 1, &a->size)) ? -1 : 0;
 }
 
-static int parse_strategy(const char *s)
-{
-    static const char *names[] = {"move", "scratch", "offset", "overwrite"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(s, names[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
 static int parse_args(int argc, char **argv, boot_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -143,7 +132,7 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
             over.erased_val = (uint8_t)ev;
             have_ev = 1;
         } else if (strcmp(a, "--strategy") == 0) {
-            o->strategy = parse_strategy(v);
+            o->strategy = dfu_boot_strategy_parse(v);
             bad = o->strategy < 0;
         } else if (strcmp(a, "-k") == 0 || strcmp(a, "--key") == 0) {
             bad = o->nkeys >= MAX_KEYS;

@@ -66,17 +66,6 @@ static int parse_udp(dfu_sim_opts_t *o, const char *spec)
     return 0;
 }
 
-static int parse_strategy(const char *s)
-{
-    static const char *names[] = {"move", "scratch", "offset", "overwrite"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(s, names[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
 int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
 {
     memset(o, 0, sizeof(*o));
@@ -109,7 +98,7 @@ int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
             o->geometry = v;
             bad = dfu_geometry_find(v) == NULL;
         } else if (strcmp(a, "--strategy") == 0) {
-            o->strategy = parse_strategy(v);
+            o->strategy = dfu_boot_strategy_parse(v);
             bad = o->strategy < 0;
         } else if (strcmp(a, "-k") == 0 || strcmp(a, "--key") == 0) {
             bad = o->nkeys >= DFU_SIM_MAX_KEYS;
