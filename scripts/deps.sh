@@ -6,7 +6,8 @@ PKGS=(build-essential cmake pkg-config git
       libmbedtls-dev libcbor-dev libsodium-dev libssl-dev liblzma-dev
       gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
       clang libclang-rt-14-dev libfuzzer-14-dev clang-tidy clang-format cppcheck valgrind
-      jq python3 python3-cryptography socat)
+      jq python3 python3-cryptography socat
+      qemu-system-arm libsystemd-dev dbus-daemon)
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
