@@ -219,8 +219,13 @@ int dfu_cbor_skip_rest(dfu_cbor_reader_t *r, const dfu_cbor_item_t *it, unsigned
 
 bool dfu_cbor_str_eq(const dfu_cbor_str_t *a, const char *s)
 {
-    size_t n = strlen(s);
-    return a->len == n && (n == 0 || memcmp(a->ptr, s, n) == 0);
+    /* no strlen: stops at the first differing byte, or at s's NUL */
+    for (size_t i = 0; i < a->len; i++) {
+        if (s[i] == '\0' || (uint8_t)s[i] != a->ptr[i]) {
+            return false;
+        }
+    }
+    return s[a->len] == '\0';
 }
 
 static int find_key(const dfu_cbor_key_t *keys, size_t nkeys, const dfu_cbor_item_t *k)

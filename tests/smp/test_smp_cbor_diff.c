@@ -462,6 +462,8 @@ static void test_keytable_cases(void)
         {"a2 61 78 82 01 a1 61 79 86 41 00 61 73 f9 3e00 f6 f7 c1 02  63 6f6666 05", 0, 1},
         /* non-text keys are skipped: 1, h'6f6666' (bytes "off"), ["off"], then "off" */
         {"a4 01 02 43 6f6666 03 81 63 6f6666 04 63 6f6666 07", 0, 1},
+        /* keys that only start like "off": "off\0", "offs", "of" */
+        {"a3 64 6f666600 01 64 6f666673 02 62 6f66 03", 0, 0},
         /* indefinite text key "o"+"ff" is not the key "off" */
         {"a1 7f 61 6f 62 6666 ff 05", 0, 0},
         /* duplicates: known key twice; nullable key null then a value; unknown key twice is ok */
@@ -538,7 +540,8 @@ static void test_keytable_cases(void)
 /* A random request-like map: known and unknown keys, right and wrong value types. */
 static void g_map(gbuf_t *g)
 {
-    static const char *const names[] = {"off", "i", "flag", "b", "name", "data", "x", "of", ""};
+    static const char *const names[] = {"off", "i",  "flag", "b",    "name", "data",
+                                        "x",   "of", "",     "offs", "bb"};
     unsigned n = rndn(7);
     bool indef = rndn(3) == 0;
     if (indef) {
