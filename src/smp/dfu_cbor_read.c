@@ -24,30 +24,25 @@ void dfu_cbor_reader_init(dfu_cbor_reader_t *r, const uint8_t *buf, size_t len)
     r->pos = 0;
 }
 
-/* Major type 7 (RFC 8949 §3.3): sets it->type by additional info; false for refused values. */
-static bool simple_item(unsigned ai, dfu_cbor_item_t *it)
+/* Major type 7 (RFC 8949 §3.3): the item type by additional info, or -1 for refused values. */
+static int simple_type(unsigned ai)
 {
     switch (ai) {
     case 20: /* F4 false */
     case 21: /* F5 true */
-        it->type = DFU_CBOR_BOOL;
-        return true;
+        return DFU_CBOR_BOOL;
     case 22:
-        it->type = DFU_CBOR_NULL;
-        return true;
+        return DFU_CBOR_NULL;
     case 23:
-        it->type = DFU_CBOR_UNDEF;
-        return true;
+        return DFU_CBOR_UNDEF;
     case 25: /* half */
     case 26: /* single */
     case 27: /* double */
-        it->type = DFU_CBOR_FLOAT;
-        return true;
+        return DFU_CBOR_FLOAT;
     case 31:
-        it->type = DFU_CBOR_BREAK;
-        return true;
+        return DFU_CBOR_BREAK;
     default: /* 0-19 unassigned simple values, 24 two-byte simple value */
-        return false;
+        return -1;
     }
 }
 
@@ -79,7 +74,8 @@ int dfu_cbor_next(dfu_cbor_reader_t *r, dfu_cbor_item_t *it)
     if (indef ? major <= 1u || major == 6u : (major == 2u || major == 3u) && arg > room - used) {
         return DFU_ERR_BAD_CBOR; /* indefinite integer or tag; truncated string */
     }
-    if (major == 7u && !simple_item(ai, it)) {
+    int simple = major == 7u ? simple_type(ai) : 0;
+    if (simple < 0) {
         return DFU_ERR_BAD_CBOR;
     }
     it->indef = indef && major != 7u;
@@ -111,7 +107,8 @@ int dfu_cbor_next(dfu_cbor_reader_t *r, dfu_cbor_item_t *it)
     case 6:
         it->type = DFU_CBOR_TAG;
         break;
-    default: /* 7: type set by simple_item */
+    default: /* 7 */
+        it->type = (dfu_cbor_type_t)simple;
         it->u = ai == 20u || ai == 21u ? ai - 20u : 0u;
         break;
     }
