@@ -259,32 +259,17 @@ static void g_item(gbuf_t *g, unsigned depth)
         break;
     }
     case 10:
-    case 11: { /* array, definite or not */
-        unsigned n = rndn(5);
-        bool indef = kind == 11;
+    case 11:
+    case 12:
+    case 13: { /* array (10, 11) or map (12, 13), definite or indefinite */
+        bool map = kind >= 12, indef = (kind & 1u) != 0;
+        unsigned n = map ? 2 * rndn(4) : rndn(5);
         if (indef) {
-            g_byte(g, 0x9f);
+            g_byte(g, map ? 0xbf : 0x9f);
         } else {
-            g_head(g, 4, n);
+            g_head(g, map ? 5 : 4, map ? n / 2 : n);
         }
         for (unsigned i = 0; i < n; i++) {
-            g_item(g, depth + 1);
-        }
-        if (indef) {
-            g_byte(g, 0xff);
-        }
-        break;
-    }
-    case 12:
-    case 13: { /* map, definite or not */
-        unsigned n = rndn(4);
-        bool indef = kind == 13;
-        if (indef) {
-            g_byte(g, 0xbf);
-        } else {
-            g_head(g, 5, n);
-        }
-        for (unsigned i = 0; i < 2 * n; i++) {
             g_item(g, depth + 1);
         }
         if (indef) {
