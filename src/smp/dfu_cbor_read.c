@@ -11,8 +11,6 @@
  */
 #include "dfukit/dfu_cbor.h"
 
-#include <string.h>
-
 #include "dfukit/dfu_err.h"
 
 /* ==== Reader: one item head ================================================================= */
