@@ -207,8 +207,9 @@ void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t
         break;
     case DFU_BOOT_REASON_DOWNGRADE:
         snprintf(buf, cap,
-                 "%s refused %s as a downgrade: it runs %s and refuses older images, so it erased "
-                 "the candidate; sign the image with a higher version",
+                 "%s refused %s as a downgrade: it runs %s and refuses images with an older "
+                 "version or security counter, so it erased the candidate; sign the image with a "
+                 "higher version (and security counter)",
                  lead, other, now);
         break;
     case DFU_BOOT_REASON_TOO_LARGE:
