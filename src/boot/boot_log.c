@@ -31,23 +31,25 @@ typedef struct {
     int32_t last_used; /* highest slot that is not fully erased (-1 = none) */
 } sector_scan_t;
 
-/* Reads slot `i` of `sector`: *valid = 1 and *seq when it holds a valid record, *erased = 1
- * when every byte is erased. */
+/* Reads slot `i` of `sector` into rec: *seq = its sequence number when it holds a valid record
+ * (0 otherwise), *erased = 1 when every byte is erased. */
 static int read_slot(const dfu_flash_area_t *log, uint32_t sector, uint32_t i,
-                     dfu_boot_result_t *r, int *valid, int *erased)
+                     uint8_t rec[DFU_BOOT_RECORD_SIZE], uint32_t *seq, int *erased)
 {
-    uint8_t rec[DFU_BOOT_RECORD_SIZE];
     uint32_t off = sector * dfu_flash_sector_size(log) + i * DFU_BOOT_RECORD_SIZE;
-    int rc = dfu_flash_read(log, off, rec, sizeof(rec));
+    int rc = dfu_flash_read(log, off, rec, DFU_BOOT_RECORD_SIZE);
     if (rc < 0) {
         return rc;
     }
     uint8_t ev = dfu_flash_erased_val(log);
     *erased = 1;
-    for (size_t k = 0; k < sizeof(rec); k++) {
+    for (size_t k = 0; k < DFU_BOOT_RECORD_SIZE; k++) {
         *erased &= rec[k] == ev;
     }
-    *valid = !*erased && dfu_boot_record_decode(rec, r) == DFU_OK && r->boot_count != 0u;
+    *seq = 0;
+    if (!*erased && dfu_boot_record_check(rec, seq) < 0) {
+        *seq = 0;
+    }
     return DFU_OK;
 }
 
@@ -57,18 +59,18 @@ static int scan_sector(const dfu_flash_area_t *log, uint32_t sector, uint32_t pe
     out->newest = 0;
     out->last_used = -1;
     for (uint32_t i = 0; i < per; i++) {
-        dfu_boot_result_t r;
-        int valid = 0;
+        uint8_t rec[DFU_BOOT_RECORD_SIZE];
+        uint32_t seq = 0;
         int erased = 0;
-        int rc = read_slot(log, sector, i, &r, &valid, &erased);
+        int rc = read_slot(log, sector, i, rec, &seq, &erased);
         if (rc < 0) {
             return rc;
         }
         if (!erased) {
             out->last_used = (int32_t)i;
         }
-        if (valid && r.boot_count > out->newest) {
-            out->newest = r.boot_count;
+        if (seq > out->newest) {
+            out->newest = seq;
         }
     }
     return DFU_OK;
@@ -134,20 +136,21 @@ static int iter_start(dfu_boot_log_iter_t *it, const dfu_flash_area_t *log)
     return DFU_OK;
 }
 
-int dfu_boot_log_iter_next(dfu_boot_log_iter_t *it, dfu_boot_result_t *r)
+/* Next older record of the walk, raw: 0 with rec filled, DFU_ERR_NOT_FOUND at the end. */
+static int iter_next_raw(dfu_boot_log_iter_t *it, uint8_t rec[DFU_BOOT_RECORD_SIZE])
 {
     while (it->pass < 2u) {
         while (it->slot > 0u) {
             it->slot--;
-            int valid = 0;
+            uint32_t seq = 0;
             int erased = 0;
-            int rc = read_slot(it->log, it->sector, it->slot, r, &valid, &erased);
+            int rc = read_slot(it->log, it->sector, it->slot, rec, &seq, &erased);
             if (rc < 0) {
                 return rc;
             }
             /* strictly decreasing sequence numbers: anything else is a stale leftover */
-            if (valid && r->boot_count < it->last_seq) {
-                it->last_seq = r->boot_count;
+            if (seq != 0u && seq < it->last_seq) {
+                it->last_seq = seq;
                 return DFU_OK;
             }
         }
@@ -158,6 +161,13 @@ int dfu_boot_log_iter_next(dfu_boot_log_iter_t *it, dfu_boot_result_t *r)
     return DFU_ERR_NOT_FOUND;
 }
 
+int dfu_boot_log_iter_next(dfu_boot_log_iter_t *it, dfu_boot_result_t *r)
+{
+    uint8_t rec[DFU_BOOT_RECORD_SIZE];
+    int rc = iter_next_raw(it, rec);
+    return rc < 0 ? rc : dfu_boot_record_decode(rec, r);
+}
+
 int dfu_boot_log_iter_init(dfu_boot_log_iter_t *it, const dfu_flash_area_t *log)
 {
     if (it == NULL) {
@@ -166,8 +176,8 @@ int dfu_boot_log_iter_init(dfu_boot_log_iter_t *it, const dfu_flash_area_t *log)
     /* count with a dry walk (the same rules as the real one) */
     int rc = iter_start(it, log);
     uint32_t n = 0;
-    dfu_boot_result_t r;
-    while (rc == DFU_OK && (rc = dfu_boot_log_iter_next(it, &r)) == DFU_OK) {
+    uint8_t rec[DFU_BOOT_RECORD_SIZE];
+    while (rc == DFU_OK && (rc = iter_next_raw(it, rec)) == DFU_OK) {
         n++;
     }
     if (rc != DFU_ERR_NOT_FOUND) {

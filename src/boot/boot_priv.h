@@ -52,6 +52,11 @@ extern const dfu_swap_ops_t dfu_swap_overwrite_ops;
 extern const dfu_swap_ops_t dfu_swap_scratch_ops;
 extern const dfu_swap_ops_t dfu_swap_offset_ops;
 
+/* ---- boot records (boot_record.c) ---- */
+/* Tag, version and CRC of a record, without decoding it: 0 and *boot_count (may be NULL), or
+ * DFU_ERR_CORRUPT. */
+int dfu_boot_record_check(const uint8_t *in, uint32_t *boot_count);
+
 /* ---- trailer helpers (boot_trailer.c) ---- */
 const dfu_boot_trailer_cfg_t *dfu_boot_tcfg(const dfu_boot_trailer_cfg_t *tcfg,
                                             dfu_boot_trailer_cfg_t *tmp);

@@ -132,10 +132,21 @@ void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_REC
     put32(out + 92, crc32(out, 92));
 }
 
-int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r)
+int dfu_boot_record_check(const uint8_t *in, uint32_t *boot_count)
 {
     if (memcmp(in, "DFBR", 4) != 0 || in[4] != DFU_BOOT_RECORD_VERSION || in[56] > 32u ||
         get32(in + 92) != crc32(in, 92)) {
+        return DFU_ERR_CORRUPT;
+    }
+    if (boot_count != NULL) {
+        *boot_count = get32(in + 8);
+    }
+    return DFU_OK;
+}
+
+int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r)
+{
+    if (dfu_boot_record_check(in, NULL) < 0) {
         return DFU_ERR_CORRUPT;
     }
     memset(r, 0, sizeof(*r));

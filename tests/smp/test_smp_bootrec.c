@@ -14,22 +14,27 @@
 #include "smp_testutil.h"
 
 typedef struct {
-    uint8_t buf[384];
+    uint8_t buf[1024];
     dfu_smp_server_t srv;
     dfu_smp_os_t os;
     size_t len; /* last response length (header included) */
 } srv_t;
 
-static void srv_init(srv_t *s, bool no_rsn, const dfu_smp_policy_t *pol,
-                     const dfu_boot_result_t *last, const dfu_flash_area_t *log)
+static void srv_init_cap(srv_t *s, size_t cap, bool no_rsn, const dfu_smp_policy_t *pol,
+                         const dfu_boot_result_t *last, const dfu_flash_area_t *log)
 {
     memset(s, 0, sizeof(*s));
-    dfu_smp_server_cfg_t sc = {
-        .buf = s->buf, .buf_size = sizeof(s->buf), .no_rsn = no_rsn, .policy = pol};
+    dfu_smp_server_cfg_t sc = {.buf = s->buf, .buf_size = cap, .no_rsn = no_rsn, .policy = pol};
     CHECK_EQ_INT(dfu_smp_server_init(&s->srv, &sc), 0);
     dfu_smp_os_cfg_t oc = {.mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE, .last_boot = last,
                            .boot_log = log};
     CHECK_EQ_INT(dfu_smp_os_register(&s->srv, &s->os, &oc), 0);
+}
+
+static void srv_init(srv_t *s, bool no_rsn, const dfu_smp_policy_t *pol,
+                     const dfu_boot_result_t *last, const dfu_flash_area_t *log)
+{
+    srv_init_cap(s, 384, no_rsn, pol, last, log);
 }
 
 /* Sends a bootloader info read with CBOR `cb` (SMP version `ver`); returns the response bytes
@@ -246,10 +251,77 @@ static void test_boot_log(void)
     tu_flash_free(&fl);
 }
 
+/* Entries are packed exactly: for every buffer size from 384 to 700 bytes, paging never gives an
+ * error, and the room a page leaves is smaller than the next entry (measured on its own). */
+static void test_boot_log_packing(void)
+{
+    tu_flash_t fl;
+    tu_flash_init(&fl, 0x4000, 0x1000, 8);
+    dfu_flash_area_t log = {&fl.flash, 0x1000, 0x2000, 5};
+    for (int i = 1; i <= 30; i++) {
+        dfu_boot_result_t r;
+        memset(&r, 0, sizeof(r));
+        r.booted = (uint8_t)(i % 7 != 0);
+        r.resumed = (uint8_t)(i % 5 == 0);
+        r.swap_type = (uint8_t)(1 + i % 5);
+        r.reason_code = (uint8_t)(i % DFU_BOOT_REASON_COUNT);
+        r.image.ver_major = (uint8_t)(i * 37);
+        r.image.ver_minor = (uint8_t)i;
+        r.image.ver_revision = (uint16_t)(i * 2111);
+        r.image.ver_build = i % 3 == 0 ? 0u : (uint32_t)i * 123457u;
+        r.has_other = (uint8_t)(i % 2);
+        r.other = (dfu_boot_version_t){(uint8_t)(250 + i % 5), 0, (uint16_t)(i * 999),
+                                       (uint32_t)(i % 4) * 70000u};
+        CHECK_EQ_INT(dfu_boot_log_append(&log, &r), 0);
+    }
+    srv_t *big = calloc(1, sizeof(*big));
+    srv_init_cap(big, 1024, true, NULL, NULL, &log);
+    uint8_t cb[64];
+    /* fixed part: an empty page */
+    size_t n = qmap(cb, sizeof cb, "boot_log", 0, 1);
+    query(big, 1, cb, n, 1);
+    size_t empty = big->len;
+    size_t esize[31] = {0};
+    for (uint64_t b = 1; b <= 30; b++) {
+        n = qmap(cb, sizeof cb, "boot_log", 1, b + 1);
+        query(big, 1, cb, n, 1);
+        esize[b] = big->len - empty;
+    }
+    int bad = 0;
+    for (size_t cap = 384; cap <= 700; cap++) {
+        srv_t *s = calloc(1, sizeof(*s));
+        srv_init_cap(s, cap, true, NULL, NULL, &log);
+        uint64_t before = 0, next = 30;
+        while (next > 0) {
+            n = qmap(cb, sizeof cb, "boot_log", 0, before);
+            query(s, 1, cb, n, 1);
+            char *t = tu_canon(s->buf + 8, s->len - 8);
+            uint64_t got = 0;
+            for (char *p = t ? strstr(t, "{\"boot\":") : NULL; p; p = strstr(p + 1, "{\"boot\":")) {
+                got++;
+                next--;
+            }
+            bool err = t == NULL || strstr(t, "\"rc\"") != NULL;
+            free(t);
+            /* no error, at least one entry, and the next entry would not have fitted */
+            if (err || got == 0 || (next > 0 && cap - s->len >= esize[next])) {
+                bad++;
+                break;
+            }
+            before = next + 1;
+        }
+        free(s);
+    }
+    CHECK_EQ_INT(bad, 0);
+    free(big);
+    tu_flash_free(&fl);
+}
+
 int main(void)
 {
     test_without_record();
     test_last_boot();
     test_boot_log();
+    test_boot_log_packing();
     return dfu_test_finish("test_smp_bootrec");
 }

@@ -71,8 +71,41 @@ static bool put_record(dfu_cbor_writer_t *w, const dfu_boot_result_t *r, bool fu
     return ok;
 }
 
-/* Largest encoded log entry (compact keys, longest reason and versions). */
-#define ENTRY_MAX 200u
+/* Encoded size of a CBOR head for `v` (major type bits aside). */
+static size_t head_len(uint64_t v)
+{
+    return v < 24u ? 1u : v <= 0xffu ? 2u : v <= 0xffffu ? 3u : v <= 0xffffffffu ? 5u : 9u;
+}
+
+static size_t tstr_len(size_t n)
+{
+    return head_len(n) + n;
+}
+
+/* Exact encoded size of a compact log entry (indefinite map of put_record(.., false)), so it is
+ * written straight into the response only when it fits (no scratch copy on the stack). */
+static size_t entry_len(const dfu_boot_result_t *r)
+{
+    const char *swap = r->reverted ? "revert" : dfu_boot_swap_name(r->swap_type);
+    char v[28];
+    size_t n = 2u; /* BF ... FF */
+    n += tstr_len(4) + head_len(r->boot_count);
+    n += tstr_len(4) + tstr_len(strlen(swap));
+    n += tstr_len(7) + 1u + tstr_len(6) + 1u;
+    if (r->booted) {
+        n += tstr_len(7) + tstr_len(dfu_smp_version_str(r->image.ver_major, r->image.ver_minor,
+                                                        r->image.ver_revision,
+                                                        r->image.ver_build, v, sizeof(v)));
+    }
+    n += tstr_len(6) + tstr_len(strlen(dfu_boot_reason_text(r->reason_code)));
+    n += tstr_len(11) + head_len(r->reason_code);
+    if (r->has_other) {
+        n += tstr_len(13) + tstr_len(dfu_smp_version_str(r->other.major, r->other.minor,
+                                                         r->other.revision, r->other.build, v,
+                                                         sizeof(v)));
+    }
+    return n;
+}
 
 static int boot_log(dfu_smp_req_t *req, const dfu_flash_area_t *log, uint64_t count,
                     uint64_t before)
@@ -104,18 +137,11 @@ static int boot_log(dfu_smp_req_t *req, const dfu_flash_area_t *log, uint64_t co
         if (count != 0u && sent >= count) {
             break;
         }
-        uint8_t e[ENTRY_MAX];
-        dfu_cbor_writer_t ew;
-        dfu_cbor_writer_init(&ew, e, sizeof(e));
-        if (!(dfu_cbor_put_map_indef(&ew) && put_record(&ew, &r, false) &&
-              dfu_cbor_put_break(&ew))) {
-            return DFU_ERR_NOMEM;
-        }
         /* room for the entry, the array's break and the response map's break */
-        if (w->err != 0 || w->cap - w->len < ew.len + 2u) {
+        if (w->err != 0 || w->cap - w->len < entry_len(&r) + 2u) {
             break; /* the client asks again with "before" = the last boot number it got */
         }
-        if (!dfu_cbor_put_raw(w, e, ew.len)) {
+        if (!(dfu_cbor_put_map_indef(w) && put_record(w, &r, false) && dfu_cbor_put_break(w))) {
             return DFU_ERR_NOMEM;
         }
         sent++;
