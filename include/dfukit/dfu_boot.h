@@ -214,7 +214,6 @@ typedef struct dfu_boot_cfg {
     const dfu_boot_clock_t *clock;
 } dfu_boot_cfg_t;
 
-
 /* Image version (MCUboot ih_ver). */
 typedef struct dfu_boot_version {
     uint8_t major;
@@ -240,8 +239,8 @@ typedef struct dfu_boot_result {
     uint8_t has_other;           /* `other` is set */
     dfu_boot_version_t other;    /* the other image of the decision: the one swapped out (TEST,
                                   * PERM), reverted from (REVERT), or refused */
-    uint32_t boot_count;   /* sequence number in the record log (1 = first; 0 = no log) */
-    uint32_t flash_erases; /* flash operations of this boot (before the record is stored) */
+    uint32_t boot_count;         /* sequence number in the record log (1 = first; 0 = no log) */
+    uint32_t flash_erases;       /* flash operations of this boot (before the record is stored) */
     uint32_t flash_writes;
     uint32_t flash_bytes; /* bytes programmed */
     uint32_t time_ms;     /* time the boot took (cfg->clock; 0 without one) */

@@ -30,24 +30,24 @@ extern "C" {
 
 /* Why a boot ended as it did (stable numbers: they are stored and sent over SMP). */
 typedef enum dfu_boot_reason {
-    DFU_BOOT_REASON_NONE = 0,            /* nothing requested: the primary image boots */
-    DFU_BOOT_REASON_TEST = 1,            /* test swap done */
-    DFU_BOOT_REASON_PERM = 2,            /* permanent swap done */
-    DFU_BOOT_REASON_REVERT = 3,          /* unconfirmed test image reverted */
-    DFU_BOOT_REASON_RESUMED = 4,         /* swap interrupted by a power cut, completed now */
-    DFU_BOOT_REASON_BAD_SIGNATURE = 5,   /* candidate refused: signature / key */
-    DFU_BOOT_REASON_BAD_HASH = 6,        /* candidate refused: hash TLV missing or wrong */
-    DFU_BOOT_REASON_INVALID = 7,         /* candidate refused: malformed / not decryptable */
-    DFU_BOOT_REASON_UNSUPPORTED = 8,     /* candidate refused: compressed, encrypted w/o key */
-    DFU_BOOT_REASON_DOWNGRADE = 9,       /* candidate refused: older than the running image */
-    DFU_BOOT_REASON_TOO_LARGE = 10,      /* candidate too large for the slot or the swap */
-    DFU_BOOT_REASON_NO_IMAGE = 11,       /* request without a bootable image in the secondary */
-    DFU_BOOT_REASON_INTERRUPTED = 12,    /* recorded request whose image no longer validates */
-    DFU_BOOT_REASON_INCONSISTENT = 13,   /* swap status inconsistent: not resumed */
+    DFU_BOOT_REASON_NONE = 0,             /* nothing requested: the primary image boots */
+    DFU_BOOT_REASON_TEST = 1,             /* test swap done */
+    DFU_BOOT_REASON_PERM = 2,             /* permanent swap done */
+    DFU_BOOT_REASON_REVERT = 3,           /* unconfirmed test image reverted */
+    DFU_BOOT_REASON_RESUMED = 4,          /* swap interrupted by a power cut, completed now */
+    DFU_BOOT_REASON_BAD_SIGNATURE = 5,    /* candidate refused: signature / key */
+    DFU_BOOT_REASON_BAD_HASH = 6,         /* candidate refused: hash TLV missing or wrong */
+    DFU_BOOT_REASON_INVALID = 7,          /* candidate refused: malformed / not decryptable */
+    DFU_BOOT_REASON_UNSUPPORTED = 8,      /* candidate refused: compressed, encrypted w/o key */
+    DFU_BOOT_REASON_DOWNGRADE = 9,        /* candidate refused: older than the running image */
+    DFU_BOOT_REASON_TOO_LARGE = 10,       /* candidate too large for the slot or the swap */
+    DFU_BOOT_REASON_NO_IMAGE = 11,        /* request without a bootable image in the secondary */
+    DFU_BOOT_REASON_INTERRUPTED = 12,     /* recorded request whose image no longer validates */
+    DFU_BOOT_REASON_INCONSISTENT = 13,    /* swap status inconsistent: not resumed */
     DFU_BOOT_REASON_CLEARED_TRAILER = 14, /* corrupt secondary trailer erased */
-    DFU_BOOT_REASON_NO_BOOTABLE = 15,    /* no valid image in the primary slot */
-    DFU_BOOT_REASON_POWER_CUT = 16,      /* boot interrupted (never stored) */
-    DFU_BOOT_REASON_FLASH_ERROR = 17,    /* flash error (never stored) */
+    DFU_BOOT_REASON_NO_BOOTABLE = 15,     /* no valid image in the primary slot */
+    DFU_BOOT_REASON_POWER_CUT = 16,       /* boot interrupted (never stored) */
+    DFU_BOOT_REASON_FLASH_ERROR = 17,     /* flash error (never stored) */
     DFU_BOOT_REASON_COUNT
 } dfu_boot_reason_t;
 

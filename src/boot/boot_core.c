@@ -119,11 +119,10 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
         return rc;
     }
     const dfu_flash_area_t *log = &cfg->log;
-    if ((log->size != 0u &&
-         (dfu_boot_log_check(log) < 0 ||
-          (log->flash == cfg->primary.flash &&
-           (overlaps(log, &cfg->primary) || overlaps(log, &cfg->secondary) ||
-            (cfg->scratch.size != 0u && overlaps(log, &cfg->scratch)))))) ||
+    if ((log->size != 0u && (dfu_boot_log_check(log) < 0 ||
+                             (log->flash == cfg->primary.flash &&
+                              (overlaps(log, &cfg->primary) || overlaps(log, &cfg->secondary) ||
+                               (cfg->scratch.size != 0u && overlaps(log, &cfg->scratch)))))) ||
         (cfg->handoff != NULL && cfg->handoff_size < DFU_BOOT_HANDOFF_SIZE)) {
         b->cfg = NULL;
         return DFU_ERR_INVAL;
@@ -750,8 +749,8 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
         }
         /* the image swapped out is in S now: at offset 0, except after an offset revert
          * (S + 1 sector); overwrite-only erased it (no note) */
-        uint32_t out_off = res->reverted ? dfu_boot_secondary_image_off(&b->tcfg, &c->secondary)
-                                         : 0u;
+        uint32_t out_off =
+            res->reverted ? dfu_boot_secondary_image_off(&b->tcfg, &c->secondary) : 0u;
         return rc == 0 ? note_other(&c->secondary, out_off, res) : rc;
     }
     if (bs.source != DFU_BOOT_SRC_NONE && bs.swap_type != DFU_BOOT_SWAP_NONE) {

@@ -18,8 +18,7 @@ static void print_last(const dfu_client_bootrec_t *r)
     printf("boot #%u: swap %s%s, reason \"%s\"\n", r->boot, r->swap,
            r->resumed ? " (resumed after a power cut)" : "", r->reason);
     if (r->booted) {
-        printf("running: slot %d, version %s, hash %s\n", r->slot, r->version,
-               hex[0] ? hex : "-");
+        printf("running: slot %d, version %s, hash %s\n", r->slot, r->version, hex[0] ? hex : "-");
     } else {
         printf("running: nothing (no bootable image)\n");
     }
@@ -63,8 +62,7 @@ int dfu_cli_bootrec(struct dfu_client *c, bool last_boot, bool log, bool json)
     }
     if (rc == DFU_OK && log) {
         entries = calloc(LOG_MAX, sizeof(*entries));
-        rc = entries != NULL ? dfu_client_boot_log(c, entries, LOG_MAX, &n, &total)
-                             : DFU_ERR_NOMEM;
+        rc = entries != NULL ? dfu_client_boot_log(c, entries, LOG_MAX, &n, &total) : DFU_ERR_NOMEM;
     }
     if (rc != DFU_OK && rc != DFU_ERR_NOTSUP) {
         free(entries);

@@ -22,15 +22,14 @@ static bool unknown_query(const dfu_client_err_t *e)
     return e->group == DFU_SMP_GROUP_OS && e->group_rc == 3;
 }
 
-static int query(dfu_client_t *c, const char *what, const char *q, uint64_t count,
-                 uint64_t before, cbor_item_t **rsp)
+static int query(dfu_client_t *c, const char *what, const char *q, uint64_t count, uint64_t before,
+                 cbor_item_t **rsp)
 {
     uint8_t buf[96];
     dfu_cbor_writer_t w;
     dfu_cbor_writer_init(&w, buf, sizeof(buf));
     size_t pairs = 1u + (count != 0u ? 1u : 0u) + (before != 0u ? 1u : 0u);
-    (void)(dfu_cbor_put_map(&w, pairs) && dfu_cbor_put_str(&w, "query") &&
-           dfu_cbor_put_str(&w, q));
+    (void)(dfu_cbor_put_map(&w, pairs) && dfu_cbor_put_str(&w, "query") && dfu_cbor_put_str(&w, q));
     if (count != 0u) {
         (void)(dfu_cbor_put_str(&w, "count") && dfu_cbor_put_uint(&w, count));
     }

@@ -28,8 +28,8 @@ typedef struct {
     int rc_params, rc_boot, rc_state, rc_slots;
     dfu_client_bootrec_t lb; /* the device's record of the last boot */
     int rc_lb;               /* 0, DFU_ERR_NOTSUP (not reported) or a request error */
-    int write_probe; /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
-    bool paired;     /* the probe had to pair (with the given passkey) */
+    int write_probe;         /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
+    bool paired;             /* the probe had to pair (with the given passkey) */
     size_t first_chunk;
     size_t msg_max;
     problem_t pr[MAX_PROBLEMS];

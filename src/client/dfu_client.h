@@ -199,17 +199,17 @@ int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si);
 /* The device's record of a boot (OS bootloader info "last_boot", entries of "boot_log"; keys:
  * docs/SPEC-smp.md section 4.1). */
 typedef struct dfu_client_bootrec {
-    uint32_t boot;  /* boot number in the device's record log (0 = no log) */
-    char swap[12];  /* none, test, perm, revert, fail */
-    bool resumed;   /* a swap interrupted by a power cut was completed */
-    bool booted;    /* the primary image was started */
-    int slot;       /* slot running (0) */
+    uint32_t boot; /* boot number in the device's record log (0 = no log) */
+    char swap[12]; /* none, test, perm, revert, fail */
+    bool resumed;  /* a swap interrupted by a power cut was completed */
+    bool booted;   /* the primary image was started */
+    int slot;      /* slot running (0) */
     char version[40];
     uint8_t hash[32];
-    size_t hash_len;   /* 0: not reported (log entries) */
-    char reason[96];   /* the device's reason text */
-    int reason_code;   /* dfu_boot_reason_t, -1 if absent */
-    bool has_other;    /* other_version is set */
+    size_t hash_len;        /* 0: not reported (log entries) */
+    char reason[96];        /* the device's reason text */
+    int reason_code;        /* dfu_boot_reason_t, -1 if absent */
+    bool has_other;         /* other_version is set */
     char other_version[40]; /* image swapped out / reverted from / refused */
     int64_t refused_err;    /* dfu_err of a refused candidate (0 = none) */
     int64_t primary_err;
@@ -231,7 +231,7 @@ int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, 
 void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap);
 /* The line printed when the device does not report boot outcomes. */
 #define DFU_CLIENT_NO_BOOTREC                                                                      \
-    "the device does not report boot outcomes (no bootloader last_boot record, as Zephyr's and "  \
+    "the device does not report boot outcomes (no bootloader last_boot record, as Zephyr's and "   \
     "Mynewt's SMP servers); everything else works"
 
 /* What MCUboot will do at the next reset, from the state flags (static text). */

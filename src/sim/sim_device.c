@@ -246,8 +246,7 @@ static void log_boot(sim_dev_t *d, int rc)
                 (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "",
                 r->boot_count);
     } else {
-        sim_log(d,
-                "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\" record=%u",
+        sim_log(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\" record=%u",
                 d->boots, dfu_boot_swap_name(r->swap_type), extra,
                 dfu_strerror(r->primary_err != 0 ? r->primary_err : rc),
                 (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "",
@@ -296,8 +295,8 @@ int sim_boot(sim_dev_t *d)
         }
         log_boot(d, rc);
         /* the app starts: it takes the record the bootloader left in RAM */
-        d->has_last_boot = dfu_boot_handoff_read(d->handoff, sizeof(d->handoff), 1,
-                                                 &d->last_boot) == DFU_OK;
+        d->has_last_boot =
+            dfu_boot_handoff_read(d->handoff, sizeof(d->handoff), 1, &d->last_boot) == DFU_OK;
         if (rc < 0 || !d->res.booted) {
             sim_log(d, "no app running: the device stays in the bootloader (seed an empty "
                        "primary slot with --install IMAGE)");

@@ -24,8 +24,8 @@ typedef struct sim_dev {
     dfu_boot_imgval_t iv;
     dfu_boot_t boot;
     dfu_boot_result_t res;
-    dfu_boot_result_t last_boot; /* the app's copy of the bootloader's hand-off record */
-    dfu_boot_clock_t clock;      /* bootloader clock: modelled flash time */
+    dfu_boot_result_t last_boot;            /* the app's copy of the bootloader's hand-off record */
+    dfu_boot_clock_t clock;                 /* bootloader clock: modelled flash time */
     uint8_t handoff[DFU_BOOT_HANDOFF_SIZE]; /* RAM that survives the jump to the app */
     dfu_sim_flashfile_t ff;
     dfu_smp_server_t srv;

@@ -262,8 +262,8 @@ static int setup_flash(sim_dev_t *d)
     d->storage = (dfu_flash_area_t){&d->fl, g->storage.off, g->storage.size, 4};
     d->bonds.area = d->storage;
     /* the boot record log follows the bond sector */
-    d->bootlog = (dfu_flash_area_t){&d->fl, g->storage.off + g->sector_size, 2u * g->sector_size,
-                                    5};
+    d->bootlog =
+        (dfu_flash_area_t){&d->fl, g->storage.off + g->sector_size, 2u * g->sector_size, 5};
     d->bcfg.primary = d->primary;
     d->bcfg.secondary = d->secondary;
     if (o->strategy == DFU_BOOT_STRATEGY_SCRATCH) {

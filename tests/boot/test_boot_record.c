@@ -171,7 +171,7 @@ static void test_log(void)
     }
     uint32_t n = walk(&log, &newest);
     CHECK_EQ_INT(newest, 300);
-    CHECK(n > per && n <= 2 * per); /* between one and two sectors of history */
+    CHECK(n > per && n <= 2 * per);             /* between one and two sectors of history */
     CHECK_EQ_INT(n, per + (300 - 1) % per + 1); /* a full older sector + 6 */
     /* one erase per sector's worth of boots (the first rotation happens at record per + 1) */
     CHECK_EQ_INT(d->sf.erases - erases0, (300 - 1) / per);
@@ -397,9 +397,9 @@ static void test_boot_reports(void)
     dfu_boot_log_iter_t it;
     CHECK_EQ_INT(dfu_boot_log_iter_init(&it, &d->cfg.log), 0);
     CHECK_EQ_INT(it.total, 7);
-    static const uint8_t want[7] = {DFU_BOOT_REASON_RESUMED,  DFU_BOOT_REASON_DOWNGRADE,
-                                    DFU_BOOT_REASON_PERM,     DFU_BOOT_REASON_BAD_HASH,
-                                    DFU_BOOT_REASON_REVERT,   DFU_BOOT_REASON_TEST,
+    static const uint8_t want[7] = {DFU_BOOT_REASON_RESUMED, DFU_BOOT_REASON_DOWNGRADE,
+                                    DFU_BOOT_REASON_PERM,    DFU_BOOT_REASON_BAD_HASH,
+                                    DFU_BOOT_REASON_REVERT,  DFU_BOOT_REASON_TEST,
                                     DFU_BOOT_REASON_NONE};
     for (int i = 0; i < 7; i++) {
         dfu_boot_result_t e;

@@ -223,8 +223,9 @@ static void mynewt(void)
     CHECK_EQ_INT(run("bootloader --log --conn %s", conn), 0);
     CHECK(out_is("bootloader: " DFU_CLIENT_NO_BOOTREC "\n"));
     CHECK_EQ_INT(run("bootloader --last-boot --log --json --conn %s", conn), 0);
-    CHECK_EQ_INT(tu_jq(out, ".ok and (.supported == false) and (.message | startswith(\"" NO_REC_LINE
-                            "\"))"),
+    CHECK_EQ_INT(tu_jq(out,
+                       ".ok and (.supported == false) and (.message | startswith(\"" NO_REC_LINE
+                       "\"))"),
                  1);
     /* doctor: that line first, then everything else as usual */
     int drc = run("doctor --conn %s", conn);
@@ -239,8 +240,9 @@ static void mynewt(void)
     }
     free(t);
     CHECK_EQ_INT(run("doctor --json --conn %s", conn), drc);
-    CHECK_EQ_INT(tu_jq(out, "(.last_boot == null) and (.last_boot_summary | startswith(\"" NO_REC_LINE
-                            "\")) and .images[0].version == \"1.2.3.4\""),
+    CHECK_EQ_INT(tu_jq(out,
+                       "(.last_boot == null) and (.last_boot_summary | startswith(\"" NO_REC_LINE
+                       "\")) and .images[0].version == \"1.2.3.4\""),
                  1);
     CHECK_EQ_INT(run("image list --conn %s", conn), 0);
     CHECK(out_has("1.2.3.4"));

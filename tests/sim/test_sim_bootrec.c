@@ -32,8 +32,8 @@ static int cli(const simproc_t *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(a, sizeof(a), fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof(cmd), "'%s/dfukit' %s --conn udp:127.0.0.1:%u >'%s' 2>&1",
-             DFU_BUILD_DIR, a, p->udp_port, out);
+    snprintf(cmd, sizeof(cmd), "'%s/dfukit' %s --conn udp:127.0.0.1:%u >'%s' 2>&1", DFU_BUILD_DIR,
+             a, p->udp_port, out);
     int st = system(cmd);
     if (getenv("DFU_TEST_VERBOSE")) {
         printf("$ dfukit %s\n", a);
@@ -252,8 +252,8 @@ static void downgrade(void)
 {
     char flash[300];
     snprintf(flash, sizeof(flash), "%s/down.bin", dir);
-    const char *args[] = {"--install", img("v2"), "--udp", "127.0.0.1:0", "--downgrade",
-                          "version", NULL};
+    const char *args[] = {"--install",   img("v2"), "--udp", "127.0.0.1:0",
+                          "--downgrade", "version", NULL};
     simproc_t p;
     CHECK_EQ_INT(h_spawn(&p, dir, "down", flash, 1, args), 0);
     CHECK_EQ_INT(h_wait_log(&p, "boot #1:", 1, 5000), 0);
@@ -266,8 +266,8 @@ static void downgrade(void)
     CHECK_EQ_INT(h_stop(&p), 0);
     /* security-counter downgrade: newer version, lower counter; only the bootloader knows */
     snprintf(flash, sizeof(flash), "%s/seccnt.bin", dir);
-    const char *args2[] = {"--install", img("c5"), "--udp", "127.0.0.1:0", "--downgrade",
-                           "seccnt", NULL};
+    const char *args2[] = {"--install",   img("c5"), "--udp", "127.0.0.1:0",
+                           "--downgrade", "seccnt",  NULL};
     CHECK_EQ_INT(h_spawn(&p, dir, "seccnt", flash, 1, args2), 0);
     CHECK_EQ_INT(h_wait_log(&p, "boot #1:", 1, 5000), 0);
     CHECK_EQ_INT(cli(&p, "update %s", img("c3")), 1);

@@ -26,8 +26,8 @@ static void srv_init_cap(srv_t *s, size_t cap, bool no_rsn, const dfu_smp_policy
     memset(s, 0, sizeof(*s));
     dfu_smp_server_cfg_t sc = {.buf = s->buf, .buf_size = cap, .no_rsn = no_rsn, .policy = pol};
     CHECK_EQ_INT(dfu_smp_server_init(&s->srv, &sc), 0);
-    dfu_smp_os_cfg_t oc = {.mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE, .last_boot = last,
-                           .boot_log = log};
+    dfu_smp_os_cfg_t oc = {
+        .mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE, .last_boot = last, .boot_log = log};
     CHECK_EQ_INT(dfu_smp_os_register(&s->srv, &s->os, &oc), 0);
 }
 
@@ -54,8 +54,7 @@ static size_t qmap(uint8_t *out, size_t cap, const char *q, uint64_t count, uint
     dfu_cbor_writer_t w;
     dfu_cbor_writer_init(&w, out, cap);
     size_t pairs = 1u + (count != 0u) + (before != 0u);
-    (void)(dfu_cbor_put_map(&w, pairs) && dfu_cbor_put_str(&w, "query") &&
-           dfu_cbor_put_str(&w, q));
+    (void)(dfu_cbor_put_map(&w, pairs) && dfu_cbor_put_str(&w, "query") && dfu_cbor_put_str(&w, q));
     if (count) {
         (void)(dfu_cbor_put_str(&w, "count") && dfu_cbor_put_uint(&w, count));
     }
@@ -230,8 +229,7 @@ static void test_boot_log(void)
         CHECK(got >= 1);
     }
     CHECK_EQ_INT(expect_next, 0);
-    printf("boot_log: 50 entries in %llu pages of <= 384 bytes\n",
-           (unsigned long long)pages - 1);
+    printf("boot_log: 50 entries in %llu pages of <= 384 bytes\n", (unsigned long long)pages - 1);
     CHECK(pages - 1 <= 25);
     /* count limits the answer */
     n = qmap(cb, sizeof cb, "boot_log", 1, 0);
@@ -241,8 +239,8 @@ static void test_boot_log(void)
     CHECK(t != NULL && strstr(t, "\"other_version\":\"47.0.0\"") == NULL); /* 50 % 3 != 0 */
     free(t);
     /* a wrong type for count: rc 3, as any malformed bootloader info request */
-    uint8_t badc[] = {0xa2, 0x65, 'q', 'u', 'e', 'r', 'y', 0x68, 'b', 'o', 'o', 't', '_', 'l',
-                      'o', 'g', 0x65, 'c', 'o', 'u', 'n', 't', 0x61, 'x'};
+    uint8_t badc[] = {0xa2, 0x65, 'q', 'u', 'e',  'r', 'y', 0x68, 'b', 'o', 'o',  't',
+                      '_',  'l',  'o', 'g', 0x65, 'c', 'o', 'u',  'n', 't', 0x61, 'x'};
     query(s, 1, badc, sizeof badc, 1);
     t = tu_canon(s->buf + 8, s->len - 8);
     CHECK(t != NULL && strcmp(t, "{\"rc\":3}") == 0);

@@ -343,8 +343,8 @@ static int os_bootloader(dfu_smp_req_t *req)
                 "unknown query; supported: mode", "unknown query; supported: mode, last_boot",
                 "unknown query; supported: mode, boot_log",
                 "unknown query; supported: mode, last_boot, boot_log"};
-            dfu_smp_req_set_rsn(req, rsn[(os->cfg.last_boot != NULL ? 1 : 0) +
-                                         (os->cfg.boot_log != NULL ? 2 : 0)]);
+            dfu_smp_req_set_rsn(
+                req, rsn[(os->cfg.last_boot != NULL ? 1 : 0) + (os->cfg.boot_log != NULL ? 2 : 0)]);
         }
         return rc;
     }

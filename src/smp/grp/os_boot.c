@@ -93,16 +93,16 @@ static size_t entry_len(const dfu_boot_result_t *r)
     n += tstr_len(4) + tstr_len(strlen(swap));
     n += tstr_len(7) + 1u + tstr_len(6) + 1u;
     if (r->booted) {
-        n += tstr_len(7) + tstr_len(dfu_smp_version_str(r->image.ver_major, r->image.ver_minor,
-                                                        r->image.ver_revision,
-                                                        r->image.ver_build, v, sizeof(v)));
+        n += tstr_len(7) +
+             tstr_len(dfu_smp_version_str(r->image.ver_major, r->image.ver_minor,
+                                          r->image.ver_revision, r->image.ver_build, v, sizeof(v)));
     }
     n += tstr_len(6) + tstr_len(strlen(dfu_boot_reason_text(r->reason_code)));
     n += tstr_len(11) + head_len(r->reason_code);
     if (r->has_other) {
-        n += tstr_len(13) + tstr_len(dfu_smp_version_str(r->other.major, r->other.minor,
-                                                         r->other.revision, r->other.build, v,
-                                                         sizeof(v)));
+        n += tstr_len(13) +
+             tstr_len(dfu_smp_version_str(r->other.major, r->other.minor, r->other.revision,
+                                          r->other.build, v, sizeof(v)));
     }
     return n;
 }
