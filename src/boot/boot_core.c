@@ -286,11 +286,6 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
 #define IMG_F_ENCRYPTED 0x0cu   /* AES-128 | AES-256 */
 #define IMG_F_COMPRESSED 0xe00u /* LZMA1 | LZMA2 | ARM-Thumb filter */
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 /* Total bytes of the image at `off` (header + payload + TLVs) from its header and TLV info
  * headers, bounds-checked against the area. DFU_ERR_BAD_MAGIC if there is no image. */
 static int image_sizes(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out, uint32_t *unprot)
@@ -300,12 +295,12 @@ static int image_sizes(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out, 
     if (rc < 0) {
         return rc;
     }
-    if (le32(h) != IMG_MAGIC) {
+    if (dfu_boot_get_le32(h) != IMG_MAGIC) {
         return DFU_ERR_BAD_MAGIC;
     }
     uint64_t hdr = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
     uint64_t prot = (uint32_t)h[10] | ((uint32_t)h[11] << 8);
-    uint64_t end = off + hdr + le32(h + 12) + prot;
+    uint64_t end = off + hdr + dfu_boot_get_le32(h + 12) + prot;
     if (hdr < 32u || end + 4u > fa->size) {
         return DFU_ERR_BAD_HEADER;
     }
@@ -464,8 +459,8 @@ static int fail(dfu_boot_t *b, dfu_boot_result_t *res, uint8_t reason)
 static int enc_flagged(const dfu_flash_area_t *fa, uint32_t off)
 {
     uint8_t h[20];
-    return dfu_flash_read(fa, off, h, sizeof(h)) == 0 && le32(h) == IMG_MAGIC &&
-           (le32(h + 16) & IMG_F_ENCRYPTED) != 0u;
+    return dfu_flash_read(fa, off, h, sizeof(h)) == 0 && dfu_boot_get_le32(h) == IMG_MAGIC &&
+           (dfu_boot_get_le32(h + 16) & IMG_F_ENCRYPTED) != 0u;
 }
 
 /* MCUboot's "no bootable image" in the secondary: the header magic is erased (*none = 1), or the
@@ -481,7 +476,8 @@ static int no_image(const dfu_flash_area_t *fa, uint32_t off, int *none)
     *none = 0;
     if (h[0] == ev && h[1] == ev && h[2] == ev && h[3] == ev) {
         *none = 1;
-    } else if (le32(h) == IMG_MAGIC && (le32(h + 16) & IMG_F_NON_BOOTABLE) != 0u) {
+    } else if (dfu_boot_get_le32(h) == IMG_MAGIC &&
+               (dfu_boot_get_le32(h + 16) & IMG_F_NON_BOOTABLE) != 0u) {
         *none = 2;
     }
     return DFU_OK;
@@ -496,12 +492,12 @@ static int note_other(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_
     if (rc == DFU_ERR_POWER_CUT) {
         return rc;
     }
-    res->has_other = (uint8_t)(rc == 0 && le32(h) == IMG_MAGIC);
+    res->has_other = (uint8_t)(rc == 0 && dfu_boot_get_le32(h) == IMG_MAGIC);
     if (res->has_other) {
         res->other.major = h[20];
         res->other.minor = h[21];
-        res->other.revision = (uint16_t)(h[22] | (h[23] << 8));
-        res->other.build = le32(h + 24);
+        res->other.revision = (uint16_t)dfu_boot_get_le16(h + 22);
+        res->other.build = dfu_boot_get_le32(h + 24);
     }
     return DFU_OK;
 }
@@ -693,11 +689,11 @@ static int resume_decrypt(dfu_boot_t *b, const dfu_boot_status_t *bs)
     if (rc < 0) {
         return rc;
     }
-    if (le32(h) != IMG_MAGIC) {
+    if (dfu_boot_get_le32(h) != IMG_MAGIC) {
         return DFU_ERR_BAD_STATUS;
     }
     b->enc_hdr_size = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
-    b->enc_img_size = le32(h + 12);
+    b->enc_img_size = dfu_boot_get_le32(h + 12);
     b->enc_key_len = (uint8_t)kl;
     b->decrypting = 1;
     return DFU_OK;

@@ -73,28 +73,6 @@ static uint32_t crc32(const uint8_t *p, size_t n)
     return ~c;
 }
 
-static void put16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v);
-    put16(p + 2, v >> 16);
-}
-
-static uint32_t get16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return get16(p) | (get16(p + 2) << 16);
-}
-
 #define F_RESUMED 0x01u
 #define F_REVERTED 0x02u
 #define F_BOOTED 0x04u
@@ -109,37 +87,37 @@ void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_REC
     out[6] = (uint8_t)((r->resumed ? F_RESUMED : 0u) | (r->reverted ? F_REVERTED : 0u) |
                        (r->booted ? F_BOOTED : 0u) | (r->has_other ? F_OTHER : 0u));
     out[7] = r->reason_code;
-    put32(out + 8, r->boot_count);
-    put32(out + 12, (uint32_t)r->secondary_err);
-    put32(out + 16, (uint32_t)r->primary_err);
+    dfu_boot_put_le32(out + 8, r->boot_count);
+    dfu_boot_put_le32(out + 12, (uint32_t)r->secondary_err);
+    dfu_boot_put_le32(out + 16, (uint32_t)r->primary_err);
     out[20] = r->image.ver_major;
     out[21] = r->image.ver_minor;
-    put16(out + 22, r->image.ver_revision);
-    put32(out + 24, r->image.ver_build);
-    put32(out + 28, r->image.security_counter);
+    dfu_boot_put_le16(out + 22, r->image.ver_revision);
+    dfu_boot_put_le32(out + 24, r->image.ver_build);
+    dfu_boot_put_le32(out + 28, r->image.security_counter);
     out[32] = r->other.major;
     out[33] = r->other.minor;
-    put16(out + 34, r->other.revision);
-    put32(out + 36, r->other.build);
-    put32(out + 40, r->flash_erases);
-    put32(out + 44, r->flash_writes);
-    put32(out + 48, r->flash_bytes);
-    put32(out + 52, r->time_ms);
+    dfu_boot_put_le16(out + 34, r->other.revision);
+    dfu_boot_put_le32(out + 36, r->other.build);
+    dfu_boot_put_le32(out + 40, r->flash_erases);
+    dfu_boot_put_le32(out + 44, r->flash_writes);
+    dfu_boot_put_le32(out + 48, r->flash_bytes);
+    dfu_boot_put_le32(out + 52, r->time_ms);
     uint8_t hl = r->image.hash_len <= 32u ? r->image.hash_len : 32u;
     out[56] = hl;
     out[57] = 0; /* booted slot: always the primary */
     memcpy(out + 60, r->image.hash, hl);
-    put32(out + 92, crc32(out, 92));
+    dfu_boot_put_le32(out + 92, crc32(out, 92));
 }
 
 int dfu_boot_record_check(const uint8_t *in, uint32_t *boot_count)
 {
     if (memcmp(in, "DFBR", 4) != 0 || in[4] != DFU_BOOT_RECORD_VERSION || in[56] > 32u ||
-        get32(in + 92) != crc32(in, 92)) {
+        dfu_boot_get_le32(in + 92) != crc32(in, 92)) {
         return DFU_ERR_CORRUPT;
     }
     if (boot_count != NULL) {
-        *boot_count = get32(in + 8);
+        *boot_count = dfu_boot_get_le32(in + 8);
     }
     return DFU_OK;
 }
@@ -157,22 +135,22 @@ int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_resu
     r->has_other = (in[6] & F_OTHER) != 0u;
     r->reason_code = in[7];
     r->reason = dfu_boot_reason_text(in[7]);
-    r->boot_count = get32(in + 8);
-    r->secondary_err = (int32_t)get32(in + 12);
-    r->primary_err = (int32_t)get32(in + 16);
+    r->boot_count = dfu_boot_get_le32(in + 8);
+    r->secondary_err = (int32_t)dfu_boot_get_le32(in + 12);
+    r->primary_err = (int32_t)dfu_boot_get_le32(in + 16);
     r->image.ver_major = in[20];
     r->image.ver_minor = in[21];
-    r->image.ver_revision = (uint16_t)get16(in + 22);
-    r->image.ver_build = get32(in + 24);
-    r->image.security_counter = get32(in + 28);
+    r->image.ver_revision = (uint16_t)dfu_boot_get_le16(in + 22);
+    r->image.ver_build = dfu_boot_get_le32(in + 24);
+    r->image.security_counter = dfu_boot_get_le32(in + 28);
     r->other.major = in[32];
     r->other.minor = in[33];
-    r->other.revision = (uint16_t)get16(in + 34);
-    r->other.build = get32(in + 36);
-    r->flash_erases = get32(in + 40);
-    r->flash_writes = get32(in + 44);
-    r->flash_bytes = get32(in + 48);
-    r->time_ms = get32(in + 52);
+    r->other.revision = (uint16_t)dfu_boot_get_le16(in + 34);
+    r->other.build = dfu_boot_get_le32(in + 36);
+    r->flash_erases = dfu_boot_get_le32(in + 40);
+    r->flash_writes = dfu_boot_get_le32(in + 44);
+    r->flash_bytes = dfu_boot_get_le32(in + 48);
+    r->time_ms = dfu_boot_get_le32(in + 52);
     r->image.hash_len = in[56];
     memcpy(r->image.hash, in + 60, in[56]);
     return DFU_OK;
@@ -191,9 +169,9 @@ int dfu_boot_handoff_write(void *area, size_t size, const dfu_boot_result_t *r)
     memcpy(blk, "DFBH", 4);
     blk[4] = 1; /* hand-off block version */
     blk[5] = 0;
-    put16(blk + 6, DFU_BOOT_RECORD_SIZE);
+    dfu_boot_put_le16(blk + 6, DFU_BOOT_RECORD_SIZE);
     dfu_boot_record_encode(r, blk + 8);
-    put32(blk + HO_CRC_OFF, crc32(blk, HO_CRC_OFF));
+    dfu_boot_put_le32(blk + HO_CRC_OFF, crc32(blk, HO_CRC_OFF));
     memcpy(area, blk, sizeof(blk));
     return DFU_OK;
 }
@@ -208,8 +186,9 @@ int dfu_boot_handoff_read(void *area, size_t size, int take, dfu_boot_result_t *
     if (take) {
         memset(area, 0, 4); /* the magic: the block is not handed over twice */
     }
-    if (memcmp(blk, "DFBH", 4) != 0 || blk[4] != 1u || get16(blk + 6) != DFU_BOOT_RECORD_SIZE ||
-        get32(blk + HO_CRC_OFF) != crc32(blk, HO_CRC_OFF)) {
+    if (memcmp(blk, "DFBH", 4) != 0 || blk[4] != 1u ||
+        dfu_boot_get_le16(blk + 6) != DFU_BOOT_RECORD_SIZE ||
+        dfu_boot_get_le32(blk + HO_CRC_OFF) != crc32(blk, HO_CRC_OFF)) {
         return DFU_ERR_NOT_FOUND;
     }
     return dfu_boot_record_decode(blk + 8, r) == DFU_OK ? DFU_OK : DFU_ERR_NOT_FOUND;

@@ -41,20 +41,6 @@ typedef struct {
     int served, replies_unknown;
 } fake_t;
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    while (h[0] && h[1] && n < cap) {
-        unsigned v;
-        if (sscanf(h, "%2x", &v) != 1) {
-            break;
-        }
-        out[n++] = (uint8_t)v;
-        h += 2;
-    }
-    return n;
-}
-
 /* Loads req/rsp pairs (matched by seq, group, id) from one capture file. */
 static void load(fake_t *f, const char *name)
 {
@@ -77,10 +63,11 @@ static void load(fake_t *f, const char *name)
         char *end = strchr(h + 7, '"');
         *end = '\0';
         uint8_t b[2048];
-        size_t n = unhex(h + 7, b, sizeof(b));
-        if (n < 8) {
+        int nb = dfu_client_unhex(h + 7, b, sizeof(b));
+        if (nb < 8) {
             continue;
         }
+        size_t n = (size_t)nb;
         if (strstr(line, "\"dir\":\"req\"") != NULL) {
             memcpy(reqs[nreq % 64], b, n);
             reql[nreq % 64] = n;
