@@ -27,6 +27,9 @@ int dfu_cli_client(int argc, char **argv);
  * image verb. */
 int dfu_cli_client_image(int argc, char **argv);
 
+/* `dfukit scan`: SMP devices advertising over Bluetooth LE, through BlueZ (cmd_scan.c). */
+int dfu_cli_scan(int argc, char **argv);
+
 /* Prints that `what` is not available in this build and returns DFU_EXIT_FAIL. */
 int dfu_cli_unavailable(const char *what);
 
