@@ -115,7 +115,9 @@ static int open_bluez(dfu_client_t *c)
     bc.has_passkey = c->has_passkey;
     bc.passkey = c->passkey;
     bc.timeout_ms = c->timeout_ms > 10000 ? c->timeout_ms : 10000;
-    bc.scan_ms = 10000;
+    /* discovery (device not known to BlueZ): 3 x --timeout, within 3..30 s */
+    int scan = c->timeout_ms * 3;
+    bc.scan_ms = scan < 3000 ? 3000 : (scan > 30000 ? 30000 : scan);
     bc.log = c->log;
     bc.why = c->link_why;
     bc.why_cap = sizeof(c->link_why);

@@ -3,6 +3,9 @@
  *
  *   bluez-standin --device SOCKET[,addr=XX:XX:XX:XX:XX:XX][,rssi=N]... [--address ADDR]
  *                 [--temporary-timeout S] [--no-acquire] [--unpowered] [--log FILE]
+ *   bluez-standin --counts [--reset]   (client mode: prints the running stand-in's counters as
+ *                                       "calls=N writes=N dropped=N notifications=N", then the
+ *                                       per-method counts, one "NAME N" a line)
  *
  * Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS: tests point it at a private
  * dbus-daemon), exports /org/bluez (AgentManager1), /org/bluez/hci0 (Adapter1) and an
@@ -43,10 +46,10 @@ void si_log(si_t *s, const char *fmt, ...)
 static int count_filter(sd_bus_message *m, void *u, sd_bus_error *e)
 {
     si_t *s = u;
-    const char *iface = sd_bus_message_get_interface(m);
+    const char *path = sd_bus_message_get_path(m);
     if (!sd_bus_message_is_method_call(m, NULL, NULL) ||
-        (iface != NULL && strcmp(iface, COUNTER_IFACE) == 0)) {
-        return 0;
+        (path != NULL && strcmp(path, "/org/dfukit/standin") == 0)) {
+        return 0; /* the counters' own calls are not counted */
     }
     const char *member = sd_bus_message_get_member(m);
     s->calls++;
@@ -226,9 +229,53 @@ static int parse_args(si_t *s, int argc, char **argv)
     return s->ndev > 0 ? 0 : (usage(), -1);
 }
 
+/* --counts [--reset]: reads (and optionally resets) the counters of the running stand-in. */
+static int print_counts(bool reset)
+{
+    sd_bus *bus = NULL;
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    static const char *const props[] = {"MethodCalls", "WritesForwarded", "WritesDropped",
+                                        "Notifications"};
+    static const char *const labels[] = {"calls", "writes", "dropped", "notifications"};
+    int r = sd_bus_open_system(&bus);
+    for (int i = 0; r >= 0 && i < 4; i++) {
+        uint64_t v = 0;
+        r = sd_bus_get_property_trivial(bus, "org.bluez", "/org/dfukit/standin", COUNTER_IFACE,
+                                        props[i], &err, 't', &v);
+        if (r >= 0) {
+            printf("%s%s=%llu", i ? " " : "", labels[i], (unsigned long long)v);
+        }
+    }
+    printf("\n");
+    r = r >= 0 ? sd_bus_call_method(bus, "org.bluez", "/org/dfukit/standin", COUNTER_IFACE,
+                                    "Counts", &err, &reply, "")
+               : r;
+    r = r >= 0 ? sd_bus_message_enter_container(reply, 'a', "{st}") : r;
+    const char *name = NULL;
+    uint64_t n = 0;
+    while (r >= 0 && (r = sd_bus_message_read(reply, "{st}", &name, &n)) > 0) {
+        printf("%s %llu\n", name, (unsigned long long)n);
+    }
+    if (r >= 0 && reset) {
+        r = sd_bus_call_method(bus, "org.bluez", "/org/dfukit/standin", COUNTER_IFACE, "Reset",
+                               &err, NULL, "");
+    }
+    if (r < 0) {
+        fprintf(stderr, "bluez-standin --counts: %s\n", err.message ? err.message : strerror(-r));
+    }
+    sd_bus_error_free(&err);
+    sd_bus_message_unref(reply);
+    sd_bus_flush_close_unref(bus);
+    return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static si_t s; /* large (device buffers): off the stack */
+    if (argc >= 2 && strcmp(argv[1], "--counts") == 0) {
+        return print_counts(argc >= 3 && strcmp(argv[2], "--reset") == 0);
+    }
     static const uint8_t central[6] = {0x00, 0x1A, 0x7D, 0xDA, 0x71, 0x13};
     memcpy(s.addr, central, 6);
     s.powered = 1;
