@@ -19,8 +19,8 @@
  * stand-in); exits 1 when a measurement fails.
  */
 #include <signal.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +117,9 @@ static double json_num(const char *js, const char *key)
 static double upload(const char *conn, const char *img, double *chunks)
 {
     char out[4096];
-    int rc = sh(out, sizeof(out), "exec '%s/dfukit' image upload '%s' --conn '%s' --json 2>/dev/null",
-                DFU_BUILD_DIR, img, conn);
+    int rc =
+        sh(out, sizeof(out), "exec '%s/dfukit' image upload '%s' --conn '%s' --json 2>/dev/null",
+           DFU_BUILD_DIR, img, conn);
     double bytes = json_num(out, "bytes"), chunk = json_num(out, "chunk");
     if (rc != 0 || bytes <= 0 || chunk <= 0 || strstr(out, "\"ok\":true") == NULL) {
         fprintf(stderr, "bluez_goodput: upload over %s failed: %s\n", conn, out);
@@ -173,8 +174,10 @@ static int setup(char *udp, size_t cap)
             "</policy></busconfig>\n",
             dir);
     fclose(f);
-    snprintf(cmd, sizeof(cmd), "exec dbus-daemon --config-file=%s --nofork --nopidfile "
-                               "--print-address 2>/dev/null", path);
+    snprintf(cmd, sizeof(cmd),
+             "exec dbus-daemon --config-file=%s --nofork --nopidfile "
+             "--print-address 2>/dev/null",
+             path);
     snprintf(path, sizeof(path), "%s/bus.out", dir);
     if (spawn(cmd, path, "unix:") != 0) {
         return -1;
@@ -238,8 +241,8 @@ int main(void)
     int rc = 1;
     if (setup(udp, sizeof(udp)) == 0 &&
         /* pair once (bond kept): every measured upload then takes the same connection path */
-        sh(NULL, 0, "'%s/dfukit' echo x --conn ble:C0:FF:EE:00:00:01,passkey=123456", DFU_BUILD_DIR) ==
-            0) {
+        sh(NULL, 0, "'%s/dfukit' echo x --conn ble:C0:FF:EE:00:00:01,passkey=123456",
+           DFU_BUILD_DIR) == 0) {
         const char *ble = "ble:C0:FF:EE:00:00:01";
         double cs = 0, cl = 0, kb[RUNS], ku[RUNS];
         bool ok = standin_calls(1) >= 0;

@@ -52,11 +52,11 @@ typedef struct dfu_bluez_cfg {
     const char *target;  /* "C0:FF:EE:00:00:01" (address) or an advertised name */
     const char *adapter; /* "hci0"; NULL or "" = the first adapter BlueZ lists */
     bool has_passkey;
-    uint32_t passkey;    /* 0..999999 */
-    int timeout_ms;      /* per D-Bus step (connect, pair, acquire); 0 = 10000 */
-    int scan_ms;         /* discovery when BlueZ does not know the device; 0 = 10000 */
-    FILE *log;           /* one line per D-Bus step; NULL = quiet */
-    char *why;           /* receives one line on failure (may be NULL) */
+    uint32_t passkey; /* 0..999999 */
+    int timeout_ms;   /* per D-Bus step (connect, pair, acquire); 0 = 10000 */
+    int scan_ms;      /* discovery when BlueZ does not know the device; 0 = 10000 */
+    FILE *log;        /* one line per D-Bus step; NULL = quiet */
+    char *why;        /* receives one line on failure (may be NULL) */
     size_t why_cap;
 } dfu_bluez_cfg_t;
 

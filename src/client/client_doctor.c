@@ -128,17 +128,16 @@ static void bluez_link_text(const dfu_client_t *c, char *out, size_t cap)
     if (c->kind != DFU_LINK_BLUEZ || !c->open || dfu_link_bluez_info(&c->link, &bi) != DFU_OK) {
         return;
     }
-    snprintf(out, cap,
-             "doctor: bluez: %s (%s) on %s, ATT MTU %u, %s; bond: %s%s%s%s; security: %s\n",
-             bi.address, bi.name, bi.adapter, bi.att_mtu,
-             bi.acquired ? "AcquireWrite/AcquireNotify sockets" : "WriteValue/StartNotify",
-             bi.paired ? "paired" : "not paired", bi.bonded ? ", bonded (stored)" : "",
-             bi.trusted ? ", trusted" : "",
-             bi.repaired ? ", stale bond removed and paired again" : "",
-             bi.paired_now ? "L3+ (authenticated: paired with the passkey now)"
-             : bi.paired   ? "L2+ (encrypted with the stored bond; BlueZ does not report whether "
-                             "it was authenticated)"
-                           : "L1 (not paired, not encrypted)");
+    snprintf(
+        out, cap, "doctor: bluez: %s (%s) on %s, ATT MTU %u, %s; bond: %s%s%s%s; security: %s\n",
+        bi.address, bi.name, bi.adapter, bi.att_mtu,
+        bi.acquired ? "AcquireWrite/AcquireNotify sockets" : "WriteValue/StartNotify",
+        bi.paired ? "paired" : "not paired", bi.bonded ? ", bonded (stored)" : "",
+        bi.trusted ? ", trusted" : "", bi.repaired ? ", stale bond removed and paired again" : "",
+        bi.paired_now ? "L3+ (authenticated: paired with the passkey now)"
+        : bi.paired   ? "L2+ (encrypted with the stored bond; BlueZ does not report whether "
+                        "it was authenticated)"
+                      : "L1 (not paired, not encrypted)");
 }
 
 static void analyse(doc_t *d)
@@ -218,7 +217,7 @@ static void print_text(doc_t *d, FILE *out)
     dfu_client_t *c = d->c;
     int sec = dfu_client_link_security(c);
     fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1,
-            sec ? (sec == 1                                 ? "L1 (none)"
+            sec ? (sec == 1                                ? "L1 (none)"
                    : sec == 2 && c->kind == DFU_LINK_BLUEZ ? "L2+ (encrypted, stored bond)"
                    : sec == 2                              ? "L2 (encrypted)"
                                                            : "L3+ (authenticated)")

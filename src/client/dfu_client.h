@@ -38,11 +38,11 @@ typedef struct dfu_client_explain {
 
 /* Details of the last failure. */
 typedef struct dfu_client_err {
-    int code;      /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
-    int rc;        /* SMP-level rc (0 = none) */
-    int group;     /* group of a v2 `err` (-1 = none) */
-    int group_rc;  /* err.rc (0 = none) */
-    int att;       /* BLE ATT error the write got (0 = none) */
+    int code;         /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
+    int rc;           /* SMP-level rc (0 = none) */
+    int group;        /* group of a v2 `err` (-1 = none) */
+    int group_rc;     /* err.rc (0 = none) */
+    int att;          /* BLE ATT error the write got (0 = none) */
     char rsn[200];    /* device's `rsn` text, "" if none */
     char what[48];    /* the request that failed, e.g. "image state write" */
     char detail[256]; /* what the link observed (BlueZ: the D-Bus step and its answer), or "" */
@@ -79,10 +79,10 @@ typedef struct dfu_client {
     uint32_t baud;
     bool has_passkey;
     uint32_t passkey;
-    dfu_ble_bond_t bond;   /* BLE bond kept across reconnects */
-    char adapter[16];      /* BlueZ: adapter=hciN ("" = the first adapter) */
-    char resolved[18];     /* BlueZ: the device's address once found (reconnects use it) */
-    char link_why[256];    /* what the last link open observed when it failed */
+    dfu_ble_bond_t bond; /* BLE bond kept across reconnects */
+    char adapter[16];    /* BlueZ: adapter=hciN ("" = the first adapter) */
+    char resolved[18];   /* BlueZ: the device's address once found (reconnects use it) */
+    char link_why[256];  /* what the last link open observed when it failed */
     bool pair_tried;     /* pairing attempted on the current connection */
     int timeout_ms;
     int retries;

@@ -314,8 +314,8 @@ static const char *sim_app_value_check(int k, const char *v, size_t n)
 
 int dfu_imgtool_sim_app_check(const char *s, dfu_imgtool_diag_t *diag)
 {
-    static const char *const keys[] = {"name",     "security",  "passkey",       "policy",
-                                       "confirm",  "healthy",   "buf_size",      "buf_count",
+    static const char *const keys[] = {"name",          "security", "passkey",  "policy",
+                                       "confirm",       "healthy",  "buf_size", "buf_count",
                                        "cccd_security", "bonds"};
     const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
     bool seen[sizeof(keys) / sizeof(keys[0])] = {false};

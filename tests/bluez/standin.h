@@ -47,18 +47,18 @@ typedef struct si_agent {
 } si_agent_t;
 
 typedef struct si_filter {
-    bool set;          /* SetDiscoveryFilter called with a non-empty filter */
-    bool uuids_given;  /* UUIDs non-empty */
-    bool uuid_smp;     /* UUIDs contains the SMP service */
-    bool bredr_only;   /* Transport "bredr": LE devices never match */
-    bool has_rssi;     /* RSSI threshold */
+    bool set;         /* SetDiscoveryFilter called with a non-empty filter */
+    bool uuids_given; /* UUIDs non-empty */
+    bool uuid_smp;    /* UUIDs contains the SMP service */
+    bool bredr_only;  /* Transport "bredr": LE devices never match */
+    bool has_rssi;    /* RSSI threshold */
     int16_t rssi;
-    char pattern[64];  /* prefix of address or name; "" = any */
+    char pattern[64]; /* prefix of address or name; "" = any */
 } si_filter_t;
 
 typedef struct si_session {
-    bool used;         /* a filter or a discovery session exists for owner */
-    bool discovering;  /* StartDiscovery called */
+    bool used;        /* a filter or a discovery session exists for owner */
+    bool discovering; /* StartDiscovery called */
     char owner[SI_OWNER_MAX];
     si_filter_t f;
 } si_session_t;

@@ -13,7 +13,8 @@
 
 int si_dev_probe(si_dev_t *d);
 
-/* ---- agents ----------------------------------------------------------------------------------- */
+/* ---- agents -----------------------------------------------------------------------------------
+ */
 
 const si_agent_t *si_agent_for(si_t *s, const char *sender)
 {
@@ -48,8 +49,8 @@ static int m_register_agent(sd_bus_message *m, void *u, sd_bus_error *e)
 {
     si_t *s = u;
     const char *path = NULL, *cap = NULL;
-    static const char *const caps[] = {"",         "DisplayOnly",     "DisplayYesNo",
-                                       "KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay"};
+    static const char *const caps[] = {
+        "", "DisplayOnly", "DisplayYesNo", "KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay"};
     if (sd_bus_message_read(m, "os", &path, &cap) < 0) {
         return sd_bus_error_set(e, E_INVAL, M_INVAL);
     }
@@ -115,7 +116,8 @@ static const sd_bus_vtable agent_manager_vtable[] = {
     SD_BUS_VTABLE_END,
 };
 
-/* ---- discovery -------------------------------------------------------------------------------- */
+/* ---- discovery --------------------------------------------------------------------------------
+ */
 
 static si_session_t *session(si_t *s, const char *owner, bool create)
 {
@@ -351,19 +353,19 @@ static int m_remove_device(sd_bus_message *m, void *u, sd_bus_error *e)
 
 /* ---- adapter properties ------------------------------------------------------------------- */
 
-static int p_str(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
-                 void *u, sd_bus_error *e)
+static int p_str(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r, void *u,
+                 sd_bus_error *e)
 {
     si_t *s = u;
-    const char *v = strcmp(n, "Address") == 0        ? s->addr_str
-                    : strcmp(n, "AddressType") == 0  ? "public"
-                    : strcmp(n, "Modalias") == 0     ? "usb:v1D6Bp0246d0542"
-                                                     : "dfukit-bluez-standin";
+    const char *v = strcmp(n, "Address") == 0       ? s->addr_str
+                    : strcmp(n, "AddressType") == 0 ? "public"
+                    : strcmp(n, "Modalias") == 0    ? "usb:v1D6Bp0246d0542"
+                                                    : "dfukit-bluez-standin";
     return sd_bus_message_append(r, "s", v);
 }
 
-static int p_u32(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
-                 void *u, sd_bus_error *e)
+static int p_u32(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r, void *u,
+                 sd_bus_error *e)
 {
     return sd_bus_message_append(r, "u", strcmp(n, "DiscoverableTimeout") == 0 ? 180u : 0u);
 }
@@ -395,8 +397,8 @@ static int set_powered(sd_bus *b, const char *p, const char *i, const char *n, s
             si_dev_disconnected(&s->dev[k], 0x16, true);
         }
     }
-    return sd_bus_emit_properties_changed(s->bus, SI_ADAPTER_PATH, "org.bluez.Adapter1",
-                                          "Powered", NULL);
+    return sd_bus_emit_properties_changed(s->bus, SI_ADAPTER_PATH, "org.bluez.Adapter1", "Powered",
+                                          NULL);
 }
 
 static int p_roles(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,

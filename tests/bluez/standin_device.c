@@ -190,8 +190,8 @@ void si_dev_disconnected(si_dev_t *d, uint8_t hci, bool local)
     if (d->connected) {
         d->connected = 0;
         si_emit(d, "org.bluez.Device1", "Connected");
-        (void)sd_bus_emit_signal(d->s->bus, d->path, "org.bluez.Device1", "Disconnected", "ss",
-                                 why, msg);
+        (void)sd_bus_emit_signal(d->s->bus, d->path, "org.bluez.Device1", "Disconnected", "ss", why,
+                                 msg);
     }
     if (d->paired && !d->bonded) {
         d->paired = 0; /* pairing without bonding lasts for the connection only */
@@ -372,8 +372,8 @@ int si_dev_connect(si_dev_t *d, const char **err_name, const char **err_msg)
         dev_close_fd(d);
         return -1;
     }
-    uint16_t theirs = d->pkt.len == 2 ? (uint16_t)((d->pkt.payload[0] << 8) | d->pkt.payload[1])
-                                      : 23u;
+    uint16_t theirs =
+        d->pkt.len == 2 ? (uint16_t)((d->pkt.payload[0] << 8) | d->pkt.payload[1]) : 23u;
     d->mtu = theirs < SI_ATT_MTU_CENTRAL ? theirs : SI_ATT_MTU_CENTRAL;
     d->mtu = d->mtu < 23 ? 23 : d->mtu;
     d->level = 1;
@@ -405,12 +405,12 @@ int si_dev_connect(si_dev_t *d, const char **err_name, const char **err_msg)
     }
     d->resolved = 1;
     si_emit(d, "org.bluez.Device1", "ServicesResolved");
-    si_log(d->s, "device %s (%s): connected, MTU %u, L%u", d->addr_str, d->name, d->mtu,
-           d->level);
+    si_log(d->s, "device %s (%s): connected, MTU %u, L%u", d->addr_str, d->name, d->mtu, d->level);
     return 0;
 }
 
-/* ---- pairing ---------------------------------------------------------------------------------- */
+/* ---- pairing ----------------------------------------------------------------------------------
+ */
 
 static si_pair_res_t model_pair(si_dev_t *d, bool passkey_entry, uint32_t passkey)
 {
@@ -518,11 +518,10 @@ void si_dev_pair_start(si_dev_t *d, const char *sender)
         snprintf(d->agent_owner, sizeof(d->agent_owner), "%s", a->owner);
         snprintf(d->agent_path, sizeof(d->agent_path), "%s", a->path);
         sd_bus_message *m = NULL;
-        int r = sd_bus_message_new_method_call(d->s->bus, &m, a->owner, a->path,
-                                               "org.bluez.Agent1", "RequestPasskey");
+        int r = sd_bus_message_new_method_call(d->s->bus, &m, a->owner, a->path, "org.bluez.Agent1",
+                                               "RequestPasskey");
         r = r >= 0 ? sd_bus_message_append(m, "o", d->path) : r;
-        r = r >= 0 ? sd_bus_call_async(d->s->bus, &d->agent_call, m, agent_reply, d,
-                                       30u * 1000000u)
+        r = r >= 0 ? sd_bus_call_async(d->s->bus, &d->agent_call, m, agent_reply, d, 30u * 1000000u)
                    : r;
         sd_bus_message_unref(m);
         si_log(d->s, "device %s: passkey entry: RequestPasskey(%s) to agent %s %s", d->addr_str,
@@ -536,7 +535,8 @@ void si_dev_pair_start(si_dev_t *d, const char *sender)
     pair_finish(d, model_pair(d, false, 0));
 }
 
-/* ---- methods ---------------------------------------------------------------------------------- */
+/* ---- methods ----------------------------------------------------------------------------------
+ */
 
 static int m_connect(sd_bus_message *m, void *u, sd_bus_error *e)
 {

@@ -422,8 +422,8 @@ static int p_chr_uuid(sd_bus *b, const char *p, const char *i, const char *n, sd
     return sd_bus_message_append(r, "s", SI_SMP_CHR_UUID);
 }
 
-static int p_chr_service(sd_bus *b, const char *p, const char *i, const char *n,
-                         sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_chr_service(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                         void *u, sd_bus_error *e)
 {
     return sd_bus_message_append(r, "o", ((si_dev_t *)u)->svc_path);
 }
@@ -447,8 +447,8 @@ static int p_chr_flags(sd_bus *b, const char *p, const char *i, const char *n, s
     return sd_bus_message_append(r, "as", 2, "write-without-response", "notify");
 }
 
-static int p_chr_acquired(sd_bus *b, const char *p, const char *i, const char *n,
-                          sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_chr_acquired(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                          void *u, sd_bus_error *e)
 {
     si_dev_t *d = u;
     return sd_bus_message_append(r, "b", n[0] == 'W' ? d->wfd >= 0 : d->nfd >= 0);
@@ -487,8 +487,7 @@ static const sd_bus_vtable chr_vtable[] = {
     SD_BUS_METHOD("AcquireWrite", "a{sv}", "hq", m_acquire_write, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("AcquireNotify", "a{sv}", "hq", m_acquire_notify, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_PROPERTY("WriteAcquired", "b", p_chr_acquired, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("NotifyAcquired", "b", p_chr_acquired, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("NotifyAcquired", "b", p_chr_acquired, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_VTABLE_END,
 };
 
@@ -508,8 +507,8 @@ static int p_svc_uuid(sd_bus *b, const char *p, const char *i, const char *n, sd
     return sd_bus_message_append(r, "s", SI_SMP_SVC_UUID);
 }
 
-static int p_svc_device(sd_bus *b, const char *p, const char *i, const char *n,
-                        sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_svc_device(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                        void *u, sd_bus_error *e)
 {
     return sd_bus_message_append(r, "o", ((si_dev_t *)u)->path);
 }
@@ -520,14 +519,14 @@ static int p_true(sd_bus *b, const char *p, const char *i, const char *n, sd_bus
     return sd_bus_message_append(r, "b", 1);
 }
 
-static int p_no_objects(sd_bus *b, const char *p, const char *i, const char *n,
-                        sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_no_objects(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                        void *u, sd_bus_error *e)
 {
     return sd_bus_message_append(r, "ao", 0);
 }
 
-static int p_svc_handle(sd_bus *b, const char *p, const char *i, const char *n,
-                        sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_svc_handle(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                        void *u, sd_bus_error *e)
 {
     return sd_bus_message_append(r, "q", (uint16_t)SI_SVC_HANDLE);
 }
@@ -560,14 +559,14 @@ static int cccd_value(sd_bus_message *r, const si_dev_t *d)
     return sd_bus_message_append_array(r, 'y', v, 2);
 }
 
-static int p_desc_value(sd_bus *b, const char *p, const char *i, const char *n,
-                        sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_desc_value(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                        void *u, sd_bus_error *e)
 {
     return cccd_value(r, u);
 }
 
-static int p_desc_handle(sd_bus *b, const char *p, const char *i, const char *n,
-                         sd_bus_message *r, void *u, sd_bus_error *e)
+static int p_desc_handle(sd_bus *b, const char *p, const char *i, const char *n, sd_bus_message *r,
+                         void *u, sd_bus_error *e)
 {
     return sd_bus_message_append(r, "q", (uint16_t)SI_DESC_HANDLE);
 }

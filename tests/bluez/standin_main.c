@@ -39,7 +39,8 @@ void si_log(si_t *s, const char *fmt, ...)
     fflush(s->log);
 }
 
-/* ---- counters --------------------------------------------------------------------------------- */
+/* ---- counters ---------------------------------------------------------------------------------
+ */
 
 #define COUNTER_IFACE "org.dfukit.BluezStandin1"
 
@@ -107,8 +108,8 @@ static int parse_addr(const char *s, uint8_t a[6])
 {
     unsigned v[6];
     char tail;
-    if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-                                  &v[4], &v[5], &tail) != 6) {
+    if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                  &v[5], &tail) != 6) {
         return -1;
     }
     for (int i = 0; i < 6; i++) {
@@ -167,8 +168,8 @@ static int add_device(si_t *s, char *spec)
     snprintf(d->path, sizeof(d->path), "%s/dev_%s", SI_ADAPTER_PATH, u);
     snprintf(d->svc_path, sizeof(d->svc_path), "%s/dev_%s/service%04x", SI_ADAPTER_PATH, u,
              SI_SVC_HANDLE);
-    snprintf(d->chr_path, sizeof(d->chr_path), "%s/dev_%s/service%04x/char%04x", SI_ADAPTER_PATH,
-             u, SI_SVC_HANDLE, SI_CHR_HANDLE);
+    snprintf(d->chr_path, sizeof(d->chr_path), "%s/dev_%s/service%04x/char%04x", SI_ADAPTER_PATH, u,
+             SI_SVC_HANDLE, SI_CHR_HANDLE);
     snprintf(d->desc_path, sizeof(d->desc_path), "%s/dev_%s/service%04x/char%04x/desc%04x",
              SI_ADAPTER_PATH, u, SI_SVC_HANDLE, SI_CHR_HANDLE, SI_DESC_HANDLE);
     s->ndev++;

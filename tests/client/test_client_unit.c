@@ -102,17 +102,16 @@ static void test_conn(void)
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:/dev/x,speed=9"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp"), DFU_ERR_INVAL);
     /* ble: is BlueZ: TARGET = address or advertised name, passkey and adapter options */
-    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:C0:FF:EE:00:00:01,passkey=012345,adapter=hci1"),
-                 0);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:C0:FF:EE:00:00:01,passkey=012345,adapter=hci1"), 0);
     CHECK_EQ_INT(c.kind, DFU_LINK_BLUEZ);
     CHECK(strcmp(c.path, "C0:FF:EE:00:00:01") == 0 && strcmp(c.adapter, "hci1") == 0);
     CHECK(c.has_passkey && c.passkey == 12345);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:my sensor"), 0);
     CHECK(strcmp(c.path, "my sensor") == 0 && !c.has_passkey && c.adapter[0] == '\0');
     CHECK(dfu_client_is_ble(&c));
-    static const char *const bad[] = {"ble:",        "ble:x,passkey=12x", "ble:x,passkey=1234567",
-                                      "ble:x,mtu=1", "ble:x,adapter=",    "ble:x,adapter=a/b",
-                                      "ble-sim:/x,adapter=hci0"};
+    static const char *const bad[] = {
+        "ble:",           "ble:x,passkey=12x", "ble:x,passkey=1234567",  "ble:x,mtu=1",
+        "ble:x,adapter=", "ble:x,adapter=a/b", "ble-sim:/x,adapter=hci0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_EQ_INT(dfu_client_parse_conn(&c, bad[i]), DFU_ERR_INVAL);
     }

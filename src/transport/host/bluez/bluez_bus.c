@@ -145,8 +145,7 @@ int bz_call_error(bz_t *b, int r, const sd_bus_error *err, const char *what)
         return bz_fail(b, DFU_ERR_TIMEOUT, "%s: BlueZ did not answer in time", what);
     }
     if (name[0] == '\0') {
-        return bz_fail(b, DFU_ERR_NO_BLUEZ, "%s: the system bus connection failed: %s", what,
-                       msg);
+        return bz_fail(b, DFU_ERR_NO_BLUEZ, "%s: the system bus connection failed: %s", what, msg);
     }
     return bz_fail(b, DFU_ERR_IO, "%s failed: %s: %s", what, name, msg);
 }
@@ -288,7 +287,8 @@ static int parse_iface(sd_bus_message *m, bz_tree_t *t, const char *path, const 
 {
     void *rec = NULL;
     int kind = 0;
-    if (strcmp(iface, "org.bluez.Device1") == 0 && t->ndev < (int)(sizeof(t->dev) / sizeof(t->dev[0]))) {
+    if (strcmp(iface, "org.bluez.Device1") == 0 &&
+        t->ndev < (int)(sizeof(t->dev) / sizeof(t->dev[0]))) {
         bz_dev_rec_t *d = &t->dev[t->ndev++];
         memset(d, 0, sizeof(*d));
         bz_strcpy(d->path, sizeof(d->path), path);
@@ -369,8 +369,7 @@ int bz_tree_load(bz_t *b, bz_tree_t **out)
     sd_bus_message_unref(reply);
     if (r < 0) {
         free(t);
-        return bz_fail(b, DFU_ERR_PROTO, "GetManagedObjects: unexpected reply (%s)",
-                       strerror(-r));
+        return bz_fail(b, DFU_ERR_PROTO, "GetManagedObjects: unexpected reply (%s)", strerror(-r));
     }
     *out = t;
     return DFU_OK;

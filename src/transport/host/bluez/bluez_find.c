@@ -66,7 +66,8 @@ const bz_dev_rec_t *bz_find_dev(const bz_t *b, const bz_tree_t *t)
     return NULL;
 }
 
-/* ---- signals of the device -------------------------------------------------------------------- */
+/* ---- signals of the device --------------------------------------------------------------------
+ */
 
 static int on_dev_props(sd_bus_message *m, void *u, sd_bus_error *e)
 {
@@ -89,8 +90,8 @@ static int on_disconnected(sd_bus_message *m, void *u, sd_bus_error *e)
     const char *reason = NULL, *msg = NULL;
     if (sd_bus_message_read(m, "ss", &reason, &msg) >= 0) {
         bz_log(b, "%s: Disconnected(%s, %s)", b->address, reason, msg);
-        b->auth_disconnect = b->auth_disconnect ||
-                             strcmp(reason, "org.bluez.Reason.Authentication") == 0;
+        b->auth_disconnect =
+            b->auth_disconnect || strcmp(reason, "org.bluez.Reason.Authentication") == 0;
     }
     b->connected = false;
     return 0;
@@ -213,9 +214,9 @@ int bz_discover(bz_t *b, int ms)
 {
     sd_bus_slot *slot = NULL;
     b->found_path[0] = '\0';
-    int r = sd_bus_match_signal(b->bus, &slot, BZ_SERVICE, "/",
-                                "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", on_added,
-                                b);
+    int r =
+        sd_bus_match_signal(b->bus, &slot, BZ_SERVICE, "/", "org.freedesktop.DBus.ObjectManager",
+                            "InterfacesAdded", on_added, b);
     if (r < 0) {
         return bz_fail(b, DFU_ERR_IO, "cannot watch BlueZ signals: %s", strerror(-r));
     }
@@ -326,10 +327,10 @@ static int scan_run(bz_t *b, scan_t *s, int timeout_ms)
     sd_bus_slot *s1 = NULL, *s2 = NULL;
     int r = sd_bus_match_signal(b->bus, &s1, BZ_SERVICE, "/", "org.freedesktop.DBus.ObjectManager",
                                 "InterfacesAdded", scan_added, s);
-    r = r >= 0 ? sd_bus_match_signal(b->bus, &s2, BZ_SERVICE, NULL,
-                                     "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                     scan_props, s)
-               : r;
+    r = r >= 0
+            ? sd_bus_match_signal(b->bus, &s2, BZ_SERVICE, NULL, "org.freedesktop.DBus.Properties",
+                                  "PropertiesChanged", scan_props, s)
+            : r;
     rc = r < 0 ? bz_fail(b, DFU_ERR_IO, "cannot watch BlueZ signals: %s", strerror(-r))
                : start_discovery(b);
     if (rc == DFU_OK) {

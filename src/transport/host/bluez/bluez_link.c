@@ -27,7 +27,8 @@ static bool err_is(const sd_bus_error *e, const char *name)
     return sd_bus_error_has_name(e, name) != 0;
 }
 
-/* ---- releasing ---------------------------------------------------------------------------------- */
+/* ---- releasing ----------------------------------------------------------------------------------
+ */
 
 static void msgq_clear(bz_msgq_t *q)
 {
@@ -106,7 +107,8 @@ static int on_chr_props(sd_bus_message *m, void *u, sd_bus_error *e)
     return 0;
 }
 
-/* ---- the open sequence ------------------------------------------------------------------------ */
+/* ---- the open sequence ------------------------------------------------------------------------
+ */
 
 static bool services_settled(const bz_t *b)
 {
@@ -170,9 +172,9 @@ static int do_connect(bz_t *b)
     sd_bus_error err = SD_BUS_ERROR_NULL;
     b->auth_disconnect = false;
     int rc = DFU_OK;
-    int r = b->connected ? 0
-                         : bz_call0(b, b->dev_path, "org.bluez.Device1", "Connect",
-                                    b->cfg.timeout_ms, &err);
+    int r = b->connected
+                ? 0
+                : bz_call0(b, b->dev_path, "org.bluez.Device1", "Connect", b->cfg.timeout_ms, &err);
     if (r < 0 && err_is(&err, "org.bluez.Error.InProgress")) {
         r = bz_wait(b, dfu_link_deadline(b->cfg.timeout_ms), connected_or_gone) == DFU_OK &&
                     b->connected
@@ -184,8 +186,7 @@ static int do_connect(bz_t *b)
             rc = BZ_GONE;
         } else if (b->paired && (stale_error(&err) || b->auth_disconnect)) {
             bz_log(b, "Connect: %s %s: the device refused our bond", err.name, err.message);
-            snprintf(b->why, sizeof(b->why), "%s \"%s\"", err.name,
-                     err.message ? err.message : "");
+            snprintf(b->why, sizeof(b->why), "%s \"%s\"", err.name, err.message ? err.message : "");
             rc = BZ_STALE;
         } else if (err.name != NULL && strncmp(err.name, "org.bluez.Error.", 16) == 0) {
             rc = bz_fail(b, DFU_ERR_NOTCONN, "Device1.Connect to %s: %s \"%s\"", b->address,
@@ -207,9 +208,9 @@ static int do_connect(bz_t *b)
             snprintf(b->why, sizeof(b->why), "Disconnected (org.bluez.Reason.Authentication)");
             return BZ_STALE;
         }
-        return b->gone ? BZ_GONE
-                       : bz_fail(b, DFU_ERR_NOTCONN, "%s disconnected while connecting",
-                                 b->address);
+        return b->gone
+                   ? BZ_GONE
+                   : bz_fail(b, DFU_ERR_NOTCONN, "%s disconnected while connecting", b->address);
     }
     bz_log(b, "connected to %s, services resolved", b->address);
     return DFU_OK;
@@ -281,8 +282,8 @@ static int find_char(bz_t *b)
     }
     free(t);
     if (rc == DFU_OK && b->chr_path[0] == '\0') {
-        rc = bz_fail(b, DFU_ERR_NODEV, "%s (%s) has no SMP characteristic %s", b->address,
-                     b->name, DFU_BLUEZ_SMP_CHAR_UUID);
+        rc = bz_fail(b, DFU_ERR_NODEV, "%s (%s) has no SMP characteristic %s", b->address, b->name,
+                     DFU_BLUEZ_SMP_CHAR_UUID);
     }
     return rc;
 }
@@ -495,8 +496,7 @@ static int bz_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     size_t frag = (size_t)b->mtu - 3u, off = 0;
     do {
         size_t n = len - off < frag ? len - off : frag;
-        int rc = b->wfd >= 0 ? write_sock(b->wfd, msg + off, n)
-                             : write_value_call(b, msg + off, n);
+        int rc = b->wfd >= 0 ? write_sock(b->wfd, msg + off, n) : write_value_call(b, msg + off, n);
         if (rc != DFU_OK) {
             if (rc == DFU_ERR_NOTCONN) {
                 bz_down(l);
@@ -591,8 +591,7 @@ static void bz_disconnect_device(bz_t *b)
 {
     if (b->we_connected && b->connected && b->dev_path[0]) {
         /* we opened the connection: close it, so the device can advertise for others */
-        (void)bz_call0(b, b->dev_path, "org.bluez.Device1", "Disconnect", b->cfg.timeout_ms,
-                       NULL);
+        (void)bz_call0(b, b->dev_path, "org.bluez.Device1", "Disconnect", b->cfg.timeout_ms, NULL);
     }
     b->we_connected = false;
 }

@@ -24,7 +24,7 @@ typedef struct bz_msgq {
 
 typedef struct bz {
     dfu_bluez_cfg_t cfg;
-    char target[64];      /* as given */
+    char target[64]; /* as given */
     char adapter_want[16];
     char why[256];
     sd_bus *bus;
@@ -32,12 +32,12 @@ typedef struct bz {
     bool agent_registered;
     char adapter_path[64], adapter_name[16];
     char dev_path[128], chr_path[192];
-    char address[18];     /* pinned once found: reconnects look for this address */
+    char address[18]; /* pinned once found: reconnects look for this address */
     char name[64];
     bool paired, bonded, trusted, connected, resolved;
-    bool we_connected;    /* we called Connect: Disconnect at close */
-    bool agent_asked;     /* our agent got RequestPasskey for the device */
-    bool agent_answered;  /* ... and answered it with the passkey */
+    bool we_connected;   /* we called Connect: Disconnect at close */
+    bool agent_asked;    /* our agent got RequestPasskey for the device */
+    bool agent_answered; /* ... and answered it with the passkey */
     bool paired_now, repaired;
     bool auth_disconnect; /* Disconnected with org.bluez.Reason.Authentication */
     bool gone;            /* the device object was removed */
