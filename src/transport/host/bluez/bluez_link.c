@@ -104,6 +104,9 @@ static int on_chr_props(sd_bus_message *m, void *u, sd_bus_error *e)
         }
         r = r >= 0 ? sd_bus_message_exit_container(m) : r;
     }
+    if (r >= 0) {
+        (void)sd_bus_message_exit_container(m);
+    }
     return 0;
 }
 
