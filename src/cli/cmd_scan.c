@@ -21,6 +21,17 @@ static void scan_usage(FILE *out)
                  "exit codes: 0 ok (also when nothing was found), 2 usage, 4 no BlueZ / adapter\n");
 }
 
+/* Opens the JSON document: {"command": "scan", "ok": ok, ... */
+static void scan_json_head(dfu_json_t *j, bool ok)
+{
+    dfu_json_init(j, stdout);
+    dfu_json_obj(j);
+    dfu_json_key(j, "command");
+    dfu_json_str(j, "scan");
+    dfu_json_key(j, "ok");
+    dfu_json_bool(j, ok);
+}
+
 static int scan_fail(int rc, const char *why, bool json)
 {
     dfu_client_err_t e;
@@ -31,12 +42,7 @@ static int scan_fail(int rc, const char *why, bool json)
     snprintf(e.detail, sizeof(e.detail), "%s", why);
     if (json) {
         dfu_json_t j;
-        dfu_json_init(&j, stdout);
-        dfu_json_obj(&j);
-        dfu_json_key(&j, "command");
-        dfu_json_str(&j, "scan");
-        dfu_json_key(&j, "ok");
-        dfu_json_bool(&j, false);
+        scan_json_head(&j, false);
         dfu_json_err(&j, &e);
         dfu_json_obj_end(&j);
         dfu_json_end(&j);
@@ -52,12 +58,7 @@ static void scan_print(const dfu_bluez_seen_t *d, size_t n, double secs, bool js
 {
     if (json) {
         dfu_json_t j;
-        dfu_json_init(&j, stdout);
-        dfu_json_obj(&j);
-        dfu_json_key(&j, "command");
-        dfu_json_str(&j, "scan");
-        dfu_json_key(&j, "ok");
-        dfu_json_bool(&j, true);
+        scan_json_head(&j, true);
         dfu_json_key(&j, "seconds");
         dfu_json_num(&j, secs);
         dfu_json_key(&j, "devices");

@@ -78,16 +78,23 @@ static int m_register_agent(sd_bus_message *m, void *u, sd_bus_error *e)
     return sd_bus_error_set(e, "org.bluez.Error.Failed", "Too many agents");
 }
 
-static int m_unregister_agent(sd_bus_message *m, void *u, sd_bus_error *e)
+/* The caller's agent named by the object-path argument: index, or < 0 with e set. */
+static int callers_agent(si_t *s, sd_bus_message *m, sd_bus_error *e)
 {
-    si_t *s = u;
     const char *path = NULL;
     if (sd_bus_message_read(m, "o", &path) < 0) {
         return sd_bus_error_set(e, E_INVAL, M_INVAL);
     }
     int i = find_agent(s, sd_bus_message_get_sender(m), path);
+    return i >= 0 ? i : sd_bus_error_set(e, "org.bluez.Error.DoesNotExist", "Does Not Exist");
+}
+
+static int m_unregister_agent(sd_bus_message *m, void *u, sd_bus_error *e)
+{
+    si_t *s = u;
+    int i = callers_agent(s, m, e);
     if (i < 0) {
-        return sd_bus_error_set(e, "org.bluez.Error.DoesNotExist", "Does Not Exist");
+        return i;
     }
     drop_agent(s, i);
     return sd_bus_reply_method_return(m, "");
@@ -96,13 +103,9 @@ static int m_unregister_agent(sd_bus_message *m, void *u, sd_bus_error *e)
 static int m_default_agent(sd_bus_message *m, void *u, sd_bus_error *e)
 {
     si_t *s = u;
-    const char *path = NULL;
-    if (sd_bus_message_read(m, "o", &path) < 0) {
-        return sd_bus_error_set(e, E_INVAL, M_INVAL);
-    }
-    int i = find_agent(s, sd_bus_message_get_sender(m), path);
+    int i = callers_agent(s, m, e);
     if (i < 0) {
-        return sd_bus_error_set(e, "org.bluez.Error.DoesNotExist", "Does Not Exist");
+        return i;
     }
     s->default_agent = i;
     return sd_bus_reply_method_return(m, "");
