@@ -20,9 +20,20 @@ if [ "$MODE" = "--valgrind" ]; then
         --track-origins=yes)
 fi
 
-cleanup() {
+stop_all() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    PIDS=()
+}
+# Sanitizer builds: any report in a dfukit, stand-in or sim output fails the test.
+sanitizer_check() {
+    local hits
+    hits=$(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$D"/*.err "$D"/*.log \
+        "$D"/*.out 2>/dev/null)
+    check "no sanitizer reports${hits:+ (in: $hits)}" [ -z "$hits" ]
+}
+cleanup() {
+    stop_all
     if [ "$fail" -eq 0 ]; then rm -rf "$D"; else echo "test_bluez: files kept in $D"; fi
 }
 trap cleanup EXIT
@@ -101,7 +112,7 @@ start_sim() { # TAG IMAGE [sim args...]
     local tag=$1 img=$2
     shift 2
     "$X" sim --flash "$D/$tag.flash" --ble "$D/$tag.sock" --install "$img" --log "$D/$tag.log" \
-        "$@" >"$D/$tag.simout" &
+        "$@" >"$D/$tag.simout" 2>"$D/$tag.err" &
     PIDS+=($!)
     wait_file_line "$D/$tag.simout" "listening ble=" 10
 }
@@ -109,7 +120,7 @@ start_sim() { # TAG IMAGE [sim args...]
 STANDIN_PID=
 start_standin() { # [stand-in args...]
     "$SI" --device "$D/dev1.sock,addr=C0:FF:EE:00:00:01" --device "$D/dev2.sock,addr=C0:FF:EE:00:00:02" \
-        --log "$D/standin.log" "$@" >"$D/standin.out" &
+        --log "$D/standin.log" "$@" >"$D/standin.out" 2>>"$D/standin.err" &
     STANDIN_PID=$!
     PIDS+=("$STANDIN_PID")
     wait_file_line "$D/standin.out" "standin: ready" 10
@@ -242,6 +253,7 @@ check "re-run with the passkey: continues at confirm" has "$D/updBpk.out" "start
 check "re-run with the passkey: confirmed B" has "$D/updBpk.out" "VERDICT: OK: device runs 2.0.0"
 
 if [ "$MODE" = "--valgrind" ]; then
+    stop_all
     echo "test_bluez (valgrind): $pass passed, $fail failed"
     exit $((fail > 0))
 fi
@@ -327,6 +339,8 @@ run off 30 echo x --conn ble:fw-a
 check "powered-off adapter: exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "powered-off adapter: says so" has "$D/off.err" "powered off"
 
+stop_all
+sanitizer_check
 t1=$(date +%s)
 echo "test_bluez: $((t1 - t0)) s"
 echo "$pass passed, $fail failed"
