@@ -256,6 +256,13 @@ int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, 
  * e.g. "at the last reset the bootloader reverted 2.0.0 -> 1.0.0 because 2.0.0 never confirmed
  * itself: confirm it at start-up or with `dfukit image confirm`". */
 void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap);
+/* How dfu_client_bootrec_explain_as words a record (flags, or-ed). */
+#define DFU_BOOTREC_HISTORY 1u   /* an older log entry: "at boot #N", no prediction about the                                      next reset (that was then, not now) */
+#define DFU_BOOTREC_CONFIRMED 2u /* the caller read the image state: the image this record                                        started runs now and is confirmed */
+void dfu_client_bootrec_explain_as(const dfu_client_bootrec_t *r, unsigned flags, char *buf,
+                                   size_t cap);
+/* The running slot (from a state read) is the image record `r` started, and it is confirmed. */
+bool dfu_client_bootrec_confirmed(const dfu_client_bootrec_t *r, const dfu_client_state_t *st);
 /* The line printed when the device does not report boot outcomes. */
 #define DFU_CLIENT_NO_BOOTREC                                                                      \
     "the device does not report boot outcomes (no bootloader last_boot record, as Zephyr's and "   \
@@ -374,7 +381,7 @@ void dfu_json_end(dfu_json_t *j);
  * object. */
 void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e);
 /* Writes one boot record object (device keys, hash in hex, plus "explanation"). */
-void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r);
+void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r, unsigned flags);
 /* Writes one slot entry object. */
 void dfu_json_slot(dfu_json_t *j, const dfu_client_state_t *st, int slot);
 
