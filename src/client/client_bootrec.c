@@ -12,12 +12,14 @@
 #include "dfukit/dfu_smp.h"
 
 /* The device answered the query as an unknown one: rc 3 (Zephyr's plain code), rc 8 (no
- * bootloader info at all, e.g. Mynewt) or v2 err {group 0, rc 3} (QUERY_YIELDS_NO_ANSWER, what
- * Zephyr's documentation promises). */
+ * bootloader info at all, e.g. Mynewt), v2 err {group 0, rc 3} (QUERY_YIELDS_NO_ANSWER, what
+ * Zephyr's documentation promises) or rc 5 (ENOENT: that group error as Zephyr translates it for
+ * SMP v1, os_mgmt_translate_error_code). */
 static bool unknown_query(const dfu_client_err_t *e)
 {
     if (e->group_rc == 0) {
-        return e->rc == DFU_SMP_RC_EINVAL || e->rc == DFU_SMP_RC_ENOTSUP;
+        return e->rc == DFU_SMP_RC_EINVAL || e->rc == DFU_SMP_RC_ENOENT ||
+               e->rc == DFU_SMP_RC_ENOTSUP;
     }
     return e->group == DFU_SMP_GROUP_OS && e->group_rc == 3;
 }
