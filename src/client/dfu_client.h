@@ -43,7 +43,7 @@ typedef struct dfu_client_err {
     int group_rc;     /* err.rc (0 = none) */
     int att;          /* BLE ATT error the write got (0 = none) */
     char rsn[200];    /* device's `rsn` text, "" if none */
-    char what[48];    /* the request that failed, e.g. "image state write" */
+    char what[96];    /* the request that failed, e.g. "image state write" */
     char detail[256]; /* what the link observed (BlueZ: the D-Bus step and its answer), or "" */
 } dfu_client_err_t;
 
@@ -71,7 +71,7 @@ typedef struct dfu_client_cfg {
 typedef struct dfu_client {
     dfu_link_t link;
     bool open;
-    char conn[256];
+    char conn[256]; /* as given, a passkey masked (for messages) */
     int kind;       /* DFU_LINK_* */
     char path[200]; /* serial / ble-sim path, UDP host, or BlueZ target (address or name) */
     uint16_t port;

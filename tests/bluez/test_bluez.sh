@@ -177,6 +177,8 @@ check "wrong passkey: exit 1 (got $RC)" [ "$RC" -eq 1 ]
 check "wrong passkey: one line" [ "$(lines "$D/wrongpk.err")" -eq 1 ]
 check "wrong passkey: PAIRING_FAILED" has "$D/wrongpk.err" "PAIRING_FAILED"
 check "wrong passkey: AuthenticationFailed" has "$D/wrongpk.err" "org.bluez.Error.AuthenticationFailed"
+check "wrong passkey: the passkey is masked in the message" has "$D/wrongpk.err" "connect to ble:fw-a,passkey=\*\*\*\*\*\* failed"
+check "wrong passkey: the passkey is not echoed" bash -c "! grep -q 654321 '$D/wrongpk.err'"
 
 run rightpk 30 echo paired --conn ble:fw-a,passkey=123456
 check "right passkey: exit 0" [ "$RC" -eq 0 ]
