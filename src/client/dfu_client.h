@@ -256,9 +256,13 @@ int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, 
  * e.g. "at the last reset the bootloader reverted 2.0.0 -> 1.0.0 because 2.0.0 never confirmed
  * itself: confirm it at start-up or with `dfukit image confirm`". */
 void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap);
-/* How dfu_client_bootrec_explain_as words a record (flags, or-ed). */
-#define DFU_BOOTREC_HISTORY 1u   /* an older log entry: "at boot #N", no prediction about the                                      next reset (that was then, not now) */
-#define DFU_BOOTREC_CONFIRMED 2u /* the caller read the image state: the image this record                                        started runs now and is confirmed */
+/* How dfu_client_bootrec_explain_as words a record (flags, or-ed):
+ *   DFU_BOOTREC_HISTORY: an older log entry: "at boot #N", no prediction about the next reset
+ *     (that was then, not now);
+ *   DFU_BOOTREC_CONFIRMED: the caller read the image state: the image this record started runs
+ *     now and is confirmed (dfu_client_bootrec_confirmed). */
+#define DFU_BOOTREC_HISTORY 1u
+#define DFU_BOOTREC_CONFIRMED 2u
 void dfu_client_bootrec_explain_as(const dfu_client_bootrec_t *r, unsigned flags, char *buf,
                                    size_t cap);
 /* The running slot (from a state read) is the image record `r` started, and it is confirmed. */

@@ -369,11 +369,15 @@ static void unknown_query_answers(void)
     CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x03", 5, &e), DFU_ERR_NOTSUP);
     CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x05", 5, &e), DFU_ERR_NOTSUP);
     CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x08", 5, &e), DFU_ERR_NOTSUP);
-    CHECK_EQ_INT(last_boot_with("\xa1\x63""err\xa2\x65group\x00\x62rc\x03", 17, &e),
+    CHECK_EQ_INT(last_boot_with("\xa1\x63"
+                                "err\xa2\x65group\x00\x62rc\x03",
+                                17, &e),
                  DFU_ERR_NOTSUP);
     CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x06", 5, &e), DFU_ERR_DEVICE); /* EBADSTATE */
     CHECK_EQ_INT(e.rc, 6);
-    CHECK_EQ_INT(last_boot_with("\xa1\x63""err\xa2\x65group\x01\x62rc\x03", 17, &e),
+    CHECK_EQ_INT(last_boot_with("\xa1\x63"
+                                "err\xa2\x65group\x01\x62rc\x03",
+                                17, &e),
                  DFU_ERR_DEVICE); /* image group 3: not the OS group's "no answer" */
 }
 
