@@ -85,7 +85,7 @@ int dfu_cli_bootrec(struct dfu_client *c, bool last_boot, bool log, bool json)
         } else {
             if (last_boot) {
                 dfu_json_key(&j, "last_boot");
-                dfu_json_bootrec(&j, &last);
+                dfu_json_bootrec(&j, &last, 0u);
             }
             if (log) {
                 dfu_json_key(&j, "total");
@@ -93,7 +93,7 @@ int dfu_cli_bootrec(struct dfu_client *c, bool last_boot, bool log, bool json)
                 dfu_json_key(&j, "boot_log");
                 dfu_json_arr(&j);
                 for (size_t i = 0; i < n; i++) {
-                    dfu_json_bootrec(&j, &entries[i]);
+                    dfu_json_bootrec(&j, &entries[i], DFU_BOOTREC_HISTORY);
                 }
                 dfu_json_arr_end(&j);
             }

@@ -280,8 +280,8 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
         return DFU_EXIT_USAGE;
     }
     if (rc != DFU_OK) {
-        char what[48];
-        snprintf(what, sizeof(what), "connect to %s", o->conn);
+        char what[sizeof(c->err.what)];
+        snprintf(what, sizeof(what), "connect to %.80s", c->conn); /* passkey masked */
         (void)dfu_client_link_err(c, rc, what);
         return report_fail(c, o, cmd, rc);
     }

@@ -12,12 +12,14 @@
 #include "dfukit/dfu_smp.h"
 
 /* The device answered the query as an unknown one: rc 3 (Zephyr's plain code), rc 8 (no
- * bootloader info at all, e.g. Mynewt) or v2 err {group 0, rc 3} (QUERY_YIELDS_NO_ANSWER, what
- * Zephyr's documentation promises). */
+ * bootloader info at all, e.g. Mynewt), v2 err {group 0, rc 3} (QUERY_YIELDS_NO_ANSWER, what
+ * Zephyr's documentation promises) or rc 5 (ENOENT: that group error as Zephyr translates it for
+ * SMP v1, os_mgmt_translate_error_code). */
 static bool unknown_query(const dfu_client_err_t *e)
 {
     if (e->group_rc == 0) {
-        return e->rc == DFU_SMP_RC_EINVAL || e->rc == DFU_SMP_RC_ENOTSUP;
+        return e->rc == DFU_SMP_RC_EINVAL || e->rc == DFU_SMP_RC_ENOENT ||
+               e->rc == DFU_SMP_RC_ENOTSUP;
     }
     return e->group == DFU_SMP_GROUP_OS && e->group_rc == 3;
 }
@@ -142,21 +144,56 @@ static const char *refused_detail(const dfu_client_bootrec_t *r)
     return r->refused_err != 0 ? dfu_strerror((int)r->refused_err) : "no detail";
 }
 
+bool dfu_client_bootrec_confirmed(const dfu_client_bootrec_t *r, const dfu_client_state_t *st)
+{
+    const dfu_client_slot_t *s0 = &st->slots[0];
+    if (!r->booted || !s0->present || !s0->active || !s0->confirmed) {
+        return false;
+    }
+    if (r->hash_len != 0u && s0->hash_len != 0u) {
+        size_t n = r->hash_len < s0->hash_len ? r->hash_len : s0->hash_len;
+        return memcmp(r->hash, s0->hash, n) == 0;
+    }
+    return r->version[0] != '\0' && strcmp(r->version, s0->version) == 0;
+}
+
+/* What a test swap's record means for the next reset, as far as the caller knows. */
+static const char *test_outcome(unsigned flags)
+{
+    if ((flags & DFU_BOOTREC_CONFIRMED) != 0u) {
+        return "; it has been confirmed since (slot 0 reads confirmed), so it stays";
+    }
+    if ((flags & DFU_BOOTREC_HISTORY) != 0u) {
+        return "";
+    }
+    return ": it is reverted at the next reset unless it is confirmed at start-up or with "
+           "`dfukit image confirm`";
+}
+
 void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap)
+{
+    dfu_client_bootrec_explain_as(r, 0u, buf, cap);
+}
+
+void dfu_client_bootrec_explain_as(const dfu_client_bootrec_t *r, unsigned flags, char *buf,
+                                   size_t cap)
 {
     const char *now = r->version[0] ? r->version : "the primary image";
     const char *other = r->has_other ? r->other_version : "the new image";
-    const char *lead = "at the last reset the bootloader";
+    char lead[48];
+    if ((flags & DFU_BOOTREC_HISTORY) != 0u) {
+        snprintf(lead, sizeof(lead), "at boot #%u the bootloader", r->boot);
+    } else {
+        snprintf(lead, sizeof(lead), "at the last reset the bootloader");
+    }
     switch (r->reason_code) {
     case DFU_BOOT_REASON_NONE:
         snprintf(buf, cap, "%s had nothing to install and started %s (slot %d)", lead, now,
                  r->slot);
         break;
     case DFU_BOOT_REASON_TEST:
-        snprintf(buf, cap,
-                 "%s swapped in %s for a test (replacing %s): it is reverted at the next reset "
-                 "unless it is confirmed at start-up or with `dfukit image confirm`",
-                 lead, now, r->has_other ? r->other_version : "the previous image");
+        snprintf(buf, cap, "%s swapped in %s for a test (replacing %s)%s", lead, now,
+                 r->has_other ? r->other_version : "the previous image", test_outcome(flags));
         break;
     case DFU_BOOT_REASON_PERM:
         snprintf(buf, cap, "%s installed %s permanently (replacing %s)", lead, now,
@@ -172,10 +209,7 @@ void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t
         snprintf(buf, cap,
                  "%s completed a %s swap to %s that a power cut had interrupted (power cut during "
                  "swap: resumed and completed)%s",
-                 lead, r->swap, now,
-                 strcmp(r->swap, "test") == 0
-                     ? "; it is reverted at the next reset unless it is confirmed"
-                     : "");
+                 lead, r->swap, now, strcmp(r->swap, "test") == 0 ? test_outcome(flags) : "");
         break;
     case DFU_BOOT_REASON_BAD_SIGNATURE:
         snprintf(buf, cap,
@@ -224,11 +258,11 @@ void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t
     }
 }
 
-void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r)
+void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r, unsigned flags)
 {
     char hex[65], why[512];
     dfu_client_hex(r->hash, r->hash_len, hex);
-    dfu_client_bootrec_explain(r, why, sizeof(why));
+    dfu_client_bootrec_explain_as(r, flags, why, sizeof(why));
     dfu_json_obj(j);
     dfu_json_key(j, "boot");
     dfu_json_int(j, r->boot);
@@ -240,10 +274,18 @@ void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r)
     dfu_json_bool(j, r->booted);
     dfu_json_key(j, "slot");
     dfu_json_int(j, r->slot);
-    dfu_json_key(j, "version");
-    dfu_json_str(j, r->version);
-    dfu_json_key(j, "hash");
-    dfu_json_str(j, hex);
+    dfu_json_key(j, "version"); /* null: nothing booted */
+    if (r->version[0] != '\0') {
+        dfu_json_str(j, r->version);
+    } else {
+        dfu_json_null(j);
+    }
+    dfu_json_key(j, "hash"); /* null: not reported (boot_log entries, nothing booted) */
+    if (r->hash_len != 0u) {
+        dfu_json_str(j, hex);
+    } else {
+        dfu_json_null(j);
+    }
     dfu_json_key(j, "reason");
     dfu_json_str(j, r->reason);
     dfu_json_key(j, "reason_code");

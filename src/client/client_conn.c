@@ -62,6 +62,18 @@ static int parse_udp(dfu_client_t *c, char *addr)
     return DFU_OK;
 }
 
+/* The connection string as messages show it: a passkey's digits are masked, so error lines,
+ * `doctor` and JSON written to logs do not carry the secret that protects the device. */
+static void conn_for_display(char *out, const char *conn)
+{
+    strcpy(out, conn);
+    for (char *p = strstr(out, ",passkey="); p != NULL; p = strstr(p + 1, ",passkey=")) {
+        for (char *d = p + 9; *d != '\0' && *d != ','; d++) {
+            *d = '*';
+        }
+    }
+}
+
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
 {
     char buf[256];
@@ -69,7 +81,7 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
         return DFU_ERR_INVAL;
     }
     strcpy(buf, conn);
-    strcpy(c->conn, conn);
+    conn_for_display(c->conn, conn);
     char *colon = strchr(buf, ':');
     if (colon == NULL) {
         return DFU_ERR_INVAL;

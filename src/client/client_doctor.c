@@ -212,11 +212,20 @@ static void analyse(doc_t *d)
     }
 }
 
+/* How to word the last boot: doctor also read the slots, so a test image that has confirmed
+ * itself since is said to stay (not that it would be reverted). */
+static unsigned last_boot_flags(const doc_t *d)
+{
+    return d->rc_state == DFU_OK && dfu_client_bootrec_confirmed(&d->lb, &d->st)
+               ? DFU_BOOTREC_CONFIRMED
+               : 0u;
+}
+
 /* The first line: what the bootloader did at the last reset, and why. */
 static void last_boot_line(const doc_t *d, char *buf, size_t cap)
 {
     if (d->rc_lb == DFU_OK) {
-        dfu_client_bootrec_explain(&d->lb, buf, cap);
+        dfu_client_bootrec_explain_as(&d->lb, last_boot_flags(d), buf, cap);
     } else if (d->rc_lb == DFU_ERR_NOTSUP) {
         snprintf(buf, cap, "%s", DFU_CLIENT_NO_BOOTREC);
     } else {
@@ -295,7 +304,7 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_str(&j, lb);
     dfu_json_key(&j, "last_boot");
     if (d->rc_lb == DFU_OK) {
-        dfu_json_bootrec(&j, &d->lb);
+        dfu_json_bootrec(&j, &d->lb, last_boot_flags(d));
     } else {
         dfu_json_null(&j);
     }

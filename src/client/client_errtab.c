@@ -198,8 +198,11 @@ static const dfu_client_explain_t link_tab[] = {
      "storage, or its bonds were erased)",
      "run again with the device's passkey: --conn ble:TARGET,passkey=NNNNNN; dfukit then removes "
      "the stale bond and pairs again (or remove it yourself: 'bluetoothctl remove ADDRESS')"},
-    {"NO_BLUEZ", "no BlueZ on the system bus (nothing owns org.bluez)",
-     "start the Bluetooth daemon: 'sudo systemctl start bluetooth' (Debian package bluez)"},
+    {"NO_BLUEZ",
+     "no BlueZ on the system bus (nothing owns org.bluez there, or the bus cannot be reached)",
+     "start the Bluetooth daemon: 'sudo systemctl start bluetooth' (Debian package bluez); in a "
+     "container, make the host's system bus reachable (/run/dbus/system_bus_socket or "
+     "DBUS_SYSTEM_BUS_ADDRESS)"},
     {"BLUEZ_ACCESS_DENIED", "the system bus policy does not let this user call BlueZ",
      "run as a user the BlueZ D-Bus policy allows (/etc/dbus-1/system.d/bluetooth.conf: the "
      "default context, root, or group 'bluetooth' on distributions that restrict it)"},

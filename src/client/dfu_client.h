@@ -43,7 +43,7 @@ typedef struct dfu_client_err {
     int group_rc;     /* err.rc (0 = none) */
     int att;          /* BLE ATT error the write got (0 = none) */
     char rsn[200];    /* device's `rsn` text, "" if none */
-    char what[48];    /* the request that failed, e.g. "image state write" */
+    char what[96];    /* the request that failed, e.g. "image state write" */
     char detail[256]; /* what the link observed (BlueZ: the D-Bus step and its answer), or "" */
 } dfu_client_err_t;
 
@@ -71,7 +71,7 @@ typedef struct dfu_client_cfg {
 typedef struct dfu_client {
     dfu_link_t link;
     bool open;
-    char conn[256];
+    char conn[256]; /* as given, a passkey masked (for messages) */
     int kind;       /* DFU_LINK_* */
     char path[200]; /* serial / ble-sim path, UDP host, or BlueZ target (address or name) */
     uint16_t port;
@@ -256,6 +256,17 @@ int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, 
  * e.g. "at the last reset the bootloader reverted 2.0.0 -> 1.0.0 because 2.0.0 never confirmed
  * itself: confirm it at start-up or with `dfukit image confirm`". */
 void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap);
+/* How dfu_client_bootrec_explain_as words a record (flags, or-ed):
+ *   DFU_BOOTREC_HISTORY: an older log entry: "at boot #N", no prediction about the next reset
+ *     (that was then, not now);
+ *   DFU_BOOTREC_CONFIRMED: the caller read the image state: the image this record started runs
+ *     now and is confirmed (dfu_client_bootrec_confirmed). */
+#define DFU_BOOTREC_HISTORY 1u
+#define DFU_BOOTREC_CONFIRMED 2u
+void dfu_client_bootrec_explain_as(const dfu_client_bootrec_t *r, unsigned flags, char *buf,
+                                   size_t cap);
+/* The running slot (from a state read) is the image record `r` started, and it is confirmed. */
+bool dfu_client_bootrec_confirmed(const dfu_client_bootrec_t *r, const dfu_client_state_t *st);
 /* The line printed when the device does not report boot outcomes. */
 #define DFU_CLIENT_NO_BOOTREC                                                                      \
     "the device does not report boot outcomes (no bootloader last_boot record, as Zephyr's and "   \
@@ -374,7 +385,7 @@ void dfu_json_end(dfu_json_t *j);
  * object. */
 void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e);
 /* Writes one boot record object (device keys, hash in hex, plus "explanation"). */
-void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r);
+void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r, unsigned flags);
 /* Writes one slot entry object. */
 void dfu_json_slot(dfu_json_t *j, const dfu_client_state_t *st, int slot);
 

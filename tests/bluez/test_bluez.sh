@@ -140,6 +140,8 @@ run nobluez 30 echo hi --conn ble:fw-a,passkey=123456
 check "no BlueZ: exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "no BlueZ: one line" [ "$(lines "$D/nobluez.err")" -eq 1 ]
 check "no BlueZ: says so" has "$D/nobluez.err" "no BlueZ on the system bus"
+check "no BlueZ: names the bus it looked at" has "$D/nobluez.err" "nothing owns org.bluez on the system bus (unix:path=$D/bus)"
+check "no BlueZ: no claim about bluetoothd it did not see" bash -c "! grep -q 'not running' '$D/nobluez.err'"
 DBUS_SYSTEM_BUS_ADDRESS="unix:path=$D/no-such-bus" run nobus 30 scan --timeout 1
 check "no system bus: scan exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "no system bus: one line" [ "$(lines "$D/nobus.err")" -eq 1 ]
@@ -175,6 +177,8 @@ check "wrong passkey: exit 1 (got $RC)" [ "$RC" -eq 1 ]
 check "wrong passkey: one line" [ "$(lines "$D/wrongpk.err")" -eq 1 ]
 check "wrong passkey: PAIRING_FAILED" has "$D/wrongpk.err" "PAIRING_FAILED"
 check "wrong passkey: AuthenticationFailed" has "$D/wrongpk.err" "org.bluez.Error.AuthenticationFailed"
+check "wrong passkey: the passkey is masked in the message" has "$D/wrongpk.err" "connect to ble:fw-a,passkey=\*\*\*\*\*\* failed"
+check "wrong passkey: the passkey is not echoed" bash -c "! grep -q 654321 '$D/wrongpk.err'"
 
 run rightpk 30 echo paired --conn ble:fw-a,passkey=123456
 check "right passkey: exit 0" [ "$RC" -eq 0 ]

@@ -305,6 +305,82 @@ static void zephyr_like(void)
     free(db);
 }
 
+/* ---- a device answering every request with one fixed payload ------------------------------ */
+
+typedef struct {
+    dfu_link_t link;
+    pthread_t th;
+    volatile int stop;
+    const uint8_t *payload;
+    size_t len;
+} fixed_t;
+
+static void *fixed_main(void *arg)
+{
+    fixed_t *f = arg;
+    uint8_t in[4096], rsp[64];
+    while (!f->stop) {
+        int n = dfu_link_recv(&f->link, in, sizeof(in), 50);
+        if (n < 8 || f->len > sizeof(rsp) - 8) {
+            continue;
+        }
+        memcpy(rsp, in, 8);
+        rsp[0] = (uint8_t)((in[0] & 0x18u) | (((in[0] & 7u) + 1u) & 7u)); /* read rsp, same ver */
+        rsp[2] = (uint8_t)(f->len >> 8);
+        rsp[3] = (uint8_t)f->len;
+        memcpy(rsp + 8, f->payload, f->len);
+        (void)dfu_link_send(&f->link, rsp, 8 + f->len);
+    }
+    return NULL;
+}
+
+/* dfu_client_last_boot against a device whose every answer is `payload`. */
+static int last_boot_with(const char *payload, size_t len, dfu_client_err_t *err)
+{
+    static fixed_t f;
+    memset(&f, 0, sizeof(f));
+    f.payload = (const uint8_t *)payload;
+    f.len = len;
+    CHECK_EQ_INT(dfu_link_udp_server_open(&f.link, "127.0.0.1", 0, 0), 0);
+    CHECK_EQ_INT(pthread_create(&f.th, NULL, fixed_main, &f), 0);
+    char conn[64];
+    snprintf(conn, sizeof(conn), "udp:127.0.0.1:%u", dfu_link_udp_port(&f.link));
+    static dfu_client_t c;
+    dfu_client_cfg_t cfg = {.conn = conn, .timeout_ms = 1000};
+    int rc = dfu_client_open(&c, &cfg);
+    CHECK_EQ_INT(rc, 0);
+    dfu_client_bootrec_t r;
+    rc = rc == 0 ? dfu_client_last_boot(&c, &r) : rc;
+    *err = c.err;
+    dfu_client_close(&c);
+    f.stop = 1;
+    pthread_join(f.th, NULL);
+    dfu_link_close(&f.link);
+    return rc;
+}
+
+/* The answers that mean "unknown bootloader query": Zephyr's plain {"rc": 3}; the documented
+ * {"err": {"group": 0, "rc": 3}} (OS QUERY_YIELDS_NO_ANSWER) and its SMP v1 translation
+ * {"rc": 5} (ENOENT, Zephyr's os_mgmt_translate_error_code); Mynewt's {"rc": 8}. Any other
+ * device error stays an error. */
+static void unknown_query_answers(void)
+{
+    dfu_client_err_t e;
+    CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x03", 5, &e), DFU_ERR_NOTSUP);
+    CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x05", 5, &e), DFU_ERR_NOTSUP);
+    CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x08", 5, &e), DFU_ERR_NOTSUP);
+    CHECK_EQ_INT(last_boot_with("\xa1\x63"
+                                "err\xa2\x65group\x00\x62rc\x03",
+                                17, &e),
+                 DFU_ERR_NOTSUP);
+    CHECK_EQ_INT(last_boot_with("\xa1\x62rc\x06", 5, &e), DFU_ERR_DEVICE); /* EBADSTATE */
+    CHECK_EQ_INT(e.rc, 6);
+    CHECK_EQ_INT(last_boot_with("\xa1\x63"
+                                "err\xa2\x65group\x01\x62rc\x03",
+                                17, &e),
+                 DFU_ERR_DEVICE); /* image group 3: not the OS group's "no answer" */
+}
+
 int main(void)
 {
     dir = tu_tmpdir();
@@ -318,6 +394,7 @@ int main(void)
         mynewt();
     }
     zephyr_like();
+    unknown_query_answers();
     if (dfu_test_fail_count == 0) {
         tu_rmtree(dir);
     }

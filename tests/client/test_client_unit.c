@@ -106,6 +106,10 @@ static void test_conn(void)
     CHECK_EQ_INT(c.kind, DFU_LINK_BLUEZ);
     CHECK(strcmp(c.path, "C0:FF:EE:00:00:01") == 0 && strcmp(c.adapter, "hci1") == 0);
     CHECK(c.has_passkey && c.passkey == 12345);
+    /* messages show the connection string with the passkey masked */
+    CHECK(strcmp(c.conn, "ble:C0:FF:EE:00:00:01,passkey=******,adapter=hci1") == 0);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble-sim:/tmp/x.sock,passkey=7"), 0);
+    CHECK(strcmp(c.conn, "ble-sim:/tmp/x.sock,passkey=*") == 0 && c.passkey == 7);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:my sensor"), 0);
     CHECK(strcmp(c.path, "my sensor") == 0 && !c.has_passkey && c.adapter[0] == '\0');
     CHECK(dfu_client_is_ble(&c));

@@ -166,6 +166,14 @@ static void outcomes(void)
     CHECK_EQ_INT(cli(&p, "doctor"), 0);
     CHECK(first_line_is("doctor: at the last reset the bootloader swapped in 2.0.0 for a test "
                         "(replacing 1.0.0)"));
+    /* 2.0.0 confirms itself at start-up: doctor read slot 0 confirmed, so it says it stays */
+    CHECK(first_line_is("doctor: at the last reset the bootloader swapped in 2.0.0 for a test "
+                        "(replacing 1.0.0); it has been confirmed since (slot 0 reads confirmed), "
+                        "so it stays\n"));
+    /* the record alone (no state read) keeps the conditional */
+    CHECK_EQ_INT(cli(&p, "bootloader --last-boot"), 0);
+    CHECK(first_line_is("at the last reset the bootloader swapped in 2.0.0 for a test (replacing "
+                        "1.0.0): it is reverted at the next reset unless it is confirmed"));
     /* 3. permanent: confirm of slot 1 by hash */
     CHECK_EQ_INT(cli(&p, "image upload %s", img("v3")), 0);
     CHECK_EQ_INT(cli(&p, "image list --json"), 0);
@@ -188,6 +196,11 @@ static void outcomes(void)
     /* 4. the field report: firmware that never confirms itself, reset twice */
     upload_test_reset(&p, img("v4never"), 4);
     expect_last(&p, "test", 1, "4.0.0", "3.0.0", false);
+    /* 4.0.0 never confirms: a problem (exit 1), and the revert is announced */
+    CHECK_EQ_INT(cli(&p, "doctor"), 1);
+    CHECK(first_line_is("doctor: at the last reset the bootloader swapped in 4.0.0 for a test "
+                        "(replacing 3.0.0): it is reverted at the next reset unless it is "
+                        "confirmed"));
     reset_wait(&p, 5);
     expect_last(&p, "revert", 3, "3.0.0", "4.0.0", false);
     CHECK(jq(".last_boot.reason == \"test image not confirmed: reverted\""));
@@ -204,6 +217,13 @@ static void outcomes(void)
     CHECK_EQ_INT(cli(&p, "bootloader --log --json"), 0);
     CHECK(jq(".total == 5 and ([.boot_log[].swap] == [\"revert\",\"test\",\"perm\",\"test\","
              "\"none\"]) and ([.boot_log[].boot] == [5,4,3,2,1])"));
+    /* log entries are history: "at boot #N", no prediction about the next reset, and the hash
+     * the compact entries do not carry is null, not "" */
+    CHECK(jq("all(.boot_log[]; . as $e | ($e.explanation | startswith(\"at boot #\" + ($e.boot "
+             "| tostring) + \" the bootloader \")) and ($e.explanation | contains(\"next reset\") "
+             "| not) and $e.hash == null)"));
+    CHECK(jq(".boot_log[1].explanation == \"at boot #4 the bootloader swapped in 4.0.0 for a "
+             "test (replacing 3.0.0)\""));
     CHECK_EQ_INT(cli(&p, "bootloader --log"), 0);
     CHECK(out_has("#5      revert  no       3.0.0          4.0.0          test image not "
                   "confirmed: reverted"));

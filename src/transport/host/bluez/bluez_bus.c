@@ -50,13 +50,19 @@ bool bz_is_address(const char *s)
     return true;
 }
 
+/* The system bus address sd-bus uses (for messages). */
+static const char *bus_address(void)
+{
+    const char *a = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+    return a != NULL && a[0] != '\0' ? a : "unix:path=/run/dbus/system_bus_socket";
+}
+
 int bz_bus_open(bz_t *b)
 {
     int r = sd_bus_open_system(&b->bus);
     if (r < 0) {
-        const char *a = getenv("DBUS_SYSTEM_BUS_ADDRESS");
-        return bz_fail(b, DFU_ERR_NO_BLUEZ, "cannot reach the system bus (%s): %s",
-                       a ? a : "unix:path=/run/dbus/system_bus_socket", strerror(-r));
+        return bz_fail(b, DFU_ERR_NO_BLUEZ, "cannot reach the system bus (%s): %s", bus_address(),
+                       strerror(-r));
     }
     return DFU_OK;
 }
@@ -134,8 +140,8 @@ int bz_call_error(bz_t *b, int r, const sd_bus_error *err, const char *what)
     const char *msg = err != NULL && err->message ? err->message : strerror(r < 0 ? -r : EIO);
     if (strcmp(name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
         strcmp(name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0) {
-        return bz_fail(b, DFU_ERR_NO_BLUEZ,
-                       "nothing owns org.bluez on the system bus (bluetoothd not running)");
+        return bz_fail(b, DFU_ERR_NO_BLUEZ, "%s: nothing owns org.bluez on the system bus (%s)",
+                       what, bus_address());
     }
     if (strcmp(name, "org.freedesktop.DBus.Error.AccessDenied") == 0) {
         return bz_fail(b, DFU_ERR_BUS_DENIED, "%s: the D-Bus policy refused it: %s", what, msg);
