@@ -185,9 +185,11 @@ uint64_t dfu_link_now_us(void);
 
 /*
  * Device end: binds host:port (host NULL or "" = 0.0.0.0; port 0 = any free port, see
- * dfu_link_udp_port(); pass DFU_LINK_UDP_PORT for the standard port) and
- * replies to the address of the last datagram received. send() before any datagram arrived
- * returns DFU_ERR_NOTCONN. mtu 0 = DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
+ * dfu_link_udp_port(); pass DFU_LINK_UDP_PORT for the standard port). Several clients may talk
+ * to it at once, as to Zephyr's UDP transport: send() answers the request being handled, i.e.
+ * goes to the source address of the datagram recv() returned last (a device handles one request
+ * at a time: recv, then its responses). send() before any datagram arrived returns
+ * DFU_ERR_NOTCONN. mtu 0 = DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
  * Returns DFU_OK, DFU_ERR_INVAL (bad address/mtu), DFU_ERR_BUSY (port in use) or DFU_ERR_IO.
  */
 int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
@@ -195,6 +197,11 @@ int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, siz
 /* Bound local port of a UDP server (the chosen one when opened with port 0) or the peer port of a
  * client; 0 if not a UDP link. */
 uint16_t dfu_link_udp_port(const dfu_link_t *l);
+
+/* Address ("a.b.c.d:port") that the next send() of a UDP link goes to: on the device end the
+ * source of the request being answered. Returns the length, DFU_ERR_NOTCONN (device end before
+ * any datagram), DFU_ERR_NOMEM (cap too small) or DFU_ERR_INVAL (not a UDP link). */
+int dfu_link_udp_peer(const dfu_link_t *l, char *buf, size_t cap);
 
 /* Client end: sends to host:port (host name or dotted quad; port 0 = DFU_LINK_UDP_PORT) and
  * accepts datagrams only from that address. mtu as for the server. */
