@@ -62,7 +62,8 @@ typedef enum dfu_err {
     /* Host link codes (-1200..-1209). */
     DFU_ERR_PAIRING = -1200, /* BLE pairing failed (wrong passkey, refused) */
     /* Client codes (-1300..-1309). */
-    DFU_ERR_SMP_DEVICE = -1300, /* the device refused a request (SMP rc / group err) */
+    DFU_ERR_SMP_DEVICE = -1300,        /* the device refused a request (SMP rc / group err) */
+    DFU_ERR_UPLOAD_TAKEN_OVER = -1301, /* another client restarted the device's upload session */
 } dfu_err_t;
 
 /* Returns a short, static, human-readable description of `err` (never NULL). */

@@ -184,6 +184,12 @@ static const dfu_client_explain_t link_tab[] = {
      "check the passkey the device shows and retry"},
     {"NO_DEVICE", "nothing to connect to at that address", "check --conn"},
     {"LINK_ERROR", "the link failed", "check --conn and retry"},
+    /* not a link failure, but no device error code either: the device answered our chunks with
+     * the offsets of an upload session that is not ours */
+    {"UPLOAD_TAKEN_OVER",
+     "another client restarted the upload at offset 0; the device now holds its image",
+     "let the other client finish (or stop it), then run the same command again: it starts "
+     "a new upload session"},
 };
 
 const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
@@ -200,6 +206,8 @@ const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
         return &link_tab[3];
     case DFU_ERR_NODEV:
         return &link_tab[4];
+    case DFU_ERR_UPLOAD_TAKEN_OVER:
+        return &link_tab[6];
     default:
         return &link_tab[5];
     }

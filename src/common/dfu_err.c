@@ -94,6 +94,8 @@ const char *dfu_strerror(int err)
         return "pairing failed (wrong passkey or refused)";
     case DFU_ERR_SMP_DEVICE:
         return "the device refused the request";
+    case DFU_ERR_UPLOAD_TAKEN_OVER:
+        return "upload session taken over by another client";
     default:
         return "unknown error";
     }
