@@ -19,6 +19,8 @@
  * Output, one line per measurement (then the wall-clock line):
  *   upload-goodput link=<name> window=<n|auto> kBps=<x> ceiling_kBps=<y> ratio=<x/y>
  *   upload-goodput-wall link=<name> window=<n|auto> kBps=<client's figure>
+ * and for UDP on the BLE model the best any client can reach with 1500-byte frames:
+ *   upload-goodput-bound link=<name> frame=1500 bound_kBps=<b> ceiling_kBps=<y> ratio=<b/y>
  * Usage: upload_goodput [--quick]   (--quick: about 1 s per transfer)
  */
 #include <pthread.h>
@@ -274,6 +276,23 @@ static double udp_ceiling(size_t msg, size_t chunk, unsigned window, size_t byte
     return kBps;
 }
 
+/* Best goodput of a client whose requests are capped at `msg` bytes (`data` image bytes each),
+ * every request already waiting (a full window), 18-byte answers: the link model's own stream
+ * rate for that framing. UDP caps SMP frames at 1500 bytes (Zephyr's UDP MTU); on the BLE model
+ * that is 6 full writes and a 36-byte one, which costs a PDU slot of its own. */
+static double framed_bound_kBps(const dfu_linkmodel_t *m, size_t msg, size_t data)
+{
+    dfu_linkmodel_clock_t c;
+    memset(&c, 0, sizeof(c));
+    uint64_t t0 = 0, t = 0;
+    const int n = 2000;
+    for (int i = 0; i < n; i++) {
+        t = dfu_linkmodel_schedule(m, &c, msg, 0, 0, i > 0, false, i == 0 ? &t0 : NULL);
+        t = dfu_linkmodel_schedule(m, &c, 18, 0, 0, true, true, NULL);
+    }
+    return (double)data * n / 1000.0 / ((double)(t - t0) / 1e6);
+}
+
 static size_t bytes_for(double ceiling)
 {
     double b = ceiling * 1000.0 * seconds_per_run;
@@ -350,6 +369,13 @@ int main(int argc, char **argv)
             double kBps = bl->model ? model_kBps : wall_kBps;
             fails += rc != 0 || kBps <= 0;
             print_line(bl->name, windows[k], kBps, ceiling, wall_kBps);
+        }
+        if (m.kind == DFU_LINKMODEL_BLE && strcmp(bl->transport, "udp") == 0) {
+            double bound = framed_bound_kBps(&m, 1500, 1470);
+            printf("upload-goodput-bound link=%s frame=1500 bound_kBps=%.2f ceiling_kBps=%.2f "
+                   "ratio=%.3f\n",
+                   bl->name, bound, dfu_linkmodel_ceiling_kBps(&m),
+                   bound / dfu_linkmodel_ceiling_kBps(&m));
         }
     }
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
