@@ -305,8 +305,7 @@ static size_t bytes_for(double ceiling)
     return (size_t)b;
 }
 
-static void print_line(const char *name, unsigned window, double kBps, double ceiling,
-                       double wall)
+static void print_line(const char *name, unsigned window, double kBps, double ceiling, double wall)
 {
     char w[16];
     if (window) {

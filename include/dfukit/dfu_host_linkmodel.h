@@ -172,9 +172,9 @@ uint64_t dfu_linkmodel_schedule(const dfu_linkmodel_t *m, dfu_linkmodel_clock_t 
 /*
  * Best possible SMP upload goodput of the link in kB/s (1 kB = 1000 B) counting SMP message bytes
  * (header and CBOR overhead are the client's business): BLE = a saturated pipeline of full
- * (mtu - 3)-byte writes packed into connection events by the rules above; serial = raw rate * console framing efficiency (93 payload bytes per
- * 127-byte line) or the raw rate with raw=1; net = rate * 1500 / (1500 + 28) (full datagrams).
- * Returns 0.0 for kind OFF.
+ * (mtu - 3)-byte writes packed into connection events by the rules above; serial = raw rate *
+ * console framing efficiency (93 payload bytes per 127-byte line) or the raw rate with raw=1; net =
+ * rate * 1500 / (1500 + 28) (full datagrams). Returns 0.0 for kind OFF.
  */
 double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m);
 

@@ -17,8 +17,7 @@ static void peer_name(dfu_link_t *l, char *buf, size_t cap)
     if (l->kind == DFU_LINK_UDP && dfu_link_udp_peer(l, a, sizeof(a)) > 0) {
         snprintf(buf, cap, "udp %s", a);
     } else if (l->kind == DFU_LINK_BLE && dfu_link_ble_connected(l, p)) {
-        snprintf(buf, cap, "ble %02X:%02X:%02X:%02X:%02X:%02X", p[0], p[1], p[2], p[3], p[4],
-                 p[5]);
+        snprintf(buf, cap, "ble %02X:%02X:%02X:%02X:%02X:%02X", p[0], p[1], p[2], p[3], p[4], p[5]);
     } else {
         snprintf(buf, cap, "%s", l->kind == DFU_LINK_SERIAL ? "serial" : "link");
     }
@@ -52,8 +51,8 @@ void sim_upload_after(sim_dev_t *d, const sim_upwatch_t *w, dfu_link_t *l, uint6
         snprintf(d->up_peer, sizeof(d->up_peer), "%s", who);
         /* with a model the first chunk went on the link before it was read: count from there */
         d->up_t0_model = l->model.kind != DFU_LINKMODEL_OFF ? l->stats.model_rx_start_us : 0;
-        d->up_t0_wall = d->up_t0_model != 0 && d->up_t0_model < rx_wall_us ? d->up_t0_model
-                                                                            : rx_wall_us;
+        d->up_t0_wall =
+            d->up_t0_model != 0 && d->up_t0_model < rx_wall_us ? d->up_t0_model : rx_wall_us;
         return;
     }
     if (!w->active || u->active || u->size == 0 || u->off != u->size) {

@@ -181,7 +181,8 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-/* ---- K = 8 clients ----------------------------------------------------------------------------- */
+/* ---- K = 8 clients -----------------------------------------------------------------------------
+ */
 
 static void load_test(const char *base)
 {
@@ -278,7 +279,8 @@ static void load_test(const char *base)
     }
 }
 
-/* ---- the CLI contract ---------------------------------------------------------------------------- */
+/* ---- the CLI contract
+ * ---------------------------------------------------------------------------- */
 
 static void cli_takeover(const char *base)
 {
@@ -290,8 +292,9 @@ static void cli_takeover(const char *base)
     CHECK_EQ_INT(h_make_image(a, "4.0.0", NULL, 150 * 1024, 61), 0);
     CHECK_EQ_INT(h_make_image(b, "4.0.1", NULL, 12 * 1024, 62), 0);
     /* a slow link (about 4 s for A) so the takeover lands mid-upload */
-    const char *args[] = {"--install", base, "--udp", "127.0.0.1:0",
-                          "--link",    "ble,phy=1m,dle=27,ci=30,mtu=247", NULL};
+    const char *args[] = {"--install",   base,     "--udp",
+                          "127.0.0.1:0", "--link", "ble,phy=1m,dle=27,ci=30,mtu=247",
+                          NULL};
     simproc_t p;
     CHECK_EQ_INT(h_spawn(&p, dir, "cli", flash, 1, args), 0);
     snprintf(cmd, sizeof(cmd), "%s/dfukit image upload %s --conn udp:127.0.0.1:%u >%s 2>&1",

@@ -18,7 +18,7 @@
 #include "sim_harness.h"
 
 #define MODEL "ble,phy=2m,dle=251,ci=30,mtu=247"
-#define MSG 1500u /* the client's request size over UDP: min(buf_size 2475, UDP MTU 1500) */
+#define MSG 1500u  /* the client's request size over UDP: min(buf_size 2475, UDP MTU 1500) */
 #define DATA 1470u /* image bytes per request (the rest is the SMP header and CBOR keys) */
 #define RSP 18u    /* {"off": N} answer */
 
