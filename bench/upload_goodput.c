@@ -11,10 +11,10 @@
  * simulator logs it ("upload: complete ... in X s of modelled link time"): the link is what is
  * measured, and a loaded machine that runs late does not change it. The client's own wall-clock
  * figure follows on an `upload-goodput-wall` line. UDP on bare loopback has no model: its figure
- * is the client's wall time, and its "ceiling" is the sockets' own goodput measured in the same
- * run (same message size and window, a responder that only acknowledges): that row measures
- * the simulated device's per-chunk work, not a link, and has no ratio target.
- * Ceilings of modelled links: dfu_linkmodel_ceiling_kBps(). 1 kB = 1000 B.
+ * is the client's wall time (best of 3 runs), and its "ceiling" (best of 3) is the sockets' own
+ * goodput measured in the same run (same message size and window, a responder that only
+ * acknowledges): that row measures the simulated device's per-chunk work, not a link, and has no
+ * ratio target. Ceilings of modelled links: dfu_linkmodel_ceiling_kBps(). 1 kB = 1000 B.
  *
  * Output, one line per measurement (then the wall-clock line):
  *   upload-goodput link=<name> window=<n|auto> kBps=<x> ceiling_kBps=<y> ratio=<x/y>
@@ -338,7 +338,8 @@ int main(int argc, char **argv)
     }
     printf("# separate processes: dfukit sim (background) + dfukit image upload; kBps = image "
            "bytes / modelled link time (sim log) where a link model drives the clock, the "
-           "client's wall time for udp-loopback; upload-goodput-wall = the client's wall-clock "
+           "client's wall time (best of 3) for udp-loopback; upload-goodput-wall = the client's "
+           "wall-clock "
            "figure\n");
     int idx = 0, fails = 0;
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
@@ -360,10 +361,19 @@ int main(int argc, char **argv)
             double model_kBps = -1, wall_kBps = -1;
             int rc = make_image(img, "2.0.0", NULL, bytes - 0x260, (unsigned)(idx + 7));
             rc = rc == 0 ? run_upload(bl, windows[k], img, idx++, &model_kBps, &wall_kBps) : rc;
-            if (!bl->model) {
-                /* UDP: the transport's goodput for the same request size (1500-byte datagrams,
-                 * 1470 data bytes each) and window (auto = the device's buf_count, 4). */
-                ceiling = udp_ceiling(1500, 1470, windows[k] ? windows[k] : 4, bytes);
+            for (int rep = 0; !bl->model && rep < 3; rep++) {
+                /* Wall time on loopback (milliseconds per run) is at the mercy of the scheduler:
+                 * best of 3 for the upload and for the reference. The reference: the transport's
+                 * goodput for the same request size (1500-byte datagrams, 1470 data bytes each)
+                 * and window (auto = the device's buf_count, 4). */
+                double again = -1, unused = -1;
+                if (rep > 0 && rc == 0 &&
+                    run_upload(bl, windows[k], img, idx++, &unused, &again) == 0 &&
+                    again > wall_kBps) {
+                    wall_kBps = again;
+                }
+                double c = udp_ceiling(1500, 1470, windows[k] ? windows[k] : 4, bytes);
+                ceiling = c > ceiling ? c : ceiling;
             }
             double kBps = bl->model ? model_kBps : wall_kBps;
             fails += rc != 0 || kBps <= 0;
