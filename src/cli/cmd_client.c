@@ -42,6 +42,9 @@ static void usage(FILE *out, const char *verb)
             "        serial:PATH[,baud=N]     SMP console framing over a tty\n"
             "        ble-sim:PATH[,passkey=N] simulated BLE link; pairs with the passkey when\n"
             "                                 the device asks for an authenticated link\n"
+            "        ble:TARGET[,passkey=NNNNNN][,adapter=hciN]\n"
+            "                                 Bluetooth LE through BlueZ; TARGET = address or\n"
+            "                                 advertised name ('dfukit scan' lists them)\n"
             "  (default: $DFUKIT_CONN)\n"
             "\n"
             "commands:\n"
@@ -177,8 +180,9 @@ static int exit_for(int rc)
     case DFU_ERR_NOTCONN:
     case DFU_ERR_IO:
     case DFU_ERR_NODEV:
-    case DFU_ERR_PAIRING:
     case DFU_ERR_BUSY:
+    case DFU_ERR_NO_BLUEZ:
+    case DFU_ERR_BUS_DENIED:
         return DFU_EXIT_CONN;
     default:
         return DFU_EXIT_FAIL;
@@ -257,7 +261,7 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     if (o->conn == NULL) {
         fprintf(stderr,
                 "dfukit %s: no connection given: use --conn udp:HOST[:PORT] | "
-                "serial:PATH | ble-sim:PATH (or set DFUKIT_CONN)\n",
+                "serial:PATH | ble:TARGET | ble-sim:PATH (or set DFUKIT_CONN)\n",
                 cmd);
         return DFU_EXIT_USAGE;
     }
@@ -270,15 +274,15 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
         fprintf(stderr,
-                "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N] or "
-                "ble-sim:PATH[,passkey=N]\n",
+                "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N], "
+                "ble:TARGET[,passkey=NNNNNN][,adapter=hciN] or ble-sim:PATH[,passkey=N]\n",
                 cmd, o->conn);
         return DFU_EXIT_USAGE;
     }
     if (rc != DFU_OK) {
-        c->err.code = rc;
-        c->err.group = -1;
-        snprintf(c->err.what, sizeof(c->err.what), "connect to %s", o->conn);
+        char what[48];
+        snprintf(what, sizeof(what), "connect to %s", o->conn);
+        (void)dfu_client_link_err(c, rc, what);
         return report_fail(c, o, cmd, rc);
     }
     return -1;
