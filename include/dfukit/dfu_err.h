@@ -66,7 +66,8 @@ typedef enum dfu_err {
     DFU_ERR_NO_BLUEZ = -1203,       /* no BlueZ (org.bluez) on the system bus */
     DFU_ERR_BUS_DENIED = -1204,     /* the D-Bus policy refused a call to BlueZ */
     /* Client codes (-1300..-1309). */
-    DFU_ERR_SMP_DEVICE = -1300, /* the device refused a request (SMP rc / group err) */
+    DFU_ERR_SMP_DEVICE = -1300,        /* the device refused a request (SMP rc / group err) */
+    DFU_ERR_UPLOAD_TAKEN_OVER = -1301, /* another client restarted the device's upload session */
 } dfu_err_t;
 
 /* Returns a short, static, human-readable description of `err` (never NULL). */

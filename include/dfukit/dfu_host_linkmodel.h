@@ -13,10 +13,14 @@
  *   - each LL PDU costs its air time + T_IFS (150 us) + an empty PDU from the peer + T_IFS.
  *     Air time = (preamble + 4 access address + 2 header + payload [+ 4 MIC if encrypted] + 3 CRC)
  *     * 8 us/byte on 1M PHY (1-byte preamble) or * 4 us/byte on 2M PHY (2-byte preamble);
- *   - a connection event carries at most `ppe` PDUs (0 = as many full PDUs as fit in the
- *     interval); a message needing more PDUs waits for the following events;
- *   - transfers start on a connection-event anchor; a response cannot start before the next
- *     anchor after the request completed (the peripheral has to process it).
+ *   - a connection event lasts at most one interval: PDUs go back to back while the next one
+ *     still ends (trailing T_IFS included) before the next anchor, and at most `ppe` of them
+ *     (0 = no count limit); a message needing more waits for the following events;
+ *   - a transfer on an idle link starts at the next connection-event anchor; one that was
+ *     already waiting while the link carried the previous transfer continues in the open event
+ *     (the MD bit), so a response to a request the central sent alone starts at the anchor after
+ *     the request's last event (the peripheral has to process it), while a window of requests
+ *     streams back to back (dfu_linkmodel_schedule()).
  * Network arithmetic (UDP over an IP link, kind NET): each message is one datagram of n + 28 bytes
  *   (IPv4 + UDP headers) serialised at `kbps`; a message that finds the link idle also pays the
  *   one-way latency `lat_us`, while messages the sender had already queued travel back to back
@@ -28,6 +32,7 @@
 #ifndef DFUKIT_DFU_HOST_LINKMODEL_H
 #define DFUKIT_DFU_HOST_LINKMODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -113,7 +118,7 @@ uint32_t dfu_linkmodel_ble_pdu_slot_us(const dfu_linkmodel_t *m);
  * used when mtu is 0). */
 uint32_t dfu_linkmodel_ble_pdus(const dfu_linkmodel_t *m, size_t n, uint16_t mtu);
 
-/* BLE: PDUs sent per connection event (ppe, or as many full PDUs as fit in the interval; >= 1). */
+/* BLE: full-size PDUs sent per connection event (ppe, or as many as fit in the interval; >= 1). */
 uint32_t dfu_linkmodel_ble_pdus_per_event(const dfu_linkmodel_t *m);
 
 /* Serial: bytes on the wire for an n-byte SMP message (console framing: the framing code's own
@@ -138,11 +143,38 @@ uint64_t dfu_linkmodel_exchange_us(const dfu_linkmodel_t *m, size_t req_n, size_
                                    uint16_t mtu);
 
 /*
+ * Timeline of one modelled link, for dfu_linkmodel_schedule(). Zero it to start idle. Times are
+ * microseconds on the caller's clock (the link code uses CLOCK_MONOTONIC, so BLE anchors, the
+ * multiples of the interval, are the same in every process).
+ */
+typedef struct dfu_linkmodel_clock {
+    uint64_t busy_us;    /* BLE, serial, NET receive direction: the link carries data until then */
+    uint64_t busy_tx_us; /* NET only: the send direction (full duplex) is busy until then */
+    uint64_t event_us;   /* BLE: anchor of the connection event the last PDU went in */
+    uint32_t event_pdus; /* BLE: PDUs already in that event */
+} dfu_linkmodel_clock_t;
+
+/*
+ * Schedules one n-byte message on the link timeline *c and returns when its last byte is
+ * delivered; *start_us (may be NULL) gets when its first PDU / byte went on the link.
+ *   ready_us: the earliest time the sender has the message;
+ *   queued:   the message was already waiting while the link carried the previous transfer.
+ *             BLE: it continues in the open connection event (no new anchor); NET: its one-way
+ *             latency overlapped the transfers before it. An unqueued BLE message starts at the
+ *             first anchor at or after max(ready_us, busy); serial ignores the flag.
+ *   tx:       direction as seen by the modelling end (NET keeps one clock per direction).
+ * `mtu` as for dfu_linkmodel_ble_pdus(). Kind OFF returns ready_us.
+ */
+uint64_t dfu_linkmodel_schedule(const dfu_linkmodel_t *m, dfu_linkmodel_clock_t *c, size_t n,
+                                uint16_t mtu, uint64_t ready_us, bool queued, bool tx,
+                                uint64_t *start_us);
+
+/*
  * Best possible SMP upload goodput of the link in kB/s (1 kB = 1000 B) counting SMP message bytes
  * (header and CBOR overhead are the client's business): BLE = a saturated pipeline of full
- * (mtu - 3)-byte writes; serial = raw rate * console framing efficiency (93 payload bytes per
- * 127-byte line) or the raw rate with raw=1; net = rate * 1500 / (1500 + 28) (full datagrams).
- * Returns 0.0 for kind OFF.
+ * (mtu - 3)-byte writes packed into connection events by the rules above; serial = raw rate *
+ * console framing efficiency (93 payload bytes per 127-byte line) or the raw rate with raw=1; net =
+ * rate * 1500 / (1500 + 28) (full datagrams). Returns 0.0 for kind OFF.
  */
 double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m);
 

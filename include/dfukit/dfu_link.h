@@ -13,7 +13,8 @@
  * Timing model: dfu_link_set_model() makes the link as slow as a modelled BLE or serial link
  * (see dfu_host_linkmodel.h). The model delays both directions as seen by this end: each send()
  * is delivered only after the modelled downlink time, each received message is handed to the
- * caller only after the modelled uplink time, on one shared link clock (so transfers queue).
+ * caller only after the modelled uplink time, on one link timeline (so transfers queue; a
+ * message the peer already had waiting continues back to back, see docs/LINKS.md §3).
  * Enable it on ONE end only (normally the simulated device): a third-party client then sees the
  * modelled speed. Off by default. On a BLE link the model uses the negotiated ATT MTU (not the
  * model's mtu), and counts the 4-byte MIC once the link is encrypted (security >= 2).
@@ -54,6 +55,9 @@ typedef struct dfu_link_ops {
     void (*drop)(dfu_link_t *l, uint8_t reason);
     /* Re-establishes a dropped client connection. May be NULL (then: just clears the flag). */
     int (*reconnect)(dfu_link_t *l);
+    /* True if received data is already waiting (buffered or readable), without consuming it.
+     * May be NULL: then the fd is polled. Used by the timing model. */
+    bool (*pending)(const dfu_link_t *l);
     /* Pollable descriptor signalled when recv() may make progress, or -1. */
     int (*fd)(const dfu_link_t *l);
     /* Releases everything. */
@@ -77,6 +81,10 @@ typedef struct dfu_link_stats {
     uint32_t tx_msgs, rx_msgs;
     uint32_t tx_dropped, rx_dropped; /* by fault injection */
     uint64_t modelled_delay_us;      /* total time the timing model waited */
+    uint64_t model_rx_start_us;      /* timing model: when the last received message's transfer
+                                      * started on the modelled link (CLOCK_MONOTONIC us) */
+    uint64_t model_done_us;          /* timing model: when the last transfer (either way) was
+                                      * delivered on the modelled link */
 } dfu_link_stats_t;
 
 struct dfu_link {
@@ -91,12 +99,13 @@ struct dfu_link {
     dfu_linkmodel_t model;
     dfu_link_faults_t faults;
     dfu_link_stats_t stats;
-    uint64_t clock_us;    /* timing model: the link is busy until this monotonic time */
-    uint64_t clock_tx_us; /* NET model (full duplex): this end's send direction busy until */
-    uint64_t done_us;     /* timing model: when the last modelled transfer was delivered */
-    bool peer_queued;     /* timing model: the last message received was already waiting (the
-                           * peer keeps data queued, so the connection event stays open) */
-    uint32_t rng;         /* loss generator state */
+    dfu_linkmodel_clock_t mclock; /* timing model: the link's timeline */
+    uint64_t done_us;             /* timing model: when the last modelled transfer was delivered */
+    uint64_t reply_ready_us;      /* timing model, device end: delivery of the request the next
+                                   * send answers (0 = none since the last send) */
+    bool pending;                 /* timing model: more data was already waiting to be received
+                                   * when the last modelled transfer completed */
+    uint32_t rng;                 /* loss generator state */
 };
 
 /* Default UDP port (Zephyr CONFIG_MCUMGR_TRANSPORT_UDP_PORT). */
@@ -177,9 +186,11 @@ uint64_t dfu_link_now_us(void);
 
 /*
  * Device end: binds host:port (host NULL or "" = 0.0.0.0; port 0 = any free port, see
- * dfu_link_udp_port(); pass DFU_LINK_UDP_PORT for the standard port) and
- * replies to the address of the last datagram received. send() before any datagram arrived
- * returns DFU_ERR_NOTCONN. mtu 0 = DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
+ * dfu_link_udp_port(); pass DFU_LINK_UDP_PORT for the standard port). Several clients may talk
+ * to it at once, as to Zephyr's UDP transport: send() answers the request being handled, i.e.
+ * goes to the source address of the datagram recv() returned last (a device handles one request
+ * at a time: recv, then its responses). send() before any datagram arrived returns
+ * DFU_ERR_NOTCONN. mtu 0 = DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
  * Returns DFU_OK, DFU_ERR_INVAL (bad address/mtu), DFU_ERR_BUSY (port in use) or DFU_ERR_IO.
  */
 int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
@@ -187,6 +198,11 @@ int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, siz
 /* Bound local port of a UDP server (the chosen one when opened with port 0) or the peer port of a
  * client; 0 if not a UDP link. */
 uint16_t dfu_link_udp_port(const dfu_link_t *l);
+
+/* Address ("a.b.c.d:port") that the next send() of a UDP link goes to: on the device end the
+ * source of the request being answered. Returns the length, DFU_ERR_NOTCONN (device end before
+ * any datagram), DFU_ERR_NOMEM (cap too small) or DFU_ERR_INVAL (not a UDP link). */
+int dfu_link_udp_peer(const dfu_link_t *l, char *buf, size_t cap);
 
 /* Client end: sends to host:port (host name or dotted quad; port 0 = DFU_LINK_UDP_PORT) and
  * accepts datagrams only from that address. mtu as for the server. */

@@ -208,6 +208,12 @@ static const dfu_client_explain_t link_tab[] = {
      "default context, root, or group 'bluetooth' on distributions that restrict it)"},
     {"BLUEZ_BUSY", "another program holds the SMP characteristic (AcquireWrite/AcquireNotify)",
      "close the other Bluetooth tool connected to the device and retry"},
+    /* not a link failure, but no device error code either: the device answered our chunks with
+     * the offsets of an upload session that is not ours */
+    {"UPLOAD_TAKEN_OVER",
+     "another client restarted the upload at offset 0; the device now holds its image",
+     "let the other client finish (or stop it), then run the same command again: it starts "
+     "a new upload session"},
 };
 
 const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
@@ -234,6 +240,8 @@ const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
         return &link_tab[9];
     case DFU_ERR_BUSY:
         return &link_tab[10];
+    case DFU_ERR_UPLOAD_TAKEN_OVER:
+        return &link_tab[11];
     default:
         return &link_tab[5];
     }

@@ -56,6 +56,29 @@ static int read_all(const char *path, uint8_t **out, size_t *len)
     return DFU_OK;
 }
 
+/* The 32-byte SHA256 TLV of a parsed image. */
+static int sha256_tlv(dfu_image_reader_t *rd, const dfu_image_header_t *hdr, uint8_t out[32])
+{
+    dfu_image_tlv_t tlv;
+    int rc = dfu_image_tlv_find(rd, hdr, DFU_IMAGE_TLV_SHA256, 0, &tlv);
+    if (rc != DFU_OK || tlv.len != 32 || dfu_image_tlv_read(rd, &tlv, out, 32) != DFU_OK) {
+        return DFU_ERR_NO_HASH;
+    }
+    return DFU_OK;
+}
+
+int dfu_client_image_hash(const uint8_t *data, size_t len, uint8_t out[32])
+{
+    dfu_image_reader_t rd;
+    dfu_image_header_t hdr;
+    if (data == NULL || len > UINT32_MAX) {
+        return DFU_ERR_INVAL;
+    }
+    dfu_image_reader_mem(&rd, data, (uint32_t)len);
+    int rc = dfu_image_header_read(&rd, &hdr);
+    return rc != DFU_OK ? rc : sha256_tlv(&rd, &hdr, out);
+}
+
 int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size_t cap)
 {
     memset(f, 0, sizeof(*f));
@@ -92,10 +115,7 @@ int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size
                  f->len, (unsigned)dfu_image_tlv_end(&it));
         return DFU_ERR_BAD_HEADER;
     }
-    dfu_image_tlv_t tlv;
-    rc = dfu_image_tlv_find(&rd, &hdr, DFU_IMAGE_TLV_SHA256, 0, &tlv);
-    if (rc != DFU_OK || tlv.len != 32 ||
-        dfu_image_tlv_read(&rd, &tlv, f->hash, sizeof(f->hash)) != DFU_OK) {
+    if (sha256_tlv(&rd, &hdr, f->hash) != DFU_OK) {
         return fail(why, cap, DFU_ERR_NO_HASH, "image has no SHA256 TLV");
     }
     f->ver_major = hdr.ver.major;

@@ -408,7 +408,10 @@ static int do_upload(upd_t *u)
     if (rc != DFU_OK) {
         refresh(u, "upload");
         const char *next = NULL;
-        if (u->c->err.group_rc == 9 || (u->c->err.rc == 6 && u->c->err.group_rc == 0)) {
+        if (rc == DFU_ERR_UPLOAD_TAKEN_OVER) {
+            next = "another client is uploading to this device: let it finish (or stop it), "
+                   "then run the same 'dfukit update' again";
+        } else if (u->c->err.group_rc == 9 || (u->c->err.rc == 6 && u->c->err.group_rc == 0)) {
             next = "slot 1 is blocked: run 'dfukit update FILE --clear' (or 'dfukit image "
                    "confirm' to keep the running image, 'dfukit reset' to go back)";
         }

@@ -13,6 +13,14 @@
  * Late answers to dropped requests are recognised by sequence number and ignored.
  * Integrity: the first chunk carries the SHA-256 of the file, so the device can resume a
  * session and report `match` at the end; match == false fails the upload.
+ * Several clients: the device has one upload session, and a first chunk (off 0 with len/sha)
+ * from anyone restarts it (Zephyr). Within our session the device's `off` never falls below what
+ * it acknowledged to us and never passes what we sent, so an answer outside [acked, sent] (or
+ * past our file) is another client's session: stop (DFU_ERR_UPLOAD_TAKEN_OVER) without sending
+ * more, as resending from 0 would take the slot back and fight. (`off` 0 on a later chunk is a
+ * session the device dropped, e.g. after a reset: restarted as before.) Success needs the
+ * device's `match` for our sha, or, from a device that does not report `match`, slot 1 listing
+ * our image's hash.
  */
 #include <string.h>
 #include <unistd.h>
@@ -237,7 +245,7 @@ static int on_answer(up_t *u, uint8_t seq, const dfu_cval_t *rsp)
         return rc;
     }
     uint64_t off = 0;
-    if (!dfu_cmap_uint(rsp, "off", &off) || off > u->total) {
+    if (!dfu_cmap_uint(rsp, "off", &off)) {
         return DFU_ERR_PROTO;
     }
     bool m = false;
@@ -254,8 +262,10 @@ static int on_answer(up_t *u, uint8_t seq, const dfu_cval_t *rsp)
             u->st->window_max = u->window;
         }
     } else {
-        if (e.off == 0 && off > e.len) {
+        if (e.off == 0 && off > e.len && off <= u->total) {
             u->st->resumed_from = off; /* the device resumed an earlier session */
+        } else if (off > u->total || off > u->next || (off != 0 && off < u->acked)) {
+            return DFU_ERR_UPLOAD_TAKEN_OVER; /* an offset our session cannot have */
         } else {
             u->st->resyncs++;
             u->window = u->window > 1 ? u->window / 2 : 1;
@@ -318,6 +328,26 @@ static int run(up_t *u)
     }
 }
 
+/* A device that does not report `match`: the upload counts only if slot 1 now lists our image
+ * (image 0, an MCUboot file). Anything else there means another client's session ended last. */
+static int check_slot(dfu_client_t *c, const uint8_t *file, size_t len,
+                      const dfu_client_upload_cfg_t *cfg)
+{
+    uint8_t want[32];
+    if (cfg->image != 0 || dfu_client_image_hash(file, len, want) != DFU_OK) {
+        return DFU_OK; /* nothing to compare with */
+    }
+    dfu_client_state_t s;
+    int rc = dfu_client_state_read(c, &s);
+    if (rc != DFU_OK) {
+        return rc;
+    }
+    const dfu_client_slot_t *s1 = &s.slots[1];
+    return s1->present && s1->hash_len == 32 && memcmp(s1->hash, want, 32) == 0
+               ? DFU_OK
+               : DFU_ERR_UPLOAD_TAKEN_OVER;
+}
+
 int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
                       const dfu_client_upload_cfg_t *cfg, dfu_client_upload_stats_t *st)
 {
@@ -350,8 +380,11 @@ int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
     rc = len == 0 ? DFU_ERR_INVAL : run(&u);
     st->seconds = (double)(dfu_link_now_us() - u.t0) / 1e6;
     st->kBps = st->seconds > 0 ? (double)(len - st->resumed_from) / 1000.0 / st->seconds : 0;
+    if (rc == DFU_OK && !st->match_reported) {
+        rc = check_slot(c, file, len, cfg);
+    }
     if (rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_MSGSIZE ||
-        rc == DFU_ERR_ACCESS) {
+        rc == DFU_ERR_ACCESS || rc == DFU_ERR_UPLOAD_TAKEN_OVER) {
         memset(&c->err, 0, sizeof(c->err));
         c->err.code = rc;
         c->err.group = -1;

@@ -328,8 +328,15 @@ size_t dfu_client_chunk_size(size_t msg_max, uint64_t total, bool first, int ima
  * writes). */
 size_t dfu_client_msg_max(const dfu_client_t *c, const dfu_client_params_t *p);
 
-/* Uploads file[0..len) with the windowed protocol. 0, DFU_ERR_DEVICE, DFU_ERR_HASH_MISMATCH
- * (device reported match=false), or a link error. */
+/* Uploads file[0..len) with the windowed protocol. Several clients may talk to one device; its
+ * one upload session belongs to whoever sent the last first chunk (Zephyr's rule). An answer whose
+ * `off` our session cannot have (behind what the device already acknowledged to us, beyond what we
+ * sent, beyond our file) means another client restarted the session: the upload stops with
+ * DFU_ERR_UPLOAD_TAKEN_OVER and nothing more is sent. Success needs the device's `match` for our
+ * sha when it reports one; a device that does not report `match` has its image state read and
+ * slot 1 must list our image's hash (image 0, MCUboot files) or DFU_ERR_UPLOAD_TAKEN_OVER.
+ * Returns 0, DFU_ERR_DEVICE, DFU_ERR_HASH_MISMATCH (device reported match=false),
+ * DFU_ERR_UPLOAD_TAKEN_OVER, or a link error. */
 int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
                       const dfu_client_upload_cfg_t *cfg, dfu_client_upload_stats_t *st);
 
@@ -352,6 +359,10 @@ typedef struct dfu_client_file {
  * length = header+body+TLVs). Writes a one-line reason to why on failure. */
 int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size_t cap);
 void dfu_client_file_free(dfu_client_file_t *f);
+
+/* The SHA256 TLV (the hash the device lists for the image) of an MCUboot image in memory.
+ * Returns 0, or an image error when data is not an MCUboot image with that TLV. */
+int dfu_client_image_hash(const uint8_t *data, size_t len, uint8_t out[32]);
 
 /* Compares a version string "a.b.c[.d]" with the file's version (<0, 0, >0 like strcmp). */
 int dfu_client_version_cmp(const char *dev, const dfu_client_file_t *f);

@@ -102,6 +102,8 @@ const char *dfu_strerror(int err)
         return "the D-Bus policy denied the call to BlueZ";
     case DFU_ERR_SMP_DEVICE:
         return "the device refused the request";
+    case DFU_ERR_UPLOAD_TAKEN_OVER:
+        return "upload session taken over by another client";
     default:
         return "unknown error";
     }

@@ -373,10 +373,13 @@ int sim_handle(sim_dev_t *d, dfu_link_t *l, const uint8_t *msg, size_t len)
         }
     }
     size_t off = 0;
+    uint64_t rx_wall = dfu_link_now_us();
     while (off < len) {
         size_t rsp_len = 0;
         bool stop = false;
         uint32_t errs = d->srv.errors;
+        sim_upwatch_t w;
+        sim_upload_before(d, &w);
         int rc = dfu_smp_server_handle(&d->srv, msg + off, len - off, level, &rsp_len, &stop);
         if (d->ff.cut) {
             return DFU_ERR_POWER_CUT; /* power is gone: no response leaves */
@@ -388,6 +391,7 @@ int sim_handle(sim_dev_t *d, dfu_link_t *l, const uint8_t *msg, size_t len)
         if (rsp_len > 0) {
             (void)dfu_link_send(l, d->rsp, rsp_len);
         }
+        sim_upload_after(d, &w, l, rx_wall);
         dfu_smp_server_finish(&d->srv); /* the reset action runs after the reply went out */
         d->cur = NULL;
         if (d->app.confirm == DFU_SIM_CONFIRM_HEALTHY && !d->confirm_done &&

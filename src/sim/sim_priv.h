@@ -16,6 +16,13 @@
 
 #define SIM_REQ_CAP (65535u + 8u)
 
+/* Upload session state before a request (sim_uploads.c). */
+typedef struct sim_upwatch {
+    uint8_t sha[32];
+    uint32_t off, size;
+    bool active;
+} sim_upwatch_t;
+
 typedef struct sim_dev {
     /* large members first, flags last (keeps the struct free of padding holes) */
     uint8_t bbuf[1024];     /* boot copy buffer */
@@ -49,6 +56,8 @@ typedef struct sim_dev {
     uint64_t boot_us;                           /* when the app started */
     int64_t time_offset_ms;                     /* RTC = host clock + offset */
     uint64_t udp_dark_until, serial_dark_until; /* connectionless link "dropped" until then */
+    uint64_t up_t0_wall, up_t0_model;           /* upload session start: wall / modelled link */
+    char up_peer[80];                           /* who started the upload session */
     unsigned boots;
     unsigned crash_streak;
     uint32_t dropped_oversize;
@@ -81,6 +90,11 @@ int sim_boot(sim_dev_t *d);
 /* Handles one received message (one or more SMP requests) from `l`. Returns 0 or
  * DFU_ERR_POWER_CUT. */
 int sim_handle(sim_dev_t *d, dfu_link_t *l, const uint8_t *msg, size_t len);
+
+/* Upload session log lines (started / restarted by whom, completed in how much modelled link
+ * time): snapshot before a request, compare after it. rx_wall_us = when the request was read. */
+void sim_upload_before(const sim_dev_t *d, sim_upwatch_t *w);
+void sim_upload_after(sim_dev_t *d, const sim_upwatch_t *w, dfu_link_t *l, uint64_t rx_wall_us);
 
 /* Periodic app work (confirm=after timer). Returns 0 or DFU_ERR_POWER_CUT. */
 int sim_tick(sim_dev_t *d);

@@ -186,8 +186,63 @@ static void test_net(void)
     CHECK(c > 122.70 && c < 122.72);
 }
 
+/* The link timeline (dfu_linkmodel_schedule): event packing by air time with the trailing T_IFS,
+ * idle transfers on anchors, queued ones back to back, ppe, NET latency, and the ceiling equal
+ * to the rate of a saturated stream through the scheduler. */
+static void test_schedule(void)
+{
+    dfu_linkmodel_t m;
+    dfu_linkmodel_clock_t c;
+    uint64_t start = 0;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=2m,dle=251,ci=7.5,mtu=247"), DFU_OK);
+    memset(&c, 0, sizeof(c));
+    /* 1500 B = 6 full writes (one 251-byte PDU each, 1392 us) + 36 B (43-byte PDU, 560 us).
+     * Five full PDUs fill the first event (6960 us; a 560 us PDU would end 20 us too late), the
+     * rest goes in the next one. */
+    uint64_t d = dfu_linkmodel_schedule(&m, &c, 1500, 0, 1000, false, false, &start);
+    CHECK_EQ_INT(start, 7500);
+    CHECK_EQ_INT(d, 15000 + 1392 + 560);
+    dfu_linkmodel_clock_t q = c;
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &q, 18, 0, 0, true, true, &start), d + 488);
+    CHECK_EQ_INT(start, d); /* queued: same event */
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &c, 18, 0, d, false, true, &start), 22500 + 488);
+    CHECK_EQ_INT(start, 22500); /* not queued: the anchor after the request's last event */
+    /* ppe=2: two PDUs per event whatever their size */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=2m,dle=251,ci=7.5,mtu=247,ppe=2"), DFU_OK);
+    memset(&c, 0, sizeof(c));
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &c, 1500, 0, 0, false, false, NULL), 22500 + 560);
+    /* The ceiling is the rate of a saturated stream of full writes through the scheduler; with
+     * DLE 27 and MTU 247 each write is 9 full PDUs + an 8-byte one, cheaper than a full one. */
+    const char *specs[] = {"ble,phy=1m,dle=27,ci=30,mtu=247", "ble,phy=2m,dle=251,ci=7.5,mtu=247",
+                           "ble,phy=1m,dle=27,ci=7.5,mtu=185,ppe=4"};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_EQ_INT(dfu_linkmodel_parse(&m, specs[i]), DFU_OK);
+        memset(&c, 0, sizeof(c));
+        size_t val = (size_t)m.ble.mtu - 3u, n = 20000;
+        uint64_t t0 = 0, t = dfu_linkmodel_schedule(&m, &c, val, 0, 0, false, false, &t0);
+        for (size_t k = 1; k < n; k++) {
+            t = dfu_linkmodel_schedule(&m, &c, val, 0, 0, true, false, NULL);
+        }
+        double stream = (double)(n * val) / 1000.0 / ((double)(t - t0) / 1e6);
+        double ceil = dfu_linkmodel_ceiling_kBps(&m);
+        NEAR(stream / ceil, 1.0, 0.002);
+    }
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "ble,phy=1m,dle=27,ci=30,mtu=247"), DFU_OK);
+    CHECK(dfu_linkmodel_ceiling_kBps(&m) > 36.5 && dfu_linkmodel_ceiling_kBps(&m) < 36.7);
+    /* NET: a queued message pays no latency, one on an idle link does */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "net,kbps=1000,lat=10"), DFU_OK);
+    memset(&c, 0, sizeof(c));
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &c, 1472, 0, 0, false, false, NULL), 22000);
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &c, 1472, 0, 0, true, false, NULL), 24000);
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &c, 72, 0, 0, false, true, NULL), 800 + 10000);
+    /* OFF: nothing to wait for */
+    CHECK_EQ_INT(dfu_linkmodel_parse(&m, "off"), DFU_OK);
+    CHECK_EQ_INT(dfu_linkmodel_schedule(&m, &c, 100, 0, 1234, false, false, &start), 1234);
+}
+
 int main(void)
 {
+    test_schedule();
     test_net();
     test_parse();
     test_serial();

@@ -1,4 +1,5 @@
-/* In-process loopback pair: order, MTU, pump-driven single-threaded exchange, close semantics. */
+/* In-process loopback pair: order, MTU, pump-driven single-threaded exchange, close semantics,
+ * and the timing model's queued rule on the device end (observed waiting data, not guessed). */
 #include "dfu_test.h"
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_link.h"
@@ -22,8 +23,51 @@ static int device_step(void *ctx)
     return dfu_link_send(d->link, buf, (size_t)n) == DFU_OK ? 1 : -1;
 }
 
+/* BLE 2M/251/CI 7.5 ms on the device end. Three 1500-byte requests sent at once (a window): the
+ * first starts on an anchor, the next ones follow back to back, as does the reply sent while one
+ * is still waiting. Then nothing is waiting: the next reply waits for the anchor after the
+ * request's last event (turnaround), and a request sent after it starts on an anchor again. */
+static void test_queued_rule(void)
+{
+    dfu_link_t dev, cli;
+    static uint8_t m[1500], got[1600];
+    const uint64_t ci = 7500, rsp_slot = 488; /* 18-byte reply: 25-byte PDU, (11+25)*4+344 us */
+    CHECK_EQ_INT(dfu_link_loopback_open(&dev, &cli, 1600), DFU_OK);
+    dfu_linkmodel_t mdl;
+    CHECK_EQ_INT(dfu_linkmodel_parse(&mdl, "ble,phy=2m,dle=251,ci=7.5,mtu=247"), DFU_OK);
+    CHECK_EQ_INT(dfu_link_set_model(&dev, &mdl), DFU_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(dfu_link_send(&cli, m, sizeof(m)), DFU_OK);
+    }
+    CHECK_EQ_INT(dfu_link_recv(&dev, got, sizeof(got), 0), 1500);
+    uint64_t s1 = dev.stats.model_rx_start_us, d1 = dev.stats.model_done_us;
+    CHECK_EQ_INT(s1 % ci, 0); /* idle link: an anchor */
+    CHECK_EQ_INT(d1 - s1, dfu_linkmodel_oneway_us(&mdl, 1500, 0));
+    CHECK_EQ_INT(dfu_link_send(&dev, m, 18), DFU_OK); /* request 2 waits: rides along */
+    CHECK_EQ_INT(dev.stats.model_done_us, d1 + rsp_slot);
+    CHECK_EQ_INT(dfu_link_recv(&dev, got, sizeof(got), 0), 1500);
+    CHECK_EQ_INT(dev.stats.model_rx_start_us, d1 + rsp_slot); /* back to back */
+    CHECK_EQ_INT(dfu_link_send(&dev, m, 18), DFU_OK);
+    CHECK_EQ_INT(dfu_link_recv(&dev, got, sizeof(got), 0), 1500);
+    uint64_t d3 = dev.stats.model_done_us;
+    CHECK(d3 % ci != 0);
+    CHECK_EQ_INT(dfu_link_send(&dev, m, 18), DFU_OK); /* nothing waits: turnaround */
+    uint64_t r3 = dev.stats.model_done_us;
+    CHECK_EQ_INT(r3, (d3 + ci - 1) / ci * ci + rsp_slot);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(dfu_link_recv(&cli, got, sizeof(got), 0), 18);
+    }
+    CHECK_EQ_INT(dfu_link_send(&cli, m, sizeof(m)), DFU_OK); /* stop-and-wait request */
+    CHECK_EQ_INT(dfu_link_recv(&dev, got, sizeof(got), 0), 1500);
+    CHECK_EQ_INT(dev.stats.model_rx_start_us % ci, 0);
+    CHECK(dev.stats.model_rx_start_us > r3);
+    dfu_link_close(&cli);
+    dfu_link_close(&dev);
+}
+
 int main(void)
 {
+    test_queued_rule();
     dfu_link_t dev, cli;
     uint8_t m[300], got[300];
     CHECK_EQ_INT(dfu_link_loopback_open(&dev, &cli, 256), DFU_OK);

@@ -24,53 +24,59 @@ static void sleep_until_us(uint64_t t)
 }
 
 /* ---- timing model ---------------------------------------------------------------------------
- * One clock per link end: a transfer starts when the link is free. On BLE a transfer that finds
- * the link idle waits for the next connection-event anchor (anchors are multiples of the interval
- * on the shared monotonic clock, so both processes agree on them); data that was already queued
- * continues in the open event without re-aligning, as a real connection event does while either
- * side has more data (the MD bit). "Queued" is observed, not guessed: a received message counts
- * as queued when it was already waiting when recv was called, and a reply sent while the peer has
- * queued data rides in the same event. So a client that keeps a window of requests in flight
- * streams back to back, and one that waits for every response pays the turnaround events. */
-static void model_delay(dfu_link_t *l, size_t n, bool queued, bool tx)
+ * One timeline per link end (dfu_linkmodel_schedule): a transfer goes on the link when it is
+ * ready and the link is free, and the end sleeps until the modelled delivery. Whether a message
+ * was "queued" (BLE: continues the open connection event; NET: its latency overlapped) is
+ * observed, never guessed: right after each modelled transfer completes, the end looks whether
+ * more data is already waiting to be received (dfu_link_ops_t.pending, without consuming it).
+ * If so, the peer sent it without waiting for that transfer, so the next transfer (the reply,
+ * or that message) follows back to back. A client that keeps a window of requests in flight
+ * therefore streams; one that waits for each response cannot have sent its next request before
+ * the response went out, so it pays the turnaround events. The check comes after the sleep and
+ * before the reply is handed to the socket, so a loaded machine can only delay it, never fake
+ * it. The rule is the same for every peer (dfukit's client or any other).
+ * Ready times: a received message that was queued is ready when the link freed up; otherwise
+ * when it was read. A device end's reply is ready when the request it answers was delivered:
+ * the device's own processing is not part of the link model (flash timing is a separate,
+ * slept model), so a slow host delays the wall clock but not the modelled timeline. Any other
+ * send (a client's, a device's unsolicited one) is ready when it is made. */
+static bool link_pending(const dfu_link_t *l)
+{
+    if (l->ops->pending != NULL) {
+        return l->ops->pending(l);
+    }
+    int fd = l->ops->fd != NULL ? l->ops->fd(l) : -1;
+    return fd >= 0 && dfu_link_poll_in(fd, 0) > 0;
+}
+
+static void model_delay(dfu_link_t *l, size_t n, bool tx)
 {
     if (l->model.kind == DFU_LINKMODEL_OFF) {
         return;
     }
     uint64_t now = dfu_link_now_us();
-    uint64_t start = now > l->clock_us ? now : l->clock_us;
-    if (l->model.kind == DFU_LINKMODEL_NET) {
-        /* Full duplex: each direction has its own clock. The link is busy for the serialisation
-         * only; the latency is paid by a message that found the link idle (queued ones flew
-         * while the previous ones were being sent). */
-        uint64_t *clk = tx ? &l->clock_tx_us : &l->clock_us;
-        start = now > *clk ? now : *clk;
-        uint64_t busy = start + dfu_linkmodel_net_ser_us(&l->model, n);
-        uint64_t arrive = busy + (queued ? 0u : l->model.net.lat_us);
-        *clk = busy;
-        l->done_us = arrive;
-        l->stats.modelled_delay_us += arrive - now;
-        sleep_until_us(arrive);
-        return;
-    }
-    if (l->model.kind == DFU_LINKMODEL_BLE && now > l->clock_us && !queued) {
-        uint64_t ci = l->model.ble.ci_us;
-        start = (start + ci - 1) / ci * ci;
-    }
+    bool queued = l->pending;
+    uint64_t ready = queued ? 0u : (tx && l->reply_ready_us != 0 ? l->reply_ready_us : now);
     dfu_linkmodel_t m = l->model;
     if (m.kind == DFU_LINKMODEL_BLE && l->security >= 2) {
         m.ble.encrypted = 1; /* an encrypted link adds a MIC to every data PDU */
     }
-    uint64_t done = start + dfu_linkmodel_oneway_us(&m, n, l->att_mtu);
-    l->clock_us = done;
+    uint64_t start = 0;
+    uint64_t done =
+        dfu_linkmodel_schedule(&m, &l->mclock, n, l->att_mtu, ready, queued, tx, &start);
     l->done_us = done;
-    l->stats.modelled_delay_us += done - now;
-    sleep_until_us(done);
+    /* a device end's next send answers this message (cleared once sent) */
+    l->reply_ready_us = !tx && l->server ? done : 0u;
+    if (!tx) {
+        l->stats.model_rx_start_us = start;
+    }
+    l->stats.model_done_us = done;
+    if (done > now) {
+        l->stats.modelled_delay_us += done - now;
+        sleep_until_us(done);
+    }
+    l->pending = link_pending(l);
 }
-
-/* A message found waiting within this time after the previous modelled transfer was delivered
- * counts as queued behind it (covers the device's processing between transfers). */
-#define LINK_QUEUED_SLACK_US 2000u
 
 /* ---- faults -------------------------------------------------------------------------------- */
 
@@ -106,7 +112,7 @@ int dfu_link_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     uint32_t nth = l->stats.tx_msgs + l->stats.tx_dropped + 1;
     bool lose = (l->faults.drop_tx_nth != 0 && nth == l->faults.drop_tx_nth) ||
                 (l->faults.loss_permille != 0 && next_rand(l) % 1000u < l->faults.loss_permille);
-    model_delay(l, len, l->peer_queued, true);
+    model_delay(l, len, true);
     if (lose) {
         l->stats.tx_dropped++;
         return DFU_OK;
@@ -143,26 +149,15 @@ int dfu_link_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
         if (l->down) {
             return DFU_ERR_NOTCONN;
         }
-        /* With a timing model, first look for a message that is already waiting: that one was
-         * queued by the peer and continues the open connection event. */
-        int n = DFU_ERR_TIMEOUT;
-        bool queued = false;
-        if (l->model.kind != DFU_LINKMODEL_OFF && timeout_ms != 0) {
-            uint64_t probe = dfu_link_now_us();
-            n = l->ops->recv(l, buf, cap, 0);
-            /* waiting, and the link was busy until just now: the peer queued it behind the
-             * previous transfer (a message that waited on an idle link was merely in flight) */
-            queued = n >= 0 && l->done_us != 0 && probe <= l->done_us + LINK_QUEUED_SLACK_US;
-        }
-        if (n == DFU_ERR_TIMEOUT) {
-            n = l->ops->recv(l, buf, cap, dfu_link_ms_left(deadline, timeout_ms));
-        }
+        int n = l->ops->recv(l, buf, cap, dfu_link_ms_left(deadline, timeout_ms));
         if (n < 0) {
+            if (n == DFU_ERR_TIMEOUT) {
+                l->pending = false; /* nothing was waiting */
+            }
             return n;
         }
-        l->peer_queued = queued;
         uint32_t nth = l->stats.rx_msgs + l->stats.rx_dropped + 1;
-        model_delay(l, (size_t)n, l->peer_queued, false);
+        model_delay(l, (size_t)n, false);
         if (l->faults.drop_rx_nth != 0 && nth == l->faults.drop_rx_nth) {
             l->stats.rx_dropped++;
             continue;
@@ -246,10 +241,10 @@ int dfu_link_set_model(dfu_link_t *l, const dfu_linkmodel_t *m)
         return DFU_ERR_INVAL;
     }
     l->model = *m;
-    l->clock_us = 0;
-    l->clock_tx_us = 0;
+    memset(&l->mclock, 0, sizeof(l->mclock));
     l->done_us = 0;
-    l->peer_queued = false;
+    l->reply_ready_us = 0;
+    l->pending = false;
     return DFU_OK;
 }
 

@@ -340,6 +340,12 @@ static void cli_drop(dfu_link_t *l, uint8_t reason)
     cli_disconnected(l);
 }
 
+static bool cli_pending(const dfu_link_t *l)
+{
+    const ble_cli_t *c = l->ctx;
+    return c->pending_len > 0 || c->rx.have > 0 || (c->fd >= 0 && dfu_link_poll_in(c->fd, 0) > 0);
+}
+
 static int cli_fd(const dfu_link_t *l)
 {
     return ((const ble_cli_t *)l->ctx)->fd;
@@ -362,6 +368,7 @@ static const dfu_link_ops_t ble_cli_ops = {
     .recv = cli_recv,
     .drop = cli_drop,
     .reconnect = cli_reconnect,
+    .pending = cli_pending,
     .fd = cli_fd,
     .close = cli_close,
 };

@@ -294,6 +294,12 @@ static int srv_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     return DFU_OK;
 }
 
+static bool srv_pending(const dfu_link_t *l)
+{
+    const ble_srv_t *s = l->ctx;
+    return s->cfd >= 0 && (s->rx.have > 0 || dfu_link_poll_in(s->cfd, 0) > 0);
+}
+
 static int srv_fd(const dfu_link_t *l)
 {
     const ble_srv_t *s = l->ctx;
@@ -317,6 +323,7 @@ static const dfu_link_ops_t ble_srv_ops = {
     .send = srv_send,
     .recv = srv_recv,
     .drop = srv_drop,
+    .pending = srv_pending,
     .fd = srv_fd,
     .close = srv_close,
 };

@@ -93,6 +93,12 @@ static int lb_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
     return rc;
 }
 
+static bool lb_pending(const dfu_link_t *l)
+{
+    const lb_end_t *e = l->ctx;
+    return e->sh->q[e->me].head != NULL;
+}
+
 static void lb_close(dfu_link_t *l)
 {
     lb_end_t *e = l->ctx;
@@ -109,6 +115,7 @@ static void lb_close(dfu_link_t *l)
 static const dfu_link_ops_t lb_ops = {
     .send = lb_send,
     .recv = lb_recv,
+    .pending = lb_pending,
     .close = lb_close,
 };
 

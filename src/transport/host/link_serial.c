@@ -83,6 +83,12 @@ static int serial_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
     }
 }
 
+static bool serial_pending(const dfu_link_t *l)
+{
+    const serial_ctx_t *c = l->ctx;
+    return c->chunk_pos < c->chunk_len || dfu_link_poll_in(c->fd, 0) > 0;
+}
+
 static int serial_fd(const dfu_link_t *l)
 {
     return ((const serial_ctx_t *)l->ctx)->fd;
@@ -116,6 +122,7 @@ static void serial_close(dfu_link_t *l)
 static const dfu_link_ops_t serial_ops = {
     .send = serial_send,
     .recv = serial_recv,
+    .pending = serial_pending,
     .fd = serial_fd,
     .close = serial_close,
 };

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,7 +14,8 @@
 
 typedef struct udp_ctx {
     int fd;
-    struct sockaddr_in peer; /* server: last sender; client: the server */
+    struct sockaddr_in peer; /* server: source of the request being answered (the datagram
+                              * recv() returned last); client: the server */
     bool have_peer;
     uint16_t port;  /* server: bound port; client: peer port */
     uint8_t *rxbuf; /* mtu + 1 bytes: one more than allowed detects oversize datagrams */
@@ -173,6 +175,20 @@ static int udp_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu, 
 int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu)
 {
     return udp_open(l, host, port, mtu, true);
+}
+
+int dfu_link_udp_peer(const dfu_link_t *l, char *buf, size_t cap)
+{
+    if (l == NULL || l->ops != &udp_ops || buf == NULL || cap == 0) {
+        return DFU_ERR_INVAL;
+    }
+    const udp_ctx_t *c = l->ctx;
+    char ip[INET_ADDRSTRLEN];
+    if (!c->have_peer || inet_ntop(AF_INET, &c->peer.sin_addr, ip, sizeof(ip)) == NULL) {
+        return DFU_ERR_NOTCONN;
+    }
+    int n = snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(c->peer.sin_port));
+    return n < 0 || (size_t)n >= cap ? DFU_ERR_NOMEM : n;
 }
 
 int dfu_link_udp_client_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu)

@@ -293,38 +293,77 @@ uint32_t dfu_linkmodel_ble_pdus_per_event(const dfu_linkmodel_t *m)
     return fit;
 }
 
-/* Sum of the PDU slot times of PDUs with index >= first, walking the message's fragments. */
-static uint64_t ble_tail_us(const dfu_linkmodel_t *m, size_t n, size_t val, uint32_t first)
+/* Walks the LL PDUs of an n-byte message: each (mtu - 3)-byte ATT value is an L2CAP SDU of
+ * value + 7 bytes cut into PDUs of at most dle bytes. */
+typedef struct pdu_walk {
+    size_t left; /* message bytes not yet cut into values */
+    size_t val;  /* ATT value size (mtu - 3) */
+    size_t sdu;  /* bytes of the current SDU not yet in a PDU */
+} pdu_walk_t;
+
+static bool pdu_next(const dfu_linkmodel_t *m, pdu_walk_t *w, uint32_t *payload)
 {
-    uint64_t sum = 0;
-    uint32_t idx = 0;
-    for (size_t off = 0; off < n; off += val) {
-        size_t sdu = (n - off < val ? n - off : val) + BLE_ATT_WRITE_HDR + BLE_L2CAP_HDR;
-        while (sdu > 0) {
-            uint32_t seg = (uint32_t)(sdu > m->ble.dle ? m->ble.dle : sdu);
-            if (idx >= first) {
-                sum += pdu_slot_us(m, seg);
-            }
-            idx++;
-            sdu -= seg;
+    if (w->sdu == 0) {
+        if (w->left == 0) {
+            return false;
         }
+        size_t v = w->left < w->val ? w->left : w->val;
+        w->left -= v;
+        w->sdu = v + BLE_ATT_WRITE_HDR + BLE_L2CAP_HDR;
     }
-    return sum;
+    *payload = (uint32_t)(w->sdu > m->ble.dle ? m->ble.dle : w->sdu);
+    w->sdu -= *payload;
+    return true;
 }
 
-static uint64_t ble_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mtu, uint32_t *events)
+/* Puts one PDU of `slot` us into the event at *ev (t = where the event has got to): it goes
+ * there if it ends, trailing T_IFS included, by the next anchor and the event is below ppe;
+ * otherwise it opens the following event. */
+static void pdu_place(const dfu_linkmodel_t *m, uint64_t *ev, uint64_t *t, uint32_t *cnt,
+                      uint32_t slot)
 {
-    uint32_t pdus = dfu_linkmodel_ble_pdus(m, n, mtu);
-    uint32_t ppe = dfu_linkmodel_ble_pdus_per_event(m);
-    uint32_t ev = (pdus + ppe - 1) / ppe;
-    if (events != NULL) {
-        *events = ev;
+    uint64_t ci = m->ble.ci_us;
+    if (*t + slot > *ev + ci || (m->ble.ppe != 0 && *cnt >= m->ble.ppe)) {
+        *ev += ci;
+        *t = *ev;
+        *cnt = 0;
     }
-    if (ev == 0) {
-        return 0;
+    *t += slot;
+    (*cnt)++;
+}
+
+static uint64_t ble_schedule(const dfu_linkmodel_t *m, dfu_linkmodel_clock_t *c, size_t n,
+                             uint16_t mtu, uint64_t ready, bool queued, uint64_t *start)
+{
+    uint64_t ci = m->ble.ci_us;
+    uint64_t t = ready > c->busy_us ? ready : c->busy_us;
+    if (!queued || ready > c->busy_us || c->event_pdus == 0) {
+        c->event_us = (t + ci - 1) / ci * ci; /* idle link: the next anchor */
+        c->event_pdus = 0;
+        t = c->event_us;
     }
-    size_t val = (size_t)eff_mtu(m, mtu) - BLE_ATT_WRITE_HDR;
-    return (uint64_t)(ev - 1) * m->ble.ci_us + ble_tail_us(m, n, val, (ev - 1) * ppe);
+    pdu_walk_t w = {n, (size_t)eff_mtu(m, mtu) - BLE_ATT_WRITE_HDR, 0};
+    uint32_t p = 0;
+    bool first = true;
+    while (pdu_next(m, &w, &p)) {
+        pdu_place(m, &c->event_us, &t, &c->event_pdus, pdu_slot_us(m, p));
+        if (first && start != NULL) {
+            *start = t - pdu_slot_us(m, p);
+        }
+        first = false;
+    }
+    if (first && start != NULL) {
+        *start = t;
+    }
+    c->busy_us = t;
+    return t;
+}
+
+static uint64_t ble_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mtu)
+{
+    dfu_linkmodel_clock_t c;
+    memset(&c, 0, sizeof(c));
+    return ble_schedule(m, &c, n, mtu, 0, false, NULL);
 }
 
 /* ---- serial arithmetic --------------------------------------------------------------------- */
@@ -361,7 +400,7 @@ uint64_t dfu_linkmodel_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mt
     }
     switch (m->kind) {
     case DFU_LINKMODEL_BLE:
-        return ble_oneway_us(m, n, mtu, NULL);
+        return ble_oneway_us(m, n, mtu);
     case DFU_LINKMODEL_SERIAL:
         return serial_oneway_us(m, n);
     case DFU_LINKMODEL_NET:
@@ -371,6 +410,35 @@ uint64_t dfu_linkmodel_oneway_us(const dfu_linkmodel_t *m, size_t n, uint16_t mt
     }
 }
 
+uint64_t dfu_linkmodel_schedule(const dfu_linkmodel_t *m, dfu_linkmodel_clock_t *c, size_t n,
+                                uint16_t mtu, uint64_t ready_us, bool queued, bool tx,
+                                uint64_t *start_us)
+{
+    if (m == NULL || c == NULL || dfu_linkmodel_validate(m) != DFU_OK ||
+        m->kind == DFU_LINKMODEL_OFF) {
+        if (start_us != NULL) {
+            *start_us = ready_us;
+        }
+        return ready_us;
+    }
+    if (m->kind == DFU_LINKMODEL_BLE) {
+        return ble_schedule(m, c, n, mtu, ready_us, queued, start_us);
+    }
+    /* Serial is half duplex on one clock; NET has one clock per direction and pays the latency
+     * unless the message was queued behind the previous one. */
+    uint64_t *clk = m->kind == DFU_LINKMODEL_NET && tx ? &c->busy_tx_us : &c->busy_us;
+    uint64_t start = ready_us > *clk ? ready_us : *clk;
+    if (start_us != NULL) {
+        *start_us = start;
+    }
+    if (m->kind == DFU_LINKMODEL_SERIAL) {
+        *clk = start + serial_oneway_us(m, n);
+        return *clk;
+    }
+    *clk = start + dfu_linkmodel_net_ser_us(m, n);
+    return *clk + (queued ? 0u : m->net.lat_us);
+}
+
 uint64_t dfu_linkmodel_exchange_us(const dfu_linkmodel_t *m, size_t req_n, size_t rsp_n,
                                    uint16_t mtu)
 {
@@ -378,12 +446,55 @@ uint64_t dfu_linkmodel_exchange_us(const dfu_linkmodel_t *m, size_t req_n, size_
         return 0;
     }
     if (m->kind == DFU_LINKMODEL_BLE) {
-        uint32_t ev = 0;
-        (void)ble_oneway_us(m, req_n, mtu, &ev);
-        /* The response starts at the first anchor after the request's last event. */
-        return (uint64_t)ev * m->ble.ci_us + ble_oneway_us(m, rsp_n, mtu, NULL);
+        /* From an anchor; the response was not queued, so it starts at the first anchor after
+         * the request's last event. */
+        dfu_linkmodel_clock_t c;
+        memset(&c, 0, sizeof(c));
+        uint64_t req_done = ble_schedule(m, &c, req_n, mtu, 0, false, NULL);
+        return ble_schedule(m, &c, rsp_n, mtu, req_done, false, NULL);
     }
     return dfu_linkmodel_oneway_us(m, req_n, mtu) + dfu_linkmodel_oneway_us(m, rsp_n, mtu);
+}
+
+/* BLE ceiling: a saturated stream of full (mtu - 3)-byte values. Every event starts at an anchor
+ * with the stream at some PDU of the per-value pattern; the packing of one event depends only on
+ * that position, so the positions cycle. Goodput = values completed in the cycle per its
+ * duration. */
+static double ble_ceiling_kBps(const dfu_linkmodel_t *m)
+{
+    enum { MAX_PAT = 32 }; /* PDUs per value: at most ceil((517 - 3 + 7) / 27) = 20 */
+    size_t val = (size_t)eff_mtu(m, 0) - BLE_ATT_WRITE_HDR;
+    uint32_t pat[MAX_PAT];
+    uint32_t k = 0, p = 0;
+    pdu_walk_t w = {val, val, 0};
+    while (k < MAX_PAT && pdu_next(m, &w, &p)) {
+        pat[k++] = pdu_slot_us(m, p);
+    }
+    int32_t seen[MAX_PAT];
+    uint32_t done_at[MAX_PAT];
+    for (uint32_t i = 0; i < MAX_PAT; i++) {
+        seen[i] = -1;
+    }
+    uint32_t pos = 0, values = 0;
+    for (int32_t ev = 0;; ev++) {
+        if (seen[pos] >= 0) {
+            uint32_t events = (uint32_t)(ev - seen[pos]);
+            double per_s = (double)(values - done_at[pos]) * 1e6 / ((double)events * m->ble.ci_us);
+            return per_s * (double)val / 1000.0;
+        }
+        seen[pos] = ev;
+        done_at[pos] = values;
+        uint64_t evt = 0, t = 0;
+        uint32_t cnt = 0;
+        for (;;) {
+            pdu_place(m, &evt, &t, &cnt, pat[pos]);
+            if (evt != 0) {
+                break; /* that PDU opened the next event: it is not in this one */
+            }
+            pos = (pos + 1) % k;
+            values += pos == 0 ? 1u : 0u;
+        }
+    }
 }
 
 double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m)
@@ -408,8 +519,5 @@ double dfu_linkmodel_ceiling_kBps(const dfu_linkmodel_t *m)
     if (m->kind != DFU_LINKMODEL_BLE) {
         return 0.0;
     }
-    uint32_t val = (uint32_t)eff_mtu(m, 0) - BLE_ATT_WRITE_HDR;
-    double per_value = (double)pdus_for_value(m, val);
-    double pdus_per_s = (double)dfu_linkmodel_ble_pdus_per_event(m) * 1e6 / (double)m->ble.ci_us;
-    return pdus_per_s / per_value * (double)val / 1000.0;
+    return ble_ceiling_kBps(m);
 }
