@@ -5,7 +5,8 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo test test-unit test-asan cross footprint lint valgrind bench fuzz clean
+.PHONY: all deps build build-types demo test test-unit test-asan cross footprint lint valgrind \
+        bench fuzz clean
 
 all: build
 
@@ -27,6 +28,10 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
+# Every CMake build type with gcc and clang, warnings are errors (build-types/, no test run).
+build-types: deps
+	@JOBS=$(JOBS) bash scripts/build_types.sh build-types
+
 cross: deps
 	@bash scripts/cross_build.sh
 
@@ -39,10 +44,11 @@ lint: build
 valgrind: build
 	@bash scripts/valgrind.sh $(BUILD)
 
-# The whole suite: unit/integration tests (ctest), the Cortex-M4 cross build and footprint
-# budget, the suite again under ASan+UBSan, static analysis + format check, valgrind on the
-# host tools; in CI (CI=true) also a 60 s smoke run of every fuzz target.
-test: test-unit cross footprint test-asan lint valgrind
+# The whole suite: unit/integration tests (ctest), every build type with gcc and clang, the
+# Cortex-M4 cross build and footprint budget, the suite again under ASan+UBSan, static analysis +
+# format check, valgrind on the host tools; in CI (CI=true) also a 60 s smoke run of every fuzz
+# target.
+test: test-unit build-types cross footprint test-asan lint valgrind
 	@if [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
 	@echo "make test: all stages passed"
 
@@ -53,4 +59,4 @@ fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-arm build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-arm build-fuzz build-types
