@@ -77,6 +77,7 @@ static int parse_area(const char *s, dfu_geom_area_t *a)
     return (parse_u32(buf, &a->off) || parse_u32(c + 1, &a->size)) ? -1 : 0;
 }
 
+/* Returns 0, 1 after printing the help, or -1 (usage error, said why). */
 static int parse_args(int argc, char **argv, boot_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -95,7 +96,7 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
-            exit(DFU_EXIT_OK);
+            return 1;
         }
         if (v == NULL) {
             fprintf(stderr, "dfukit boot: option %s needs a value\n", a);
@@ -397,7 +398,11 @@ static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
 int dfu_cli_boot(int argc, char **argv)
 {
     boot_opts_t o;
-    if (parse_args(argc, argv, &o) < 0) {
+    int prc = parse_args(argc, argv, &o);
+    if (prc > 0) {
+        return DFU_EXIT_OK;
+    }
+    if (prc < 0) {
         usage(stderr);
         return DFU_EXIT_USAGE;
     }

@@ -6,7 +6,22 @@
 
 #include "dfu_client.h"
 
-/* Parses "key=value" options after the address; only the keys `allowed` (space separated). */
+static const dfu_client_conn_kind_t kinds[] = {
+    {"udp", DFU_LINK_UDP, "udp:HOST[:PORT]",
+     "SMP over UDP (port 1337 by default); HOST: IPv4, [IPv6] or a name", ""},
+    {"serial", DFU_LINK_SERIAL, "serial:PATH[,baud=N]",
+     "SMP console framing over a tty (115200 baud by default)", "baud"},
+    {"ble-sim", DFU_LINK_BLE, "ble-sim:PATH[,passkey=N]",
+     "the simulator's BLE link; pairs with the passkey when asked", "passkey"},
+};
+
+const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n)
+{
+    *n = sizeof(kinds) / sizeof(kinds[0]);
+    return kinds;
+}
+
+/* Parses "key=value" options after the address (keys: see the kind's table entry). */
 static int parse_opts(dfu_client_t *c, char *opts)
 {
     char *save = NULL;
@@ -69,16 +84,18 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
     char *addr = colon + 1;
     c->has_passkey = false;
     c->baud = 115200;
-    if (strcmp(buf, "udp") == 0) {
-        c->kind = DFU_LINK_UDP;
-        return parse_udp(c, addr);
+    const dfu_client_conn_kind_t *k = NULL;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(buf, kinds[i].scheme) == 0) {
+            k = &kinds[i];
+        }
     }
-    if (strcmp(buf, "serial") == 0) {
-        c->kind = DFU_LINK_SERIAL;
-    } else if (strcmp(buf, "ble-sim") == 0) {
-        c->kind = DFU_LINK_BLE;
-    } else {
+    if (k == NULL) {
         return DFU_ERR_INVAL;
+    }
+    c->kind = k->link;
+    if (c->kind == DFU_LINK_UDP) {
+        return parse_udp(c, addr);
     }
     char *opts = strchr(addr, ',');
     if (opts != NULL) {

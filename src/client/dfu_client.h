@@ -59,6 +59,18 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
 /* ---- Connection --------------------------------------------------------------------------------
  */
 
+/* The connection kinds: one table entry per kind parses, opens and documents it. */
+typedef struct dfu_client_conn_kind {
+    const char *scheme;   /* "udp" */
+    int link;             /* DFU_LINK_* */
+    const char *synopsis; /* "udp:HOST[:PORT]" */
+    const char *help;     /* one line */
+    const char *keys;     /* options after the address ("baud", "passkey"), '|'-separated */
+} dfu_client_conn_kind_t;
+
+/* The table (n entries). */
+const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n);
+
 typedef struct dfu_client_cfg {
     const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]" */
     int timeout_ms;   /* per request; 0 = 3000 */
