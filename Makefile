@@ -3,9 +3,10 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
+PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build build-types demo test test-unit test-asan cross footprint lint valgrind \
+.PHONY: all deps build build-types install demo test test-unit test-asan cross footprint lint valgrind \
         bench fuzz clean
 
 all: build
@@ -16,6 +17,11 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# dfukit, its man page and bash completion, the public headers, the device-side static libraries
+# and dfukit.pc under $(PREFIX) (DESTDIR is honoured).
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
