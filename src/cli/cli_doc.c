@@ -158,8 +158,8 @@ int dfu_cli_man(FILE *out)
 static void scrape_options(const char *text, char *out, size_t cap)
 {
     for (const char *p = text; p && *p; p++) {
-        bool start = p == text || isspace((unsigned char)p[-1]) || p[-1] == '[' ||
-                     p[-1] == '(' || p[-1] == ',' || p[-1] == '|' || p[-1] == '/';
+        bool start = p == text || isspace((unsigned char)p[-1]) || p[-1] == '[' || p[-1] == '(' ||
+                     p[-1] == ',' || p[-1] == '|' || p[-1] == '/';
         if (!start || p[0] != '-' || !(isalpha((unsigned char)p[1]) || p[1] == '-')) {
             continue;
         }
@@ -191,8 +191,8 @@ static void opt_words(char *out, size_t cap, const cli_opt_t *opts, size_t n, co
             continue;
         }
         size_t len = strlen(out);
-        snprintf(out + len, cap - len, "%s%s%s ", opts[i].s ? opts[i].s : "",
-                 opts[i].s ? " " : "", opts[i].l);
+        snprintf(out + len, cap - len, "%s%s%s ", opts[i].s ? opts[i].s : "", opts[i].s ? " " : "",
+                 opts[i].l);
     }
 }
 

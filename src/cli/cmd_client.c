@@ -7,6 +7,7 @@
  */
 #include "cmd_client.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -313,7 +314,10 @@ static int exit_for(int rc)
     case DFU_ERR_NODEV:
     case DFU_ERR_PAIRING:
     case DFU_ERR_BUSY:
+    case DFU_ERR_REFUSED:
         return DFU_EXIT_CONN;
+    case DFU_ERR_CANCELLED:
+        return DFU_EXIT_INTERRUPTED;
     default:
         return DFU_EXIT_FAIL;
     }
@@ -321,6 +325,10 @@ static int exit_for(int rc)
 
 int dfu_cli_report_fail(dfu_client_t *c, const cli_run_t *r, const char *cmd, int rc)
 {
+    if (rc == DFU_ERR_CANCELLED && !r->json) {
+        fprintf(stderr, "dfukit %s: interrupted; run the same command again\n", cmd);
+        return DFU_EXIT_INTERRUPTED;
+    }
     if (c->err.code == 0) {
         c->err.code = rc;
         c->err.group = -1;
@@ -525,6 +533,28 @@ static int run_doctor(cli_run_t *r)
 
 /* ---- parse, connect, run ------------------------------------------------------------------- */
 
+/* SIGINT: the first one asks the client to stop at its next wait (it then says where it stopped
+ * and exits 130); a second one exits at once. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (interrupted) {
+        _exit(DFU_EXIT_INTERRUPTED);
+    }
+    interrupted = 1;
+}
+
+static void catch_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint; /* no SA_RESTART: a blocking wait returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
 static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
 {
     const char *cmd = r->verb->name;
@@ -543,6 +573,7 @@ static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
     int retries = (int)cli_num(r->a, "--retries", 2);
     cfg.retries = retries == 0 ? -1 : retries;
     cfg.log = cli_flag(r->a, "--verbose") ? stderr : NULL;
+    cfg.cancel = &interrupted;
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
         fprintf(stderr, "dfukit %s: bad --conn '%s'; CONN is one of:\n", cmd, conn);
@@ -550,10 +581,7 @@ static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
         return DFU_EXIT_USAGE;
     }
     if (rc != DFU_OK) {
-        c->err.code = rc;
-        c->err.group = -1;
-        snprintf(c->err.what, sizeof(c->err.what), "connect to %s", conn);
-        return dfu_cli_report_fail(c, r, cmd, rc);
+        return dfu_cli_report_fail(c, r, cmd, rc); /* c->err says what was observed */
     }
     return -1;
 }
@@ -589,6 +617,7 @@ int dfu_cli_client(const cli_verb_t *v, int npre, char **pre, int argc, char **a
     }
     static dfu_client_t c; /* large receive buffer: keep it off the stack */
     r.c = &c;
+    catch_sigint();
     rc = connect(&c, &r, cli_str(&a, "--conn", getenv("DFUKIT_CONN")));
     if (rc >= 0) {
         return rc;

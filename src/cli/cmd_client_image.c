@@ -100,11 +100,35 @@ int dfu_cli_image_upload(cli_run_t *r)
         uc.progress = upload_progress; /* on stderr: stdout keeps the result */
         uc.progress_ctx = &up;
     }
+    /* A swap scheduled for another image in slot 1 ends when the upload overwrites it: read the
+     * state before and after, and say so when it happened. */
+    dfu_client_state_t before, after;
+    bool have_before = dfu_client_state_read(r->c, &before) == DFU_OK;
+    const dfu_client_slot_t *old = &before.slots[1];
+    bool scheduled = have_before && old->present && old->pending &&
+                     !(old->hash_len == 32 && memcmp(old->hash, f.hash, 32) == 0);
     dfu_client_upload_stats_t us;
     int rc = dfu_client_upload(r->c, f.data, f.len, &uc, &us);
     char hex[65];
     dfu_client_hex(f.hash, 32, hex);
+    size_t total = f.len;
     dfu_client_file_free(&f);
+    if (rc == DFU_ERR_CANCELLED) {
+        if (up.tty && !r->json) {
+            fputc('\n', stderr);
+        }
+        fprintf(stderr,
+                "dfukit image upload: interrupted at %llu/%zu bytes; run the same command again to "
+                "resume\n",
+                (unsigned long long)us.acked, total);
+        return DFU_EXIT_INTERRUPTED;
+    }
+    bool cancelled = false;
+    if (rc == DFU_OK && scheduled && dfu_client_state_read(r->c, &after) == DFU_OK) {
+        const dfu_client_slot_t *now = &after.slots[1];
+        cancelled = !(now->present && now->pending && now->hash_len == old->hash_len &&
+                      memcmp(now->hash, old->hash, old->hash_len) == 0);
+    }
     if (rc == DFU_ERR_HASH_MISMATCH) {
         r->c->err.code = rc;
         snprintf(r->c->err.what, sizeof(r->c->err.what), "image upload (match false)");
@@ -135,12 +159,28 @@ int dfu_cli_image_upload(cli_run_t *r)
         }
         dfu_json_key(&j, "hash");
         dfu_json_str(&j, hex);
+        dfu_json_key(&j, "cancelled"); /* the scheduled swap the upload replaced, or null */
+        if (cancelled) {
+            dfu_json_obj(&j);
+            dfu_json_key(&j, "kind");
+            dfu_json_str(&j, old->permanent ? "permanent" : "test");
+            dfu_json_key(&j, "version");
+            dfu_json_str(&j, old->version);
+            dfu_json_obj_end(&j);
+        } else {
+            dfu_json_null(&j);
+        }
         dfu_cli_json_tail(&j);
     } else {
-        printf("uploaded %llu bytes in %.2f s (%.1f kB/s)%s; image hash %s\n"
-               "next: dfukit image test %s && dfukit reset\n",
+        printf("uploaded %llu bytes in %.2f s (%.1f kB/s)%s; image hash %s\n",
                (unsigned long long)us.bytes, us.seconds, us.kBps,
-               us.resumed_from ? " (resumed)" : "", hex, hex);
+               us.resumed_from ? " (resumed)" : "", hex);
+        if (cancelled) {
+            printf("the scheduled %s of %s (slot 1) was cancelled: the upload replaced that "
+                   "image, and the new one is not marked\n",
+                   old->permanent ? "permanent swap" : "test", old->version);
+        }
+        printf("next: dfukit image test %s && dfukit reset\n", hex);
     }
     return DFU_EXIT_OK;
 }
@@ -172,7 +212,11 @@ int dfu_cli_image_slots(cli_run_t *r)
     } else {
         printf("slot 0: %u bytes\nslot 1: %u bytes\n", si.size[0], si.size[1]);
         if (si.max_image_size) {
-            printf("max image size: %u bytes\n", si.max_image_size);
+            dfu_client_boot_t b;
+            char why[400];
+            int mode = dfu_client_bootloader(r->c, &b) == DFU_OK ? b.mode : -1;
+            dfu_client_usable_explain(&si, mode, why, sizeof(why));
+            printf("max image size: %u bytes (%s)\n", si.max_image_size, why);
         }
     }
     return DFU_EXIT_OK;

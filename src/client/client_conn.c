@@ -1,4 +1,5 @@
 /* Connection strings and link lifetime for the SMP client. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,23 +49,14 @@ static int parse_opts(dfu_client_t *c, char *opts)
     return DFU_OK;
 }
 
-static int parse_udp(dfu_client_t *c, char *addr)
+static int parse_udp(dfu_client_t *c, const char *addr)
 {
-    char *colon = strrchr(addr, ':');
-    c->port = DFU_LINK_UDP_PORT;
-    if (colon != NULL) {
-        char *end = NULL;
-        unsigned long p = strtoul(colon + 1, &end, 10);
-        if (colon[1] == '\0' || *end != '\0' || p == 0 || p > 65535) {
-            return DFU_ERR_INVAL;
-        }
-        c->port = (uint16_t)p;
-        *colon = '\0';
-    }
-    if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
+    int port = -1;
+    if (dfu_link_split_host_port(addr, c->path, sizeof(c->path), &port) != DFU_OK ||
+        c->path[0] == '\0' || port == 0) {
         return DFU_ERR_INVAL;
     }
-    strcpy(c->path, addr);
+    c->port = port < 0 ? DFU_LINK_UDP_PORT : (uint16_t)port;
     return DFU_OK;
 }
 
@@ -162,6 +154,7 @@ int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
     c->retries = cfg->retries < 0 ? 0 : (cfg->retries == 0 ? 2 : cfg->retries);
     c->log = cfg->log;
+    c->cancel = cfg->cancel;
     c->version = 1;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -169,10 +162,24 @@ int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
     c->err.group = -1;
     rc = open_link(c);
     if (rc != DFU_OK) {
+        c->err.code = rc;
+        snprintf(c->err.what, sizeof(c->err.what), "connect");
+        dfu_client_err_context(c);
+        c->err.connecting = true;
+        c->err.wait_ms = c->timeout_ms;
         return rc;
     }
     c->open = true;
     return DFU_OK;
+}
+
+void dfu_client_peer(const dfu_client_t *c, char *buf, size_t cap)
+{
+    if (c->kind == DFU_LINK_UDP) {
+        dfu_link_join_host_port(c->path, c->port, buf, cap);
+    } else {
+        snprintf(buf, cap, "%s", c->path);
+    }
 }
 
 int dfu_client_reconnect(dfu_client_t *c)
