@@ -68,10 +68,16 @@ uint8_t *tu_read(const char *path, size_t *len)
     return b;
 }
 
+const char *tu_dfukit_bin(void)
+{
+    const char *env = getenv("DFUKIT_BIN");
+    return env != NULL && env[0] != '\0' ? env : DFU_BUILD_DIR "/dfukit";
+}
+
 int tu_dfukit(const char *args, const char *out_path)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%s/dfukit %s >%s 2>>%s/client-test-stderr.log", DFU_BUILD_DIR, args,
+    snprintf(cmd, sizeof(cmd), "%s %s >%s 2>>%s/client-test-stderr.log", tu_dfukit_bin(), args,
              out_path ? out_path : "/dev/null", DFU_BUILD_DIR);
     int st = system(cmd);
     if (st == -1 || !WIFEXITED(st)) {

@@ -15,6 +15,8 @@ int tu_make_image(const char *dir, const char *name, const char *version, size_t
                   unsigned seed, const char *extra, char *path, size_t cap);
 /* Reads a whole file (heap); returns NULL on failure. */
 uint8_t *tu_read(const char *path, size_t *len);
+/* The dfukit binary the tests run: $DFUKIT_BIN (e.g. an installed one), else the build's. */
+const char *tu_dfukit_bin(void);
 /* Runs the dfukit binary with `args` (shell words); stdout goes to `out_path` if non-NULL.
  * Returns the exit code (or -1). */
 int tu_dfukit(const char *args, const char *out_path);
