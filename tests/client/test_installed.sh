@@ -29,10 +29,8 @@ for lib in dfu_common dfu_flash dfu_image dfu_crypto dfu_boot dfu_smp dfu_transp
     check "lib$lib.a" test -f "$libdir/lib$lib.a"
 done
 check "man page" test -f "$prefix/share/man/man1/dfukit.1"
-if command -v groff >/dev/null; then
-    groff -man -ww -z -Tutf8 "$prefix/share/man/man1/dfukit.1" >"$prefix.groff" 2>&1
-    check "dfukit(1) renders without warnings" test ! -s "$prefix.groff"
-fi
+groff -man -ww -z -Tutf8 "$prefix/share/man/man1/dfukit.1" >"$prefix.groff" 2>&1
+check "dfukit(1) renders without warnings (groff-base)" test ! -s "$prefix.groff"
 comp="$prefix/share/bash-completion/completions/dfukit"
 check "bash completion installed" test -f "$comp"
 complete_words() { # complete_words WORD... : what the completion offers for the last word
