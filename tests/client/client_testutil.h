@@ -25,6 +25,19 @@ int tu_dfukit(const char *args, const char *out_path);
 int tu_jq(const char *path, const char *filter);
 /* Like tu_jq but over all documents of an NDJSON file at once (jq -s: the input is an array). */
 int tu_jq_all(const char *path, const char *filter);
+/* A `dfukit sim` child process and the addresses from its listening lines. */
+typedef struct tu_sim {
+    int pid;
+    char udp[200], serial[256], ble[256];
+} tu_sim_t;
+
+/* Starts `<dfukit> sim ARGS` (stderr appended to log_path) and waits for one listening line per
+ * --udp/--serial/--ble in ARGS. Returns 0 when all came. */
+int tu_sim_start(tu_sim_t *s, const char *args, const char *log_path);
+
+/* Stops it (SIGTERM); returns its exit code. */
+int tu_sim_stop(tu_sim_t *s);
+
 /* Reads the image hash (SHA256 TLV) of an image file as hex. */
 int tu_image_hash(const char *path, char hex[65]);
 

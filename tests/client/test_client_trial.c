@@ -10,6 +10,7 @@
  *    update and the resumed run's progress, (8) usable slot size, (9) revert swap estimate,
  *    (10) an upload that cancels a scheduled test.
  */
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include "client_testutil.h"
@@ -25,8 +25,8 @@
 
 static const char *dir;
 static char out[300];
-static char img_open[256], img_pk[256], img_crash[256], img_big[256], img_small[256],
-    img_mid[256], img_toobig[256], hex_v21[300];
+static char img_open[256], img_pk[256], img_crash[256], img_big[256], img_small[256], img_mid[256],
+    img_toobig[256], hex_v21[300];
 static char hash_small[65], hash_big[65];
 
 /* Runs dfukit with the formatted arguments, stdout and stderr into `out`; returns the exit code. */
@@ -89,63 +89,31 @@ static int lacks(const char *needle)
     return n == 0;
 }
 
-typedef struct {
-    pid_t pid;
-    char udp[200], ble[256];
-} sim_t;
+typedef tu_sim_t sim_t;
 
-/* Starts `dfukit sim` on flash file dir/name.flash with `transports` (and more options), waits for
- * its listening lines. 0 on success. */
+/* `dfukit sim` on flash file dir/name.flash with `transports` (and more options). */
 static int sim_start(sim_t *s, const char *name, const char *transports, const char *install)
 {
-    memset(s, 0, sizeof(*s));
-    int want = 0;
-    for (const char *p = transports; (p = strstr(p, "--")) != NULL; p += 2) {
-        want += strncmp(p, "--udp", 5) == 0 || strncmp(p, "--ble", 5) == 0;
-    }
-    int fds[2];
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "exec %s sim --flash %s/%s.flash %s --install %s 2>>%s/%s.log",
-             tu_dfukit_bin(), dir, name, transports, install, dir, name);
-    s->pid = fork();
-    if (s->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[512];
-    int have = 0;
-    while (have < want && fgets(line, sizeof(line), f)) {
-        have += sscanf(line, "sim: listening udp=%199s", s->udp) == 1 ||
-                sscanf(line, "sim: listening ble=%255s", s->ble) == 1;
-    }
-    fclose(f);
-    return have == want ? 0 : -1;
+    char args[1200], log[300];
+    snprintf(args, sizeof(args), "--flash %s/%s.flash %s --install %s", dir, name, transports,
+             install);
+    snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+    return tu_sim_start(s, args, log);
 }
 
 static int sim_stop(sim_t *s)
 {
-    int st = 0;
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_sim_stop(s);
 }
 
 /* ---- options, help, messages ----------------------------------------------------------------- */
 
 static void help_pages(void)
 {
-    static const char *const verbs[] = {"update",      "doctor",      "image list",
-                                        "image upload", "image test", "image confirm",
-                                        "image erase", "image slots", "echo",
-                                        "reset",       "params",      "info",
-                                        "bootloader"};
+    static const char *const verbs[] = {
+        "update",        "doctor",      "image list",  "image upload", "image test",
+        "image confirm", "image erase", "image slots", "echo",         "reset",
+        "params",        "info",        "bootloader"};
     char want[64];
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         snprintf(want, sizeof(want), "usage: dfukit %s", verbs[i]);
@@ -237,7 +205,8 @@ static void udp_addresses(void)
     CHECK_EQ_INT(sim_stop(&s), 0);
 }
 
-/* ---- the findings on one UDP device ------------------------------------------------------------ */
+/* ---- the findings on one UDP device ------------------------------------------------------------
+ */
 
 static void udp_device(void)
 {
@@ -361,8 +330,7 @@ static void pairing_firmware(void)
 static void interrupted_update(void)
 {
     sim_t s;
-    CHECK_EQ_INT(sim_start(&s, "slow", "--udp 127.0.0.1:0 --link serial,baud=115200", img_open),
-                 0);
+    CHECK_EQ_INT(sim_start(&s, "slow", "--udp 127.0.0.1:0 --link serial,baud=115200", img_open), 0);
     char c[260], log1[300];
     snprintf(c, sizeof(c), "udp:%s", s.udp);
     snprintf(log1, sizeof(log1), "%s/interrupted.out", dir);
@@ -427,8 +395,8 @@ int main(void)
     ok |= tu_make_image(dir, "open", "1.0.0", 20000, 1, "--sim-app name=open-fw,confirm=boot",
                         img_open, sizeof(img_open));
     ok |= tu_make_image(dir, "pk", "2.0.0", 24000, 2,
-                        "--sim-app name=passkey-fw,security=3,passkey=123456,confirm=never",
-                        img_pk, sizeof(img_pk));
+                        "--sim-app name=passkey-fw,security=3,passkey=123456,confirm=never", img_pk,
+                        sizeof(img_pk));
     ok |= tu_make_image(dir, "crash", "3.0.0", 20000, 3, "--sim-app healthy=no", img_crash,
                         sizeof(img_crash));
     ok |= tu_make_image(dir, "big", "4.0.0", 150000, 4, "", img_big, sizeof(img_big));

@@ -147,8 +147,8 @@ static void test_observed(void)
     CHECK(strstr(dfu_client_err_explain(&e)->meaning, "slot 1 is in use") != NULL);
     CHECK(dfu_client_err_is_state(&e));
     /* the usable slot size, and why */
-    dfu_client_slotinfo_t si = {.supported = true, .size = {204800, 204800},
-                                .max_image_size = 196608};
+    dfu_client_slotinfo_t si = {
+        .supported = true, .size = {204800, 204800}, .max_image_size = 196608};
     CHECK_EQ_INT(dfu_client_usable_size(&si), 196608);
     dfu_client_usable_explain(&si, 3, msg, sizeof(msg));
     CHECK(strstr(msg, "slot 1 is 204800 bytes, and MCUboot keeps its last 8192 bytes") != NULL);
