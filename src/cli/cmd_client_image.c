@@ -113,8 +113,11 @@ int dfu_cli_image_upload(cli_run_t *r)
     dfu_client_hex(f.hash, 32, hex);
     size_t total = f.len;
     dfu_client_file_free(&f);
+    if (rc == DFU_ERR_CANCELLED && r->json) {
+        return dfu_cli_report_fail(r->c, r, "image upload", rc); /* JSON error INTERRUPTED */
+    }
     if (rc == DFU_ERR_CANCELLED) {
-        if (up.tty && !r->json) {
+        if (up.tty) {
             fputc('\n', stderr);
         }
         fprintf(stderr,
