@@ -289,14 +289,16 @@ static double swap_s(const upd_t *u, size_t len)
     return pages * per_page * passes + 1.0;
 }
 
-/* Size of the image in `slot`: known when it is FILE, else bounded by the usable slot size. */
+/* Size of the image in `slot`: known when it is FILE, else bounded by the usable slot size
+ * (*bound set). */
 static size_t slot_bytes(const upd_t *u, int slot, bool *bound)
 {
     const dfu_client_slot_t *s = &u->st.slots[slot];
+    *bound = false;
     if (!s->present) {
         return 0;
     }
-    if (s->hash_len == 32 && memcmp(s->hash, u->f.hash, 32) == 0) {
+    if (same_hash(s, u->f.hash)) {
         return u->f.len;
     }
     *bound = true;
@@ -309,20 +311,19 @@ static size_t slot_bytes(const upd_t *u, int slot, bool *bound)
  * whose size the device does not report. Writes the explanation into why. */
 static double swap_estimate_s(const upd_t *u, char *why, size_t cap)
 {
-    bool bound = false;
-    size_t a = slot_bytes(u, 0, &bound), b = slot_bytes(u, 1, &bound);
+    bool bound0 = false, bound1 = false;
+    size_t a = slot_bytes(u, 0, &bound0), b = slot_bytes(u, 1, &bound1);
     size_t n = a > b ? a : b;
     n = n ? n : u->f.len;
     double est = swap_s(u, n);
-    if (bound) {
+    if (bound0 || bound1) {
         snprintf(why, cap,
                  "at most %.1f s: the device does not report the size of %s, so the usable slot "
                  "size (%zu bytes) bounds it",
                  est,
-                 (u->st.slots[0].present && slot_bytes(u, 0, &bound) != u->f.len) ||
-                         !u->st.slots[1].present
-                     ? "the running image"
-                     : "the slot 1 image",
+                 bound0 && bound1 ? "the images in slots 0 and 1"
+                 : bound0         ? "the running image"
+                                  : "the slot 1 image",
                  n);
     } else {
         snprintf(why, cap, "%.1f s for %zu bytes", est, n);
@@ -422,6 +423,19 @@ static int refresh(upd_t *u, const char *step)
     int rc = dfu_client_state_read(u->c, &u->st);
     u->st_fresh = rc == DFU_OK;
     return rc == DFU_OK ? -1 : fail_req(u, step, rc, NULL);
+}
+
+/* Nothing answered within max_s seconds after a reset. */
+static int no_answer(upd_t *u, const char *step, double max_s)
+{
+    char msg[300], peer[220];
+    dfu_client_peer(u->c, peer, sizeof(peer));
+    u->c->err.code = 0; /* the verdict says what happened; no request error to add */
+    snprintf(msg, sizeof(msg), "no answer from %s within %.0f s after the reset", peer, max_s);
+    event(u, step, "fail", "%s", msg);
+    return verdict(u, EXIT_CONN, step, msg,
+                   "the device did not come back: check it, then run 'dfukit update' again (it "
+                   "continues where it stopped)");
 }
 
 /* The device answered after the reset, but refuses every request on this link. The firmware
@@ -529,6 +543,9 @@ static int clear_slot(upd_t *u)
                 return fail_req(u, "clear", rc, NULL);
             }
             rc = dfu_client_wait_back(u->c, est * 3 + 10);
+            if (rc == DFU_ERR_TIMEOUT) {
+                return no_answer(u, "clear", est * 3 + 10);
+            }
             if (rc != DFU_OK) {
                 return fail_req(u, "clear", rc, NULL);
             }
@@ -668,13 +685,7 @@ static int do_reset_wait(upd_t *u)
             return fail_req(u, "wait", rc, NULL);
         }
         if (rc != DFU_OK) {
-            u->c->err.code = 0; /* say what happened: nothing answered in time */
-            char msg[200];
-            snprintf(msg, sizeof(msg), "no answer within %.0f s after the reset", max_s);
-            event(u, "wait", "fail", "%s", msg);
-            return verdict(u, EXIT_CONN, "wait", msg,
-                           "the device did not come back: check it, then run 'dfukit update' "
-                           "again (it continues where it stopped)");
+            return no_answer(u, "wait", max_s);
         }
         int r = refresh(u, "wait");
         if (r >= 0) {
