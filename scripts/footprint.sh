@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cortex-M4 footprint of two real device configurations, linked with --gc-sections:
 #   boot: bootloader = boot core (swap-move) + image validation, ECDSA-P256/SHA-256 via mbedTLS
-#   smp:  SMP server (OS + Image groups) + serial framing + flash + boot application API
+#   smp:  SMP server (OS + Image groups, own CBOR codec) + serial framing + flash + boot app API
 # Reports .text/.data/.bss per configuration and component, and the worst-case stack per entry
 # point (from -fcallgraph-info=su; port calls through function pointers are resolved to the port
 # functions listed in the harness). Compares with bench/footprint-budget.txt: any figure more than
@@ -83,11 +83,7 @@ for cfg in boot smp; do
     objs=("$OBJ"/*__*.o)
     objs=($(printf '%s\n' "${objs[@]}" | grep -v -E "harness__fp_(boot|smp|start_(boot|smp))\.o$"))
     objs+=("$OBJ/harness__fp_$cfg.o" "$OBJ/harness__fp_start_$cfg.o")
-    extra=()
-    # libcbor has no usable Debian source package (its orig tarball is missing from the
-    # mirror), so the SMP link leaves libcbor's functions unresolved and reports them apart.
-    [ "$cfg" = smp ] && extra=(-Wl,--unresolved-symbols=ignore-in-object-files)
-    $CC "${LINK[@]}" "${extra[@]}" -Wl,-Map="$OUT/fp_$cfg.map" -o "$OUT/fp_$cfg.elf" \
+    $CC "${LINK[@]}" -Wl,-Map="$OUT/fp_$cfg.map" -o "$OUT/fp_$cfg.elf" \
         "${objs[@]}" "$MBED_OBJ/libmbedcrypto-fp.a" -lc -lnosys
     if arm-none-eabi-nm "$OUT/fp_$cfg.elf" | grep -qE ' T (malloc|_malloc_r|calloc|free)$'; then
         echo "footprint: $cfg links the libc heap (malloc); device code must not"; exit 1

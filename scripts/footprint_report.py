@@ -83,7 +83,7 @@ def callgraph(ci_dir):
 
 INDIRECT = {
     "boot": ["fp_nrf52_read", "fp_nrf52_write", "fp_nrf52_erase", "dfu_mbed_hash_init",
-             "dfu_mbed_hash_update", "dfu_mbed_hash_finish", "dfu_mbed_ecdsa_verify"],
+             "dfu_mbed_hash_update", "dfu_mbed_hash_finish", "dfu_mbed_ecdsa_verify", "fp_now_ms"],
     "smp": ["fp_nrf52_read", "fp_nrf52_write", "fp_nrf52_erase", "dfu_mbed_hash_init",
             "dfu_mbed_hash_update", "dfu_mbed_hash_finish", "fp_send", "fp_reset"],
 }

@@ -1,7 +1,8 @@
 /*
  * Footprint configuration "boot": an MCUboot-compatible bootloader built from dfukit's device
  * code for an nRF52832: swap-using-move, ECDSA-P256 signature + SHA-256 via mbedTLS (allocations
- * from mbedTLS's static buffer allocator), validation of both slots, then a jump to the image.
+ * from mbedTLS's static buffer allocator), validation of both slots, the boot record (log in
+ * storage, RAM hand-off block), then a jump to the image.
  * Entry point for the stack report: fp_boot_main.
  */
 #include <mbedtls/memory_buffer_alloc.h>
@@ -25,6 +26,17 @@ static const dfu_crypto_port_t fp_crypto = {
     .hash_finish = dfu_mbed_hash_finish,
     .ecdsa_verify = dfu_mbed_ecdsa_verify,
 };
+
+/* Bootloader clock for the record's time: nRF52 RTC1 COUNTER (32768 Hz, 24 bits) in ms. */
+#define RTC1_COUNTER (*(volatile uint32_t *)0x40011504u)
+static uint32_t fp_now_ms(void *ctx)
+{
+    (void)ctx;
+    return (RTC1_COUNTER * 125u) >> 12;
+}
+
+static const dfu_boot_clock_t fp_clock = {.now_ms = fp_now_ms};
+uint8_t fp_handoff[DFU_BOOT_HANDOFF_SIZE] FP_HANDOFF;
 
 static unsigned char fp_mbed_pool[6144];
 static uint8_t fp_copy_buf[1024];
@@ -53,6 +65,10 @@ int fp_boot_main(void)
     cfg.trailer.strategy = DFU_BOOT_STRATEGY_MOVE;
     cfg.buf = fp_copy_buf;
     cfg.buf_len = sizeof(fp_copy_buf);
+    cfg.log = (dfu_flash_area_t){&flash, FP_BOOTLOG_OFF, FP_BOOTLOG_SIZE, 5};
+    cfg.handoff = fp_handoff;
+    cfg.handoff_size = sizeof(fp_handoff);
+    cfg.clock = &fp_clock;
     dfu_boot_image_validator(&cfg.validator, &iv);
     dfu_boot_t boot;
     dfu_boot_result_t res;

@@ -13,6 +13,15 @@
 #define FP_SLOT_SIZE 0x32000u
 #define FP_SCRATCH_OFF 0x70000u
 #define FP_SCRATCH_SIZE 0xA000u
+/* Boot record log: storage partition (0x7A000) sectors 1-2 */
+#define FP_BOOTLOG_OFF 0x7B000u
+#define FP_BOOTLOG_SIZE 0x2000u
+
+#include "dfukit/dfu_boot_record.h"
+
+/* RAM hand-off block from the bootloader to the application: the linker script places section
+ * .dfu_handoff (NOLOAD) first in RAM in both images, so both see it at the same address. */
+#define FP_HANDOFF __attribute__((section(".dfu_handoff"), used))
 
 extern const dfu_flash_port_t fp_nrf52_flash_port;
 

@@ -2,7 +2,8 @@
  * Footprint configuration "smp": the application-side SMP service of an nRF52832 firmware:
  * SMP server (OS + Image groups, `secure` policy) behind SMP console framing on a UART, flash
  * through the NVMC port, trailer writes through the boot application API, SHA-256 for the
- * upload `match` via mbedTLS. Entry point for the stack report: fp_smp_main (one poll loop).
+ * upload `match` via mbedTLS, the bootloader's outcome (RAM hand-off + record log) served by
+ * bootloader info. Entry point for the stack report: fp_smp_main (one poll loop).
  */
 #include <stdbool.h>
 #include <string.h>
@@ -60,6 +61,7 @@ static void fp_reset(void *ctx, uint8_t boot_mode)
 static const dfu_smp_os_port_t fp_os_port = {.reset = fp_reset};
 
 static uint8_t fp_rsp[DFU_SMP_BUF_MIN];
+uint8_t fp_handoff[DFU_BOOT_HANDOFF_SIZE] FP_HANDOFF; /* left by the bootloader */
 static uint8_t fp_rx[DFU_SMP_BUF_MIN + 8u];
 
 int fp_smp_main(void);
@@ -70,6 +72,8 @@ int fp_smp_main(void)
     static dfu_smp_os_t os;
     static dfu_smp_img_t img;
     static dfu_serial_decoder_t dec;
+    static dfu_boot_result_t last_boot;
+    static dfu_flash_area_t boot_log;
     if (dfu_flash_init(&flash, &fp_nrf52_flash_port) != 0) {
         return -1;
     }
@@ -77,7 +81,12 @@ int fp_smp_main(void)
                                  .buf_size = sizeof(fp_rsp),
                                  .send = fp_send,
                                  .policy = &dfu_smp_policy_secure};
-    dfu_smp_os_cfg_t ocfg = {.port = &fp_os_port, .buf_count = 4};
+    boot_log = (dfu_flash_area_t){&flash, FP_BOOTLOG_OFF, FP_BOOTLOG_SIZE, 5};
+    bool have_last = dfu_boot_handoff_read(fp_handoff, sizeof(fp_handoff), 1, &last_boot) == 0;
+    dfu_smp_os_cfg_t ocfg = {.port = &fp_os_port,
+                             .buf_count = 4,
+                             .last_boot = have_last ? &last_boot : NULL,
+                             .boot_log = &boot_log};
     dfu_smp_img_cfg_t icfg;
     memset(&icfg, 0, sizeof(icfg));
     icfg.primary = (dfu_flash_area_t){&flash, FP_SLOT0_OFF, FP_SLOT_SIZE, 1};

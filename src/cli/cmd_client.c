@@ -60,6 +60,17 @@ const cli_opt_t dfu_cli_verb_opts[] = {
      .hi = 255,
      .help = "boot mode to ask the bootloader for (0..255; 1 = stay in the\nbootloader, if "
              "supported)"},
+    {.l = "--adapter",
+     .nargs = 1,
+     .meta = "hciN",
+     .verbs = "scan",
+     .help = "the Bluetooth adapter to scan with (default: BlueZ's first)"},
+    {.l = "--last-boot",
+     .verbs = "bootloader",
+     .help = "what the bootloader did at the last boot and why (the device's\nboot record)"},
+    {.l = "--log",
+     .verbs = "bootloader",
+     .help = "the boot records the device keeps (newest first)"},
     {.l = "--format",
      .nargs = 1,
      .meta = "LETTERS",
@@ -187,6 +198,13 @@ const cli_verb_t dfu_cli_verbs[] = {
      "which is smaller than slot 1 because MCUboot keeps the end of the slot for its trailer "
      "(and, with swap-using-move, a spare sector). Changes nothing.",
      EXIT_READ},
+    {"scan", "", 0, 0, dfu_cli_scan_run, CLI_VERB_OFFLINE,
+     "list Bluetooth LE devices advertising the SMP service (BlueZ)",
+     "Lists the Bluetooth LE devices that advertise the SMP service (MCUmgr) and that BlueZ sees "
+     "within -t/--timeout seconds (default 5 here): address, RSSI, paired, name. Give the "
+     "address or the name to --conn ble:TARGET[,passkey=NNNNNN]. Connects to no device.",
+     "0 ok (also when nothing was found)\n1 BlueZ refused the scan\n2 usage error\n"
+     "4 no BlueZ or no adapter"},
     {"echo", "[TEXT]", 0, 1, run_echo, 0, "round trip TEXT through the device",
      "Sends TEXT (default \"hello\") with the OS echo command and prints the answer. Changes "
      "nothing.",
@@ -312,9 +330,10 @@ static int exit_for(int rc)
     case DFU_ERR_NOTCONN:
     case DFU_ERR_IO:
     case DFU_ERR_NODEV:
-    case DFU_ERR_PAIRING:
     case DFU_ERR_BUSY:
     case DFU_ERR_REFUSED:
+    case DFU_ERR_NO_BLUEZ:
+    case DFU_ERR_BUS_DENIED:
         return DFU_EXIT_CONN;
     case DFU_ERR_CANCELLED:
         return DFU_EXIT_INTERRUPTED;
@@ -485,6 +504,11 @@ static int run_info(cli_run_t *r)
 
 static int run_bootloader(cli_run_t *r)
 {
+    bool last_boot = cli_flag(r->a, "--last-boot"), boot_log = cli_flag(r->a, "--log");
+    if (last_boot || boot_log) {
+        int rc = dfu_cli_bootrec(r->c, last_boot, boot_log, r->json);
+        return rc < 0 ? dfu_cli_report_fail(r->c, r, "bootloader", rc) : rc;
+    }
     dfu_client_boot_t b;
     int rc = dfu_client_bootloader(r->c, &b);
     if (rc != DFU_OK) {

@@ -63,6 +63,9 @@ int dfu_cli_report_fail(dfu_client_t *c, const cli_run_t *r, const char *cmd, in
 void dfu_cli_json_head(dfu_json_t *j, const char *cmd);
 void dfu_cli_json_tail(dfu_json_t *j);
 
+/* `dfukit scan`: SMP devices advertising over Bluetooth LE, through BlueZ (cmd_scan.c). */
+int dfu_cli_scan_run(cli_run_t *r);
+
 /* Image verbs (cmd_client_image.c). */
 int dfu_cli_image_list(cli_run_t *r);
 int dfu_cli_image_upload(cli_run_t *r);

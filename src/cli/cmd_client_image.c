@@ -1,4 +1,5 @@
 /* Device image verbs: image list, upload, test, confirm, erase, slots (table: cmd_client.c). */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

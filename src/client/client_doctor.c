@@ -27,6 +27,8 @@ typedef struct {
     dfu_client_slotinfo_t si;
     int rc_params, rc_boot, rc_state, rc_slots;
     dfu_client_err_t err_params, err_boot, err_state; /* what each failed read observed */
+    dfu_client_bootrec_t lb;                          /* the device's record of the last boot */
+    int rc_lb;       /* 0, DFU_ERR_NOTSUP (not reported) or a request error */
     int write_probe; /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
     bool paired;     /* the probe had to pair (with the given passkey) */
     size_t first_chunk;
@@ -74,7 +76,7 @@ static problem_t *add(doc_t *d, const char *id)
 static void probe_write(doc_t *d)
 {
     static const uint8_t req[] = {0xa1, 0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf4};
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     dfu_client_t *c = d->c;
     int saved = c->retries;
     c->retries = 0;
@@ -84,9 +86,6 @@ static void probe_write(doc_t *d)
                                 sizeof(req), 0, &rsp);
     d->paired = dfu_client_link_security(c) > before && before > 0;
     c->retries = saved;
-    if (rsp) {
-        cbor_decref(&rsp);
-    }
     if (rc == DFU_ERR_ACCESS ||
         (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED && c->err.group_rc == 0)) {
         d->write_probe = DFU_ERR_ACCESS;
@@ -100,6 +99,7 @@ static void probe_write(doc_t *d)
 static void gather(doc_t *d)
 {
     dfu_client_t *c = d->c;
+    d->rc_lb = dfu_client_last_boot(c, &d->lb);
     d->rc_params = dfu_client_params(c, &d->p);
     d->err_params = c->err;
     d->rc_boot = dfu_client_bootloader(c, &d->b);
@@ -113,6 +113,35 @@ static void gather(doc_t *d)
         uint64_t total = d->si.size[1] ? d->si.size[1] : 65536;
         d->first_chunk = dfu_client_chunk_size(d->msg_max, total, true, 0, false);
     }
+}
+
+static const char *pair_fix(const dfu_client_t *c)
+{
+    return c->kind == DFU_LINK_BLUEZ
+               ? "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN (keep the "
+                 "device's security on)"
+               : "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
+                 "device's security on)";
+}
+
+/* BlueZ link: what BlueZ says about the bond, and what the security level is known to be. */
+static void bluez_link_text(const dfu_client_t *c, char *out, size_t cap)
+{
+    dfu_bluez_info_t bi;
+    out[0] = '\0';
+    if (c->kind != DFU_LINK_BLUEZ || !c->open || dfu_link_bluez_info(&c->link, &bi) != DFU_OK) {
+        return;
+    }
+    snprintf(
+        out, cap, "doctor: bluez: %s (%s) on %s, ATT MTU %u, %s; bond: %s%s%s%s; security: %s\n",
+        bi.address, bi.name, bi.adapter, bi.att_mtu,
+        bi.acquired ? "AcquireWrite/AcquireNotify sockets" : "WriteValue/StartNotify",
+        bi.paired ? "paired" : "not paired", bi.bonded ? ", bonded (stored)" : "",
+        bi.trusted ? ", trusted" : "", bi.repaired ? ", stale bond removed and paired again" : "",
+        bi.paired_now ? "L3+ (authenticated: paired with the passkey now)"
+        : bi.paired   ? "L2+ (encrypted with the stored bond; BlueZ does not report whether "
+                        "it was authenticated)"
+                      : "L1 (not paired, not encrypted)");
 }
 
 static void analyse(doc_t *d)
@@ -156,18 +185,14 @@ static void analyse(doc_t *d)
                  "an authenticated (passkey) link for all SMP writes (GATT permission), so "
                  "nothing can be read or updated without pairing",
                  dfu_client_link_security(d->c));
-        snprintf(p->fix, sizeof(p->fix),
-                 "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
-                 "device's security on)");
+        snprintf(p->fix, sizeof(p->fix), "%s", pair_fix(d->c));
     } else if (d->write_probe == DFU_ERR_ACCESS) {
         p = add(d, "link_security");
         snprintf(p->cause, sizeof(p->cause),
                  "the device refuses writes (upload, test, confirm, reset) on this link "
                  "(security level %d): its policy requires an authenticated (passkey) link",
                  dfu_client_link_security(d->c));
-        snprintf(p->fix, sizeof(p->fix),
-                 "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
-                 "device's security on)");
+        snprintf(p->fix, sizeof(p->fix), "%s", pair_fix(d->c));
     }
     if (d->rc_params == DFU_OK && d->first_chunk < 32) {
         p = add(d, "buffer_small");
@@ -193,14 +218,30 @@ static void analyse(doc_t *d)
     }
 }
 
+/* The first line: what the bootloader did at the last reset, and why. */
+static void last_boot_line(const doc_t *d, char *buf, size_t cap)
+{
+    if (d->rc_lb == DFU_OK) {
+        dfu_client_bootrec_explain(&d->lb, buf, cap);
+    } else if (d->rc_lb == DFU_ERR_NOTSUP) {
+        snprintf(buf, cap, "%s", DFU_CLIENT_NO_BOOTREC);
+    } else {
+        snprintf(buf, cap, "the boot outcome could not be read (%s)", dfu_strerror(d->rc_lb));
+    }
+}
+
 static void print_text(doc_t *d, FILE *out)
 {
     dfu_client_t *c = d->c;
+    char lb[600];
+    last_boot_line(d, lb, sizeof(lb));
+    fprintf(out, "doctor: %s\n", lb);
     int sec = dfu_client_link_security(c);
-    const char *level = sec == 0   ? "n/a"
-                        : sec == 1 ? "L1 (none)"
-                        : sec == 2 ? "L2 (encrypted)"
-                                   : "L3+ (authenticated)";
+    const char *level = sec == 0                                ? "n/a"
+                        : sec == 1                              ? "L1 (none)"
+                        : sec == 2 && c->kind == DFU_LINK_BLUEZ ? "L2+ (encrypted, stored bond)"
+                        : sec == 2                              ? "L2 (encrypted)"
+                                                                : "L3+ (authenticated)";
     const char *writes =
         d->write_probe == 0
             ? (d->paired ? ", writes allowed after pairing with the passkey" : ", writes allowed")
@@ -212,6 +253,9 @@ static void print_text(doc_t *d, FILE *out)
         fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1, level,
                 writes);
     }
+    char bz[512];
+    bluez_link_text(c, bz, sizeof(bz));
+    fputs(bz, out);
     if (d->rc_params == DFU_OK) {
         fprintf(out,
                 "doctor: params: buf_size %u, buf_count %u; upload requests up to %zu "
@@ -262,6 +306,16 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_t j;
     dfu_json_init(&j, out);
     dfu_json_obj(&j);
+    char lb[600];
+    last_boot_line(d, lb, sizeof(lb));
+    dfu_json_key(&j, "last_boot_summary");
+    dfu_json_str(&j, lb);
+    dfu_json_key(&j, "last_boot");
+    if (d->rc_lb == DFU_OK) {
+        dfu_json_bootrec(&j, &d->lb);
+    } else {
+        dfu_json_null(&j);
+    }
     dfu_json_key(&j, "link");
     dfu_json_obj(&j);
     dfu_json_key(&j, "conn");
@@ -272,6 +326,32 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_int(&j, dfu_client_link_security(d->c));
     dfu_json_key(&j, "writes_allowed");
     dfu_json_bool(&j, d->write_probe == 0);
+    dfu_bluez_info_t bi;
+    if (d->c->kind == DFU_LINK_BLUEZ && d->c->open && dfu_link_bluez_info(&d->c->link, &bi) == 0) {
+        dfu_json_key(&j, "bluez");
+        dfu_json_obj(&j);
+        dfu_json_key(&j, "address");
+        dfu_json_str(&j, bi.address);
+        dfu_json_key(&j, "name");
+        dfu_json_str(&j, bi.name);
+        dfu_json_key(&j, "adapter");
+        dfu_json_str(&j, bi.adapter);
+        dfu_json_key(&j, "att_mtu");
+        dfu_json_int(&j, bi.att_mtu);
+        dfu_json_key(&j, "acquired");
+        dfu_json_bool(&j, bi.acquired);
+        dfu_json_key(&j, "paired");
+        dfu_json_bool(&j, bi.paired);
+        dfu_json_key(&j, "bonded");
+        dfu_json_bool(&j, bi.bonded);
+        dfu_json_key(&j, "trusted");
+        dfu_json_bool(&j, bi.trusted);
+        dfu_json_key(&j, "paired_now");
+        dfu_json_bool(&j, bi.paired_now);
+        dfu_json_key(&j, "repaired");
+        dfu_json_bool(&j, bi.repaired);
+        dfu_json_obj_end(&j);
+    }
     dfu_json_obj_end(&j);
     dfu_json_key(&j, "params");
     dfu_json_obj(&j);

@@ -60,7 +60,8 @@ static const errtab_t table[] = {
     {-1,
      11,
      {"EACCESSDENIED", "the link's security level is too low for this command",
-      "pair first: --conn ble-sim:PATH,passkey=NNNNNN"}},
+      "pair first: --conn ble:TARGET,passkey=NNNNNN (ble-sim:PATH,passkey=NNNNNN for the "
+      "simulator's model)"}},
     {-1,
      12,
      {"UNSUPPORTED_TOO_OLD", "the device does not accept SMP v1 requests",
@@ -205,24 +206,33 @@ enum {
     L_PAIR_WRONG,
     L_NEED_PASSKEY,
     L_CANCEL,
+    L_PASSKEY_NEEDED,
+    L_STALE_BOND,
+    L_NO_BLUEZ,
+    L_BUS_DENIED,
+    L_BLUEZ_BUSY,
 };
 
 static const dfu_client_explain_t link_tab[] = {
     [L_TIMEOUT] = {"TIMEOUT", "the device did not answer in time",
                    "check --conn and that the device is running; over BLE a silent device often "
                    "means the link security is too low (pair with --conn "
-                   "ble-sim:PATH,passkey=NNNNNN); raise --timeout"},
+                   "ble:TARGET,passkey=NNNNNN, or ble-sim:PATH,passkey=NNNNNN for the "
+                   "simulator's model); raise --timeout"},
     [L_NOTCONN] = {"NOT_CONNECTED", "the link dropped (device reset or out of range)",
                    "re-run the command; 'dfukit update' reconnects by itself"},
     [L_ATT] = {"ATT_INSUFFICIENT_AUTHENTICATION",
                "the device refused the write: this command needs an authenticated (passkey) BLE "
                "link",
-               "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (do not switch "
-               "the device's security off)"},
+               "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN "
+               "(ble-sim:PATH,passkey=NNNNNN for the simulator's model; do not switch the "
+               "device's security off)"},
     [L_PAIR] = {"PAIRING_FAILED", "pairing failed (the device cannot reach the level)",
-                "check the passkey the device shows and retry"},
-    [L_NODEV] = {"NO_DEVICE", "there is nothing to open at that address",
-                 "check --conn (the path of the tty / socket)"},
+                "check the passkey the device shows and retry with --conn "
+                "ble:TARGET,passkey=NNNNNN"},
+    [L_NODEV] = {"NO_DEVICE", "there is nothing to open at that address, path or name",
+                 "check --conn (the tty or socket path; for ble: 'dfukit scan' lists the "
+                 "advertising SMP devices: is the adapter powered, 'bluetoothctl power on'?)"},
     [L_LINK] = {"LINK_ERROR", "the link failed", "check --conn and retry"},
     [L_REFUSED] = {"NO_SERVER", "nothing listens for SMP at that address",
                    "check --conn (address and port) and that the device, or 'dfukit sim', is "
@@ -234,9 +244,31 @@ static const dfu_client_explain_t link_tab[] = {
     [L_NEED_PASSKEY] = {"PAIRING_REQUIRED",
                         "this firmware accepts requests only on an authenticated (passkey) link; "
                         "pairing without a passkey (Just Works) does not reach that level",
-                        "re-run with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN "
-                        "(keep the device's security on)"},
+                        "re-run with the device's passkey: --conn ...,passkey=NNNNNN (keep the "
+                        "device's security on)"},
     [L_CANCEL] = {"INTERRUPTED", "interrupted by the user (Ctrl-C)", "run the same command again"},
+    [L_PASSKEY_NEEDED] = {"PASSKEY_REQUIRED",
+                          "the device requires an authenticated (passkey) BLE link and asked for "
+                          "its passkey; none was given",
+                          "add the passkey the device displays: --conn ble:TARGET,passkey=NNNNNN "
+                          "(keep the device's security on)"},
+    [L_STALE_BOND] = {"STALE_BOND",
+                      "the device no longer has the bond this computer keeps for it (its new "
+                      "firmware has no bond storage, or its bonds were erased)",
+                      "run again with the device's passkey: --conn ble:TARGET,passkey=NNNNNN; "
+                      "dfukit then removes the stale bond and pairs again (or remove it "
+                      "yourself: 'bluetoothctl remove ADDRESS')"},
+    [L_NO_BLUEZ] = {"NO_BLUEZ", "no BlueZ on the system bus (nothing owns org.bluez)",
+                    "start the Bluetooth daemon: 'sudo systemctl start bluetooth' (Debian package "
+                    "bluez)"},
+    [L_BUS_DENIED] = {"BLUEZ_ACCESS_DENIED",
+                      "the system bus policy does not let this user call BlueZ",
+                      "run as a user the BlueZ D-Bus policy allows "
+                      "(/etc/dbus-1/system.d/bluetooth.conf: the default context, root, or group "
+                      "'bluetooth' on distributions that restrict it)"},
+    [L_BLUEZ_BUSY] = {"BLUEZ_BUSY",
+                      "another program holds the SMP characteristic (AcquireWrite/AcquireNotify)",
+                      "close the other Bluetooth tool connected to the device and retry"},
 };
 
 const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
@@ -257,6 +289,16 @@ const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
         return &link_tab[L_REFUSED];
     case DFU_ERR_CANCELLED:
         return &link_tab[L_CANCEL];
+    case DFU_ERR_PASSKEY_NEEDED:
+        return &link_tab[L_PASSKEY_NEEDED];
+    case DFU_ERR_STALE_BOND:
+        return &link_tab[L_STALE_BOND];
+    case DFU_ERR_NO_BLUEZ:
+        return &link_tab[L_NO_BLUEZ];
+    case DFU_ERR_BUS_DENIED:
+        return &link_tab[L_BUS_DENIED];
+    case DFU_ERR_BUSY:
+        return &link_tab[L_BLUEZ_BUSY];
     default:
         return &link_tab[L_LINK];
     }
@@ -347,8 +389,8 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
     const dfu_client_explain_t *x = dfu_client_err_explain(e);
     char obs[400];
     dfu_client_err_observed(e, obs, sizeof(obs));
-    snprintf(buf, cap, "%s failed: %s: %s. Fix: %s", e->what[0] ? e->what : "request", obs,
-             x->meaning, x->fix);
+    snprintf(buf, cap, "%s failed: %s: %s%s%s. Fix: %s", e->what[0] ? e->what : "request", obs,
+             x->meaning, e->detail[0] ? "; observed: " : "", e->detail, x->fix);
 }
 
 bool dfu_client_err_is_state(const dfu_client_err_t *e)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dfu_client.h"
+#include "dfukit/dfu_boot_record.h"
 #include "dfukit/dfu_smp.h"
 #include "dfukit/dfu_smp_os.h"
 
@@ -45,7 +46,7 @@ typedef struct {
     bool st_fresh;     /* u->st was read after the last change the client made */
     const char *stale; /* what made it stale ("the reset", "the upload", ...) */
     bool resumed_said; /* the resume offset was reported */
-    int pair_before;   /* pairing level reached before the reset (0 = the link was not paired) */
+    int pair_before;   /* link security before the reset when paired (0 = the link was not) */
     const char *path;  /* FILE as given */
 } upd_t;
 
@@ -211,9 +212,7 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
     }
     char msg[1024];
     if (u->c->err.code == 0) {
-        u->c->err.code = rc;
-        u->c->err.group = -1;
-        snprintf(u->c->err.what, sizeof(u->c->err.what), "%s", step);
+        (void)dfu_client_link_err(u->c, rc, step);
     }
     dfu_client_err_format(&u->c->err, msg, sizeof(msg));
     event(u, step, "fail", "%s", msg);
@@ -225,7 +224,8 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
         next = nbuf;
     }
     bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
-                rc == DFU_ERR_PAIRING || rc == DFU_ERR_REFUSED || rc == DFU_ERR_NODEV;
+                rc == DFU_ERR_NODEV || rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED ||
+                rc == DFU_ERR_REFUSED;
     return verdict(u, conn ? EXIT_CONN : EXIT_FAIL, step, msg,
                    next ? next : "fix the cause above and run the same 'dfukit update' again");
 }
@@ -331,6 +331,13 @@ static double swap_estimate_s(const upd_t *u, char *why, size_t cap)
     return est;
 }
 
+/* Reconnect failures that waiting does not cure (pairing needs the user, BlueZ is missing). */
+static bool reconnect_fatal(int rc)
+{
+    return rc == DFU_ERR_PASSKEY_NEEDED || rc == DFU_ERR_STALE_BOND || rc == DFU_ERR_PAIRING ||
+           rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED || rc == DFU_ERR_INVAL;
+}
+
 int dfu_client_wait_back(dfu_client_t *c, double max_s)
 {
     uint64_t end = dfu_link_now_us() + (uint64_t)(max_s * 1e6);
@@ -343,7 +350,12 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
     while (dfu_link_now_us() < end) {
         if (reopen) {
             /* the device end may have been re-created by the reset (BLE reconnect, new pty) */
-            if (dfu_client_reconnect(c) != DFU_OK) {
+            int r = dfu_client_reconnect(c);
+            if (reconnect_fatal(r)) {
+                rc = dfu_client_link_err(c, r, "reconnect after the reset");
+                break;
+            }
+            if (r != DFU_OK) {
                 if (dfu_client_cancelled(c)) {
                     break;
                 }
@@ -375,7 +387,9 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
     if (dfu_client_cancelled(c)) {
         return DFU_ERR_CANCELLED;
     }
-    return (rc == DFU_OK || rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING) ? rc : DFU_ERR_TIMEOUT;
+    return (rc == DFU_OK || rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING || reconnect_fatal(rc))
+               ? rc
+               : DFU_ERR_TIMEOUT;
 }
 
 /* Reads params, bootloader and state. */
@@ -479,7 +493,7 @@ static int back_but_refuses(upd_t *u, const char *step, int rc)
              "re-run with the device's passkey: dfukit update %s --conn %s,passkey=NNNNNN (it "
              "continues at the confirm step)",
              u->path, conn);
-    return verdict(u, wrong ? EXIT_CONN : EXIT_FAIL, step, msg, next);
+    return verdict(u, EXIT_FAIL, step, msg, next);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------------
@@ -652,7 +666,8 @@ static int do_mark(upd_t *u)
 
 static int do_reset_wait(upd_t *u)
 {
-    u->pair_before = u->c->pair_level;
+    int sec = dfu_client_link_security(u->c);
+    u->pair_before = sec >= 2 ? sec : 0; /* encrypted or paired before the reset */
     int rc = dfu_client_reset(u->c, false, -1);
     if (rc == DFU_ERR_DEVICE && u->c->err.rc == DFU_SMP_RC_EBUSY) {
         event(u, "reset", "info", "the application refused the reset (busy); forcing it");
@@ -673,7 +688,8 @@ static int do_reset_wait(upd_t *u)
     for (;;) {
         double left = max_s - (double)(dfu_link_now_us() - t0) / 1e6;
         rc = left > 0 ? dfu_client_wait_back(u->c, left) : DFU_ERR_TIMEOUT;
-        if ((rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING) && u->pair_before == 0) {
+        if ((rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING || rc == DFU_ERR_PASSKEY_NEEDED) &&
+            u->pair_before == 0) {
             return back_but_refuses(u, "wait", rc);
         }
         if (rc == DFU_ERR_CANCELLED) {
@@ -712,31 +728,71 @@ static int do_reset_wait(upd_t *u)
     return -1;
 }
 
+/* The fix for a new image the bootloader did not keep, from its boot record. */
+static const char *bootrec_next(const dfu_client_bootrec_t *r)
+{
+    switch (r->reason_code) {
+    case DFU_BOOT_REASON_BAD_SIGNATURE:
+        return "sign the image with the key the bootloader expects (dfukit image sign -k KEY), "
+               "then run 'dfukit update' again";
+    case DFU_BOOT_REASON_DOWNGRADE:
+        return "sign the image with a version higher than the running one (dfukit image sign "
+               "--version ...), then run 'dfukit update' again";
+    case DFU_BOOT_REASON_REVERT:
+        return "the new image must confirm itself at start-up (or stay up until 'dfukit image "
+               "confirm'); it was reset before that: check that it starts without crashing";
+    case DFU_BOOT_REASON_BAD_HASH:
+        return "run the same 'dfukit update' again (the image is uploaded again)";
+    default:
+        return "run 'dfukit bootloader --log' and 'dfukit doctor' for the device's view";
+    }
+}
+
 static int do_verify_confirm(upd_t *u)
 {
     const dfu_client_slot_t *s0 = &u->st.slots[0], *s1 = &u->st.slots[1];
     if (!(same_hash(s0, u->f.hash) && s0->active)) {
-        char msg[400];
+        /* The slot state tells a revert from a refusal; the bootloader's own record (on devices
+         * that keep one) says why. */
+        dfu_client_bootrec_t lb;
+        int lrc = dfu_client_last_boot(u->c, &lb);
+        bool reverted = same_hash(s1, u->f.hash); /* swapped in, then back out to slot 1 */
+        char why[600], msg[1400];
         const char *next;
-        if (same_hash(s1, u->f.hash)) {
-            /* it was swapped in (slot 1 now holds it as the revert copy) and came back out */
-            snprintf(msg, sizeof(msg),
-                     "the new image %s was reverted: after the reset the device runs %s again "
-                     "and slot 1 holds %s, so MCUboot swapped it in and swapped it back out: it "
-                     "did not confirm itself before the next reset (it crashed at boot, or was "
-                     "reset)",
-                     u->f.version, s0->present ? s0->version : "nothing", u->f.version);
+        if (lrc == DFU_OK) {
+            dfu_client_bootrec_explain(&lb, why, sizeof(why));
+            next = bootrec_next(&lb);
+        } else if (reverted) {
+            snprintf(why, sizeof(why),
+                     "it was reverted: slot 1 holds %s, so MCUboot swapped it in and back out: "
+                     "it did not confirm itself before the next reset (it crashed at boot, or was "
+                     "reset)%s",
+                     u->f.version,
+                     lrc == DFU_ERR_NOTSUP ? "; the device does not report boot outcomes, so "
+                                             "which of those is not known"
+                                           : "");
             next = "make the new firmware boot and run (check its log or console); MCUboot "
                    "checked its signature already. Then run the same 'dfukit update' again";
         } else {
-            snprintf(msg, sizeof(msg),
-                     "MCUboot refused the new image %s: after the reset the device still runs %s "
-                     "and slot 1 %s (MCUboot erases an image that fails validation)",
-                     u->f.version, s0->present ? s0->version : "nothing",
-                     s1->present ? "holds another image" : "is empty");
+            snprintf(why, sizeof(why),
+                     "MCUboot refused it: slot 1 %s (MCUboot erases an image that fails "
+                     "validation)%s",
+                     s1->present ? "holds another image" : "is empty",
+                     lrc == DFU_ERR_NOTSUP ? "; the device does not report boot outcomes, so "
+                                             "why is not known"
+                                           : "");
             next = "check that the image is signed with the key the bootloader expects "
                    "('dfukit image verify -k KEY FILE') and is not a refused downgrade";
         }
+        const char *slot1 = !reverted       ? "" /* the record or the text above says it */
+                            : lrc == DFU_OK ? "; slot 1 holds it again (swapped back out)"
+                                            : "";
+        if (lrc == DFU_OK && !reverted) {
+            slot1 = s1->present ? "; slot 1 holds another image" : "; slot 1 is empty";
+        }
+        snprintf(msg, sizeof(msg),
+                 "after the reset the device runs %s, not the new image %s: %.600s%s",
+                 s0->present ? s0->version : "nothing", u->f.version, why, slot1);
         event(u, "verify", "fail", "%s", msg);
         return verdict(u, EXIT_FAIL, "verify", msg, next);
     }

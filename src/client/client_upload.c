@@ -134,7 +134,7 @@ size_t dfu_client_msg_max(const dfu_client_t *c, const dfu_client_params_t *p)
     if (mtu != 0 && mtu < m) {
         m = mtu;
     }
-    if (c->kind == DFU_LINK_BLE && c->link.att_mtu > 3) {
+    if (dfu_client_is_ble(c) && c->link.att_mtu > 3) {
         size_t frag = (size_t)c->link.att_mtu - 3u;
         if (m > frag) {
             m -= m % frag;
@@ -223,7 +223,7 @@ static void report(up_t *u)
 }
 
 /* Handles one answer. Returns 0 to continue, 1 when done, or an error. */
-static int on_answer(up_t *u, uint8_t seq, cbor_item_t *rsp)
+static int on_answer(up_t *u, uint8_t seq, const dfu_cval_t *rsp)
 {
     unsigned k = 0;
     while (k < u->nq && u->q[k].seq != seq) {
@@ -291,7 +291,7 @@ static int run(up_t *u)
         /* The first answer can be slow: the device may erase the slot first. */
         int tmo = u->acked == 0 ? u->c->timeout_ms * 3 : u->c->timeout_ms;
         uint8_t seq = 0;
-        cbor_item_t *rsp = NULL;
+        dfu_cval_t rsp;
         int rc = dfu_client_recv(u->c, tmo, &seq, &rsp);
         if (rc == DFU_ERR_PROTO || rc == DFU_ERR_MSGSIZE) {
             continue;
@@ -329,8 +329,7 @@ static int run(up_t *u)
             return rc;
         }
         consecutive_timeouts = 0;
-        rc = on_answer(u, seq, rsp);
-        cbor_decref(&rsp);
+        rc = on_answer(u, seq, &rsp);
         if (rc != 0) {
             return rc < 0 ? rc : DFU_OK;
         }
@@ -372,12 +371,7 @@ int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
     st->kBps = st->seconds > 0 ? (double)(len - st->resumed_from) / 1000.0 / st->seconds : 0;
     if (rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_MSGSIZE ||
         rc == DFU_ERR_ACCESS || rc == DFU_ERR_REFUSED || rc == DFU_ERR_CANCELLED) {
-        memset(&c->err, 0, sizeof(c->err));
-        c->err.code = rc;
-        c->err.group = -1;
-        snprintf(c->err.what, sizeof(c->err.what), "image upload");
-        dfu_client_err_context(c);
-        c->err.wait_ms = c->timeout_ms;
+        (void)dfu_client_link_err(c, rc, "image upload");
         c->err.tries = (int)st->timeouts;
     }
     if (rc == DFU_OK && st->match_reported && !st->match) {

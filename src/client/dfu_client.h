@@ -3,8 +3,9 @@
  * device commands, windowed upload, the `update` state machine and the `doctor` diagnosis.
  *
  * Wire facts: ../shared/docs/smp-protocol.md. Links come from dfu_link.h / dfu_host_ble.h.
- * Responses are decoded with libcbor's allocating API (host only); every getter checks types, so
- * a malformed or hostile response gives DFU_ERR_PROTO, never an out-of-bounds read.
+ * Responses are walked once with the device's bounded CBOR reader (dfu_cbor.h) and then read in
+ * place (dfu_cval_t, no allocation); every getter checks types, so a malformed or hostile
+ * response gives DFU_ERR_PROTO or "absent", never an out-of-bounds read.
  *
  * Errors: functions return 0 or a negative dfu_err. When the device refused a request
  * (SMP `rc` or v2 `err {group, rc}`) the return is DFU_ERR_DEVICE and c->err holds the codes;
@@ -19,10 +20,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <cbor.h>
-
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_host_ble.h"
+#include "dfukit/dfu_host_bluez.h"
 #include "dfukit/dfu_link.h"
 
 /* Returned when the device answered with an SMP error (details in dfu_client_t.err). */
@@ -38,13 +38,14 @@ typedef struct dfu_client_explain {
 
 /* Details of the last failure. */
 typedef struct dfu_client_err {
-    int code;      /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
-    int rc;        /* SMP-level rc (0 = none) */
-    int group;     /* group of a v2 `err` (-1 = none) */
-    int group_rc;  /* err.rc (0 = none) */
-    int att;       /* BLE ATT error the write got (0 = none) */
-    char rsn[200]; /* device's `rsn` text, "" if none */
-    char what[48]; /* the request that failed, e.g. "image state write" */
+    int code;         /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
+    int rc;           /* SMP-level rc (0 = none) */
+    int group;        /* group of a v2 `err` (-1 = none) */
+    int group_rc;     /* err.rc (0 = none) */
+    int att;          /* BLE ATT error the write got (0 = none) */
+    char rsn[200];    /* device's `rsn` text, "" if none */
+    char what[48];    /* the request that failed, e.g. "image state write" */
+    char detail[256]; /* what the link observed (BlueZ: the D-Bus step and its answer), or "" */
     /* what was observed on the link (for link failures) */
     char peer[220];      /* the address ("127.0.0.1:9", "[::1]:1337", a path) */
     bool connecting;     /* the failure happened while opening the link */
@@ -92,7 +93,8 @@ typedef struct dfu_client_conn_kind {
 const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n);
 
 typedef struct dfu_client_cfg {
-    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]" */
+    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]",
+                       * "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]" (BlueZ) */
     int timeout_ms;   /* per request; 0 = 3000 */
     int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
     FILE *log;        /* verbose protocol log (one line per exchange), NULL = none */
@@ -113,12 +115,15 @@ typedef struct dfu_client {
     bool open;
     char conn[256];
     int kind;       /* DFU_LINK_* */
-    char path[200]; /* serial / ble-sim path, or UDP host */
+    char path[200]; /* serial / ble-sim path, UDP host, or BlueZ target (address or name) */
     uint16_t port;
     uint32_t baud;
     bool has_passkey;
     uint32_t passkey;
     dfu_ble_bond_t bond; /* BLE bond kept across reconnects */
+    char adapter[16];    /* BlueZ: adapter=hciN ("" = the first adapter) */
+    char resolved[18];   /* BlueZ: the device's address once found (reconnects use it) */
+    char link_why[256];  /* what the last link open observed when it failed */
     bool pair_tried;     /* pairing attempted on the current connection */
     int timeout_ms;
     int retries;
@@ -143,6 +148,12 @@ void dfu_client_peer(const dfu_client_t *c, char *buf, size_t cap);
 
 /* True once the cancel flag given in the configuration is set. */
 bool dfu_client_cancelled(const dfu_client_t *c);
+/* True for both BLE links: the simulator's model (ble-sim:) and BlueZ (ble:). */
+bool dfu_client_is_ble(const dfu_client_t *c);
+
+/* Fills c->err for a link failure `code` of request `what` (ATT error and the link's own
+ * description of what it observed included). Returns code. */
+int dfu_client_link_err(dfu_client_t *c, int code, const char *what);
 
 /* Parses and validates a connection string without opening it. 0 or DFU_ERR_INVAL. */
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn);
@@ -163,25 +174,33 @@ size_t dfu_client_link_mtu(const dfu_client_t *c);
 /* Link security level (BLE 1..4), 0 when the transport has none. */
 int dfu_client_link_security(const dfu_client_t *c);
 
+/* One well-formed CBOR item (a response map or a value inside one), read in place. A response
+ * points into the client's receive buffer: valid until the next receive on that client. */
+typedef struct dfu_cval {
+    const uint8_t *p;
+    size_t len;
+} dfu_cval_t;
+
 /* ---- Requests ---------------------------------------------------------------------------------
  */
 
 /* Sends one request (payload = CBOR map) and waits for the matching response (by seq), resending
  * up to c->retries times on timeout. `timeout_ms` 0 = c->timeout_ms. On success *rsp is the
- * decoded response map (caller: cbor_decref). Returns 0, DFU_ERR_DEVICE (c->err filled),
+ * response map (valid until the next receive on c). Returns 0, DFU_ERR_DEVICE (c->err filled),
  * DFU_ERR_TIMEOUT, DFU_ERR_NOTCONN, DFU_ERR_ACCESS (BLE ATT error: link security too low),
  * DFU_ERR_PROTO (malformed response). Handles the v2 -> v1 fallback. */
 int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t group, uint8_t id,
-                       const uint8_t *payload, size_t plen, int timeout_ms, cbor_item_t **rsp);
+                       const uint8_t *payload, size_t plen, int timeout_ms, dfu_cval_t *rsp);
 
 /* Low level, for pipelining: sends without waiting; *seq receives the sequence number used. */
 int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, const uint8_t *payload,
                     size_t plen, uint8_t *seq);
 
-/* Receives the next response. Returns 0 with *seq and *rsp (decoded map; caller decrefs), or a
+/* Receives the next response. Returns 0 with *seq and *rsp (the map, valid until the next
+ * receive on c), or a
  * link error, or DFU_ERR_PROTO for a malformed response (*seq is set when its header was
  * readable). The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
-int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t **rsp);
+int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *rsp);
 
 /* Copies what the client knows about the link (peer, passkey, last pairing, whether the device
  * answered) into c->err. */
@@ -193,19 +212,26 @@ void dfu_client_log_timeout(dfu_client_t *c, uint8_t seq, int wait_ms, const cha
 
 /* Checks a response map for `rc`/`err`; returns 0 or DFU_ERR_DEVICE with c->err filled. */
 int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
-                           const cbor_item_t *rsp);
+                           const dfu_cval_t *rsp);
 
 /* ---- Response map getters (type checked) --------------------------------------------------------
  */
 
-const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key);
-bool dfu_cmap_uint(const cbor_item_t *map, const char *key, uint64_t *out);
-bool dfu_cmap_int(const cbor_item_t *map, const char *key, int64_t *out);
-bool dfu_cmap_bool(const cbor_item_t *map, const char *key, bool *out);
+/* Each returns false when `map` is not a map, has no definite text key `key` (the first one
+ * counts), or its value has another type. */
+bool dfu_cmap_get(const dfu_cval_t *map, const char *key, dfu_cval_t *out);
+bool dfu_cmap_uint(const dfu_cval_t *map, const char *key, uint64_t *out);
+bool dfu_cmap_int(const dfu_cval_t *map, const char *key, int64_t *out);
+bool dfu_cmap_bool(const dfu_cval_t *map, const char *key, bool *out);
 /* Copies a definite text string (NUL-terminated, truncated to cap-1). */
-bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap);
+bool dfu_cmap_str(const dfu_cval_t *map, const char *key, char *out, size_t cap);
 /* Copies a definite byte string; *len = its length (fails if longer than cap). */
-bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap, size_t *len);
+bool dfu_cmap_bytes(const dfu_cval_t *map, const char *key, uint8_t *out, size_t cap, size_t *len);
+/* Element i of an array (false: not an array, or i out of range). */
+bool dfu_carr_get(const dfu_cval_t *arr, size_t i, dfu_cval_t *out);
+/* True if v is an array / a map. */
+bool dfu_cval_is_array(const dfu_cval_t *v);
+bool dfu_cval_is_map(const dfu_cval_t *v);
 
 /* ---- Commands
  * ------------------------------------------------------------------------------------ */
@@ -266,6 +292,43 @@ uint32_t dfu_client_usable_size(const dfu_client_slotinfo_t *si);
  * slot for bootloader mode `mode`, DFU_SMP_MODE_*), e.g. "the largest image is 196608 bytes:
  * slot 1 is 204800 bytes, and MCUboot keeps its last 8192 bytes for ...". */
 void dfu_client_usable_explain(const dfu_client_slotinfo_t *si, int mode, char *buf, size_t cap);
+/* The device's record of a boot (OS bootloader info "last_boot", entries of "boot_log"; keys:
+ * docs/SPEC-smp.md section 4.1). */
+typedef struct dfu_client_bootrec {
+    uint32_t boot; /* boot number in the device's record log (0 = no log) */
+    char swap[12]; /* none, test, perm, revert, fail */
+    bool resumed;  /* a swap interrupted by a power cut was completed */
+    bool booted;   /* the primary image was started */
+    int slot;      /* slot running (0) */
+    char version[40];
+    uint8_t hash[32];
+    size_t hash_len;        /* 0: not reported (log entries) */
+    char reason[96];        /* the device's reason text */
+    int reason_code;        /* dfu_boot_reason_t, -1 if absent */
+    bool has_other;         /* other_version is set */
+    char other_version[40]; /* image swapped out / reverted from / refused */
+    int64_t refused_err;    /* dfu_err of a refused candidate (0 = none) */
+    int64_t primary_err;
+    bool has_flash; /* flash figures reported (last_boot) */
+    uint64_t flash_erases, flash_writes, flash_bytes, time_ms;
+} dfu_client_bootrec_t;
+
+/* Reads the record of the last boot. 0; DFU_ERR_NOTSUP when the device does not report boot
+ * outcomes (it answered as for an unknown query: Zephyr, Mynewt; c->err is left as it was);
+ * DFU_ERR_PROTO for a malformed answer; or a request error. */
+int dfu_client_last_boot(dfu_client_t *c, dfu_client_bootrec_t *r);
+/* Reads up to `max` records of the boot log, newest first (pages with "before" as the response
+ * buffer allows). *n = records read, *total = records the device keeps. Errors as above. */
+int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, size_t *n,
+                        uint32_t *total);
+/* One line saying what the bootloader did at that boot and why, with the fix when one is needed,
+ * e.g. "at the last reset the bootloader reverted 2.0.0 -> 1.0.0 because 2.0.0 never confirmed
+ * itself: confirm it at start-up or with `dfukit image confirm`". */
+void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap);
+/* The line printed when the device does not report boot outcomes. */
+#define DFU_CLIENT_NO_BOOTREC                                                                      \
+    "the device does not report boot outcomes (no bootloader last_boot record, as Zephyr's and "   \
+    "Mynewt's SMP servers); everything else works"
 
 /* What MCUboot will do at the next reset, from the state flags (static text). */
 const char *dfu_client_next_reset(const dfu_client_state_t *st);
@@ -384,6 +447,8 @@ void dfu_json_end(dfu_json_t *j);
 /* Writes the error fields {"error":{...}} of `e` (name, meaning, fix, codes) into an open
  * object. */
 void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e);
+/* Writes one boot record object (device keys, hash in hex, plus "explanation"). */
+void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r);
 /* Writes one slot entry object. */
 void dfu_json_slot(dfu_json_t *j, const dfu_client_state_t *st, int slot);
 

@@ -14,6 +14,10 @@
  * in the --log file when one is given); on the log sink (stderr or --log FILE) one line per boot
  *   sim: boot #N: <swap performed, booted slot, version, hash, flash ops, reason>
  * and the app events (confirmed, crash, reset, power cut, stop).
+ *
+ * The boot core hands its outcome to the app through a RAM hand-off block (dfu_boot_record.h)
+ * and appends it to the boot record log in storage sectors 1-2; the app serves both through
+ * OS bootloader info queries "last_boot" and "boot_log".
  */
 #ifndef DFU_SIM_H
 #define DFU_SIM_H
@@ -63,6 +67,11 @@ typedef struct dfu_sim_app {
     bool healthy;             /* healthy=yes|no (default yes) */
     uint32_t buf_size;        /* buf_size=N (default 2475, at least 384) */
     uint16_t buf_count;       /* buf_count=N (default 4) */
+    uint8_t cccd_security;    /* cccd_security=1..4: BLE level enabling notifications needs, i.e.
+                               * the SMP characteristic's CCC descriptor permission (Zephyr's
+                               * MCUMGR_TRANSPORT_BT_PERM_RW_AUTHEN protects it too); default 1 */
+    bool bond_storage;        /* bonds=yes|no: no = firmware without bond storage: it neither
+                               * finds nor stores bonds (default yes) */
 } dfu_sim_app_t;
 
 /* Sets the default app (no descriptor). */
@@ -132,6 +141,7 @@ typedef struct dfu_sim_opts {
     bool torn;
     uint32_t drop_after; /* link drops after N packets (0 = never) */
     bool flash_timing;   /* sleep the modelled flash erase/write time of every op */
+    uint32_t boot_flags; /* dfu_boot_cfg_t.flags: --downgrade version|seccnt */
 } dfu_sim_opts_t;
 
 /* Parses `dfukit sim` arguments (argv[0] = "sim"). Returns 0, or DFU_SIM_EXIT_USAGE after
