@@ -6,7 +6,7 @@ PKGS=(build-essential cmake pkg-config git
       libmbedtls-dev libcbor-dev libsodium-dev libssl-dev liblzma-dev
       gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
       clang libclang-rt-14-dev libfuzzer-14-dev clang-tidy clang-format cppcheck valgrind
-      jq python3 python3-cryptography socat
+      jq python3 python3-cryptography socat groff-base
       qemu-system-arm libsystemd-dev dbus-daemon)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# valgrind memcheck over the host tools' main paths: keygen, sign, verify, info, boot.
+# valgrind memcheck over the host tools' main paths: keygen, sign, verify, info, boot, and the
+# command line's own paths (option tables, help, man page and completion generation, a device
+# verb that finds nothing listening).
 # Any memcheck error (invalid read/write, uninitialised use, definite leak) fails.
 set -euo pipefail
 BUILD=${1:-build}
@@ -23,6 +25,11 @@ run "$X" image sign -k "$D/k.pem" -H 0x200 --pad-header -S 0x32000 --align 4 -v 
     "$D/app.bin" "$D/app.signed.bin"
 run "$X" image verify -k "$D/k.pem" "$D/app.signed.bin"
 run "$X" image info --json "$D/app.signed.bin"
+run "$X" --help
+run "$X" update --help
+run "$X" --man
+run "$X" --completion bash
+run "$X" -c udp:127.0.0.1:9 -t 0.5 --retries 0 image list --json
 # A flash file laid out like an nRF52832: image 1.0.0 in slot 0, a padded (pending test) 2.0.0
 # in slot 1, so `dfukit boot` validates both and performs a swap-using-move.
 run "$X" image sign -k "$D/k.pem" -H 0x200 --pad-header -S 0x32000 --align 4 -v 2.0.0 --pad \

@@ -29,6 +29,7 @@ typedef enum dfu_err {
     DFU_ERR_CORRUPT = -84,  /* malformed data (bad magic, truncated, bad length) */
     DFU_ERR_MSGSIZE = -90,  /* message larger than the link MTU / receive buffer */
     DFU_ERR_NOTCONN = -107, /* link not connected (peer disconnected, link dropped) */
+    DFU_ERR_REFUSED = -111, /* nothing listens at the peer's address (connection refused) */
     /* dfukit-specific codes, below -1000 */
     DFU_ERR_BAD_MAGIC = -1001,     /* image header magic wrong */
     DFU_ERR_BAD_HEADER = -1002,    /* image header fields inconsistent */
@@ -67,7 +68,8 @@ typedef enum dfu_err {
     DFU_ERR_BUS_DENIED = -1204,     /* the D-Bus policy refused a call to BlueZ */
     /* Client codes (-1300..-1309). */
     DFU_ERR_SMP_DEVICE = -1300,        /* the device refused a request (SMP rc / group err) */
-    DFU_ERR_UPLOAD_TAKEN_OVER = -1301, /* another client restarted the device's upload session */
+    DFU_ERR_CANCELLED = -1301,         /* the user interrupted the operation (SIGINT) */
+    DFU_ERR_UPLOAD_TAKEN_OVER = -1302, /* another client restarted the device's upload session */
 } dfu_err_t;
 
 /* Returns a short, static, human-readable description of `err` (never NULL). */

@@ -153,6 +153,10 @@ int dfu_link_ble_get_bond(const dfu_link_t *l, dfu_ble_bond_t *out);
 /* Client end: the last ATT error received for a write (0 = none). */
 uint8_t dfu_link_ble_last_att_error(const dfu_link_t *l);
 
+/* Client end: why the last pairing failed (DFU_BLE_PAIR_ERR_*, e.g. CONFIRM = wrong passkey);
+ * 0 if it succeeded or none was tried. */
+uint8_t dfu_link_ble_last_pair_error(const dfu_link_t *l);
+
 #ifdef __cplusplus
 }
 #endif

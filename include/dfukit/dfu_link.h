@@ -185,12 +185,25 @@ uint64_t dfu_link_now_us(void);
 /* ---- UDP ---------------------------------------------------------------------------------- */
 
 /*
- * Device end: binds host:port (host NULL or "" = 0.0.0.0; port 0 = any free port, see
- * dfu_link_udp_port(); pass DFU_LINK_UDP_PORT for the standard port). Several clients may talk
- * to it at once, as to Zephyr's UDP transport: send() answers the request being handled, i.e.
- * goes to the source address of the datagram recv() returned last (a device handles one request
- * at a time: recv, then its responses). send() before any datagram arrived returns
- * DFU_ERR_NOTCONN. mtu 0 = DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
+ * Splits "HOST[:PORT]" as command lines write UDP addresses: HOST is an IPv4 address, a name, or
+ * an IPv6 address in brackets ("[::1]:1337", "[fe80::1%eth0]"); an IPv6 address without
+ * brackets ("::1") is taken whole, without a port; "" and ":PORT" leave HOST empty. The host
+ * (brackets removed) goes to host[cap]; *port = the port (0..65535) or -1 when none is given.
+ * Returns DFU_OK or DFU_ERR_INVAL (bad port, unclosed bracket, host too long).
+ */
+int dfu_link_split_host_port(const char *spec, char *host, size_t cap, int *port);
+
+/* Writes "HOST:PORT" ("[HOST]:PORT" for an IPv6 address) into buf. */
+void dfu_link_join_host_port(const char *host, unsigned port, char *buf, size_t cap);
+
+/*
+ * Device end: binds host:port (host NULL or "" = 0.0.0.0; an IPv6 address such as "::1" or "::"
+ * binds IPv6; a name binds its first address; port 0 = any free port, see dfu_link_udp_port();
+ * pass DFU_LINK_UDP_PORT for the standard port). Several clients may talk to it at once, as to
+ * Zephyr's UDP transport: send() answers the request being handled, i.e. goes to the source
+ * address of the datagram recv() returned last (a device handles one request at a time: recv,
+ * then its responses). send() before any datagram arrived returns DFU_ERR_NOTCONN. mtu 0 =
+ * DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
  * Returns DFU_OK, DFU_ERR_INVAL (bad address/mtu), DFU_ERR_BUSY (port in use) or DFU_ERR_IO.
  */
 int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
@@ -199,13 +212,14 @@ int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, siz
  * client; 0 if not a UDP link. */
 uint16_t dfu_link_udp_port(const dfu_link_t *l);
 
-/* Address ("a.b.c.d:port") that the next send() of a UDP link goes to: on the device end the
- * source of the request being answered. Returns the length, DFU_ERR_NOTCONN (device end before
- * any datagram), DFU_ERR_NOMEM (cap too small) or DFU_ERR_INVAL (not a UDP link). */
+/* Address ("a.b.c.d:port", "[v6]:port") that the next send() of a UDP link goes to: on the device
+ * end the source of the request being answered. Returns the length, DFU_ERR_NOTCONN (device end
+ * before any datagram), DFU_ERR_NOMEM (cap too small) or DFU_ERR_INVAL (not a UDP link). */
 int dfu_link_udp_peer(const dfu_link_t *l, char *buf, size_t cap);
 
-/* Client end: sends to host:port (host name or dotted quad; port 0 = DFU_LINK_UDP_PORT) and
- * accepts datagrams only from that address. mtu as for the server. */
+/* Client end: sends to host:port (IPv4 or IPv6 address, or a name: its first address; port 0 =
+ * DFU_LINK_UDP_PORT) and accepts datagrams only from that address. mtu as for the server. When
+ * nothing listens there (ICMP port unreachable), send/recv return DFU_ERR_REFUSED. */
 int dfu_link_udp_client_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
 
 /* ---- serial ------------------------------------------------------------------------------- */
@@ -255,7 +269,7 @@ int dfu_link_loopback_set_pump(dfu_link_t *l, int (*pump)(void *ctx), void *ctx)
 /*
  * Opens a link from a connection string, for command lines:
  *   "udp:[HOST][:PORT][,mtu=N]"       client: peer (default 127.0.0.1:1337); server: bind address
- *                                     (default 0.0.0.0:1337)
+ *                                     (default 0.0.0.0:1337); HOST as dfu_link_split_host_port()
  *   "serial:PATH[,baud=N][,mtu=N]"    client: tty path; server: pty symlink path (baud ignored)
  *   "ble-sim:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,perm=1..4][,sec=0..4][,bond=0|1]"
  *                                     BLE model socket. Server: name, passkey (6 digits: device

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
 #include "dfukit/dfu_boot.h"
 #include "dfukit/dfu_boot_simflash.h"
 #include "dfukit/dfu_boot_validate.h"
@@ -77,6 +78,113 @@ static int parse_area(const char *s, dfu_geom_area_t *a)
     return (parse_u32(buf, &a->off) || parse_u32(c + 1, &a->size)) ? -1 : 0;
 }
 
+enum {
+    B_FLASH = 1,
+    B_GEOMETRY,
+    B_PRIMARY,
+    B_SECONDARY,
+    B_SCRATCH,
+    B_SECTOR,
+    B_ALIGN,
+    B_MAXALIGN,
+    B_MAXSECT,
+    B_ERASED,
+    B_STRATEGY,
+    B_KEY,
+    B_ENCKEY,
+    B_ENCKEYLEN,
+    B_DOWNGRADE,
+    B_FAILAFTER,
+    B_TORN,
+};
+
+#define BOPT(sh, lo, na, ident)                                                                    \
+    {                                                                                              \
+        .s = (sh), .l = (lo), .nargs = (na), .id = (ident)                                         \
+    }
+static const cli_opt_t boot_opts[] = {
+    BOPT(NULL, "--flash", 1, B_FLASH),         BOPT(NULL, "--geometry", 1, B_GEOMETRY),
+    BOPT(NULL, "--primary", 1, B_PRIMARY),     BOPT(NULL, "--secondary", 1, B_SECONDARY),
+    BOPT(NULL, "--scratch", 1, B_SCRATCH),     BOPT(NULL, "--sector", 1, B_SECTOR),
+    BOPT(NULL, "--align", 1, B_ALIGN),         BOPT(NULL, "--max-align", 1, B_MAXALIGN),
+    BOPT(NULL, "--max-sectors", 1, B_MAXSECT), BOPT(NULL, "--erased-val", 1, B_ERASED),
+    BOPT(NULL, "--strategy", 1, B_STRATEGY),   BOPT("-k", "--key", 1, B_KEY),
+    BOPT(NULL, "--enc-key", 1, B_ENCKEY),      BOPT(NULL, "--enc-key-len", 1, B_ENCKEYLEN),
+    BOPT(NULL, "--downgrade", 1, B_DOWNGRADE), BOPT(NULL, "--fail-after", 1, B_FAILAFTER),
+    BOPT(NULL, "--torn", 0, B_TORN),
+};
+
+/* Applies one option; returns 0 or -1 when its value is bad. */
+static int apply(boot_opts_t *o, dfu_geometry_t *over, const cli_hit_t *h, unsigned *have)
+{
+    const char *v = h->v[0];
+    switch (h->opt->id) {
+    case B_FLASH:
+        o->flash = v;
+        return 0;
+    case B_GEOMETRY:
+        o->geometry = v;
+        return 0;
+    case B_PRIMARY:
+        o->have_p = 1;
+        return parse_area(v, &over->slot0);
+    case B_SECONDARY:
+        o->have_s = 1;
+        return parse_area(v, &over->slot1);
+    case B_SCRATCH:
+        o->have_x = 1;
+        return parse_area(v, &over->scratch);
+    case B_SECTOR:
+        *have |= 1u;
+        return parse_u32(v, &over->sector_size);
+    case B_ALIGN:
+        *have |= 2u;
+        return parse_u32(v, &over->write_align);
+    case B_MAXALIGN:
+        return parse_u32(v, &o->max_align) ||
+                       (o->max_align != 8 && o->max_align != 16 && o->max_align != 32)
+                   ? -1
+                   : 0;
+    case B_MAXSECT:
+        return parse_u32(v, &o->max_sectors) || o->max_sectors == 0 ? -1 : 0;
+    case B_ERASED: {
+        uint32_t ev = 0;
+        *have |= 4u;
+        int bad = parse_u32(v, &ev) || (ev != 0xff && ev != 0);
+        over->erased_val = (uint8_t)ev;
+        return bad ? -1 : 0;
+    }
+    case B_STRATEGY:
+        o->strategy = dfu_boot_strategy_parse(v);
+        return o->strategy < 0 ? -1 : 0;
+    case B_KEY:
+        if (o->nkeys >= MAX_KEYS) {
+            return -1;
+        }
+        o->keys[o->nkeys++] = v;
+        return 0;
+    case B_ENCKEY:
+        o->enc_key = v;
+        return 0;
+    case B_ENCKEYLEN:
+        return parse_u32(v, &o->enc_key_len) || (o->enc_key_len != 16 && o->enc_key_len != 32) ? -1
+                                                                                               : 0;
+    case B_DOWNGRADE:
+        o->flags |=
+            strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT : DFU_BOOT_F_DOWNGRADE_VERSION;
+        return strcmp(v, "seccnt") != 0 && strcmp(v, "version") != 0 ? -1 : 0;
+    case B_FAILAFTER: {
+        char *end;
+        o->fail_after = strtoull(v, &end, 0);
+        return *end != '\0' || o->fail_after == 0 ? -1 : 0;
+    }
+    default: /* B_TORN */
+        o->torn = 1;
+        return 0;
+    }
+}
+
+/* Returns 0, 1 after printing the help, or -1 (usage error, said why). */
 static int parse_args(int argc, char **argv, boot_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -84,82 +192,25 @@ static int parse_args(int argc, char **argv, boot_opts_t *o)
     o->max_align = 8;
     o->max_sectors = 128;
     dfu_geometry_t over = {0};
-    int have_sector = 0, have_align = 0, have_ev = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (strcmp(a, "--torn") == 0) {
-            o->torn = 1;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(DFU_EXIT_OK);
-        }
-        if (v == NULL) {
-            fprintf(stderr, "dfukit boot: option %s needs a value\n", a);
-            return -1;
-        }
-        i++;
-        if (strcmp(a, "--flash") == 0) {
-            o->flash = v;
-        } else if (strcmp(a, "--geometry") == 0) {
-            o->geometry = v;
-        } else if (strcmp(a, "--primary") == 0) {
-            bad = parse_area(v, &over.slot0);
-            o->have_p = 1;
-        } else if (strcmp(a, "--secondary") == 0) {
-            bad = parse_area(v, &over.slot1);
-            o->have_s = 1;
-        } else if (strcmp(a, "--scratch") == 0) {
-            bad = parse_area(v, &over.scratch);
-            o->have_x = 1;
-        } else if (strcmp(a, "--sector") == 0) {
-            bad = parse_u32(v, &over.sector_size);
-            have_sector = 1;
-        } else if (strcmp(a, "--align") == 0) {
-            bad = parse_u32(v, &over.write_align);
-            have_align = 1;
-        } else if (strcmp(a, "--max-align") == 0) {
-            bad = parse_u32(v, &o->max_align) ||
-                  (o->max_align != 8 && o->max_align != 16 && o->max_align != 32);
-        } else if (strcmp(a, "--max-sectors") == 0) {
-            bad = parse_u32(v, &o->max_sectors) || o->max_sectors == 0;
-        } else if (strcmp(a, "--erased-val") == 0) {
-            uint32_t ev = 0;
-            bad = parse_u32(v, &ev) || (ev != 0xff && ev != 0);
-            over.erased_val = (uint8_t)ev;
-            have_ev = 1;
-        } else if (strcmp(a, "--strategy") == 0) {
-            o->strategy = dfu_boot_strategy_parse(v);
-            bad = o->strategy < 0;
-        } else if (strcmp(a, "-k") == 0 || strcmp(a, "--key") == 0) {
-            bad = o->nkeys >= MAX_KEYS;
-            if (!bad) {
-                o->keys[o->nkeys++] = v;
-            }
-        } else if (strcmp(a, "--enc-key") == 0) {
-            o->enc_key = v;
-        } else if (strcmp(a, "--enc-key-len") == 0) {
-            bad = parse_u32(v, &o->enc_key_len) || (o->enc_key_len != 16 && o->enc_key_len != 32);
-        } else if (strcmp(a, "--downgrade") == 0) {
-            o->flags |= strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT
-                                                 : DFU_BOOT_F_DOWNGRADE_VERSION;
-            bad = strcmp(v, "seccnt") != 0 && strcmp(v, "version") != 0;
-        } else if (strcmp(a, "--fail-after") == 0) {
-            char *end;
-            o->fail_after = strtoull(v, &end, 0);
-            bad = *end != '\0' || o->fail_after == 0;
-        } else {
-            fprintf(stderr, "dfukit boot: unknown option %s\n", a);
-            return -1;
-        }
-        if (bad) {
-            fprintf(stderr, "dfukit boot: bad value for %s: '%s'\n", a, v);
+    unsigned have = 0; /* 1 sector, 2 align, 4 erased value */
+    static cli_args_t a;
+    memset(&a, 0, sizeof(a));
+    const cli_optset_t set = {boot_opts, sizeof(boot_opts) / sizeof(boot_opts[0]), NULL};
+    if (cli_parse(&a, "dfukit boot", &set, 1, argc - 1, argv + 1, 0) != 0) {
+        return -1;
+    }
+    if (a.help) {
+        usage(stdout);
+        return 1;
+    }
+    for (size_t i = 0; i < a.nhit; i++) {
+        if (apply(o, &over, &a.hit[i], &have) != 0) {
+            fprintf(stderr, "dfukit boot: bad value for %s: '%s'\n", a.hit[i].opt->l,
+                    a.hit[i].v[0]);
             return -1;
         }
     }
+    int have_sector = (have & 1u) != 0, have_align = (have & 2u) != 0, have_ev = (have & 4u) != 0;
     if (o->flash == NULL) {
         fprintf(stderr, "dfukit boot: --flash FILE is required\n");
         return -1;
@@ -397,7 +448,11 @@ static int run_boot(boot_opts_t *o, dfu_simflash_t *sf)
 int dfu_cli_boot(int argc, char **argv)
 {
     boot_opts_t o;
-    if (parse_args(argc, argv, &o) < 0) {
+    int prc = parse_args(argc, argv, &o);
+    if (prc > 0) {
+        return DFU_EXIT_OK;
+    }
+    if (prc < 0) {
         usage(stderr);
         return DFU_EXIT_USAGE;
     }

@@ -1,175 +1,325 @@
 /*
- * SMP client verbs: echo, reset, params, info, bootloader, update, doctor, and the device image
- * verbs `image list|upload|test|confirm|erase|slots` (forwarded from cmd_image.c).
- * Options common to all: --conn, --timeout, --retries, --json, --verbose.
+ * The device (SMP client) verbs: the verb table, the option tables (global options valid before
+ * or after the verb, and each verb's own), parsing, help pages, connecting, and the OS verbs
+ * (echo, reset, params, info, bootloader), update and doctor. Image verbs: cmd_client_image.c.
+ * Adding a verb = one entry in dfu_cli_verbs; adding an option = one entry in
+ * dfu_cli_verb_opts (with the verbs it belongs to) or dfu_cli_global_opts.
  */
-#include <stdio.h>
+#include "cmd_client.h"
+
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "client/dfu_client.h"
 
-typedef struct {
-    const char *conn;
-    double timeout_s;
-    int retries;
-    bool json;
-    bool verbose;
-    /* command options */
-    bool force;
-    int boot_mode;
-    const char *format;
-    const char *mode;
-    bool clear;
-    unsigned window;
-    int image;
-    bool upgrade;
-    int wait_s;
-    const char *pos[4];
-    int npos;
-    bool last_boot; /* bootloader --last-boot */
-    bool boot_log;  /* bootloader --log */
-} opts_t;
+/* ---- tables ------------------------------------------------------------------------------ */
 
-static void usage(FILE *out, const char *verb)
+const cli_opt_t dfu_cli_global_opts[] = {
+    {.s = "-c",
+     .l = "--conn",
+     .nargs = 1,
+     .meta = "CONN",
+     .help = "the device to talk to (see connections); default: $DFUKIT_CONN"},
+    {.s = "-t",
+     .l = "--timeout",
+     .nargs = 1,
+     .meta = "SEC",
+     .kind = CLI_SECONDS,
+     .hi = 3600,
+     .help = "seconds to wait for each answer (default 3; the first upload\nchunk waits 3x as "
+             "long)"},
+    {.l = "--retries",
+     .nargs = 1,
+     .meta = "N",
+     .kind = CLI_UINT,
+     .hi = 100,
+     .help = "resends of a request after a timeout (default 2)"},
+    {.l = "--json",
+     .help = "machine output on stdout: one JSON document (update: one NDJSON\nevent per line), "
+             "also on failure"},
+    {.s = "-v",
+     .l = "--verbose",
+     .help = "log every SMP exchange on stderr, one line each: group, id,\nseq, sizes, rc (and "
+             "every timeout and resend)"},
+    {.l = "--version", .help = "print dfukit's version and exit"},
+};
+const size_t dfu_cli_nglobal = CLI_ARRAY_LEN(dfu_cli_global_opts);
+
+/* In dfu_client_mode_t order. */
+#define UPDATE_MODES "test-confirm|confirm-only|test-only|upload-only"
+
+const cli_opt_t dfu_cli_verb_opts[] = {
+    {.l = "--force", .verbs = "reset", .help = "reset even if the application refuses it (busy)"},
+    {.l = "--boot-mode",
+     .nargs = 1,
+     .meta = "N",
+     .verbs = "reset",
+     .kind = CLI_UINT,
+     .hi = 255,
+     .help = "boot mode to ask the bootloader for (0..255; 1 = stay in the\nbootloader, if "
+             "supported)"},
+    {.l = "--adapter",
+     .nargs = 1,
+     .meta = "hciN",
+     .verbs = "scan",
+     .help = "the Bluetooth adapter to scan with (default: BlueZ's first)"},
+    {.l = "--last-boot",
+     .verbs = "bootloader",
+     .help = "what the bootloader did at the last boot and why (the device's\nboot record)"},
+    {.l = "--log",
+     .verbs = "bootloader",
+     .help = "the boot records the device keeps (newest first)"},
+    {.l = "--format",
+     .nargs = 1,
+     .meta = "LETTERS",
+     .verbs = "info",
+     .help = "what to print: s kernel, n node, r release, v version, b build,\nm machine, "
+             "p processor, i platform, o OS, a all (default s)"},
+    {.l = "--image",
+     .nargs = 1,
+     .meta = "N",
+     .verbs = "image upload|update",
+     .kind = CLI_UINT,
+     .hi = 15,
+     .help = "image number on multi-image devices (0..15, default 0)"},
+    {.l = "--upgrade",
+     .verbs = "image upload",
+     .help = "ask the device to refuse an image that is not newer"},
+    {.l = "--window",
+     .nargs = 1,
+     .meta = "N",
+     .verbs = "image upload|update",
+     .kind = CLI_UINT,
+     .lo = 1,
+     .hi = 32,
+     .help = "upload requests in flight (1..32; default: grows up to the\ndevice's buf_count)"},
+    {.l = "--mode",
+     .nargs = 1,
+     .meta = "MODE",
+     .verbs = "update",
+     .choices = UPDATE_MODES,
+     .help = "how far to go (default test-confirm):\n"
+             "test-confirm  mark for a test boot, reset, check it runs, confirm:\n"
+             "              the image is kept only once it booted and answered\n"
+             "confirm-only  mark permanent, reset, check: no revert is possible\n"
+             "test-only     mark for a test boot, reset, check, do not confirm:\n"
+             "              it reverts at the next reset unless it confirms itself\n"
+             "upload-only   upload to slot 1 and stop: nothing happens at reset\n"
+             "              until the image is marked ('dfukit image test HASH')"},
+    {.l = "--clear",
+     .verbs = "update",
+     .help = "free a blocked slot 1 first instead of stopping: erase an image\n"
+             "scheduled in slot 1 (cancels that swap), or reset a running\n"
+             "unconfirmed test image so MCUboot reverts it (slot 1 holds its\n"
+             "revert image until then)"},
+    {.l = "--wait",
+     .nargs = 1,
+     .meta = "SEC",
+     .verbs = "update",
+     .kind = CLI_UINT,
+     .hi = 3600,
+     .help = "seconds to wait for the device after the reset (default: 3x the\nestimated swap "
+             "time + 15 s)"},
+};
+const size_t dfu_cli_nverb_opts = CLI_ARRAY_LEN(dfu_cli_verb_opts);
+
+static int run_echo(cli_run_t *r);
+static int run_reset(cli_run_t *r);
+static int run_params(cli_run_t *r);
+static int run_info(cli_run_t *r);
+static int run_bootloader(cli_run_t *r);
+static int run_update(cli_run_t *r);
+static int run_doctor(cli_run_t *r);
+
+#define EXIT_DEVICE                                                                                \
+    "0 done\n1 the device refused the request (the message says why and what to do)\n"             \
+    "2 usage error\n4 no answer: connection failure or timeout\n130 interrupted (Ctrl-C)"
+#define EXIT_READ                                                                                  \
+    "0 done\n1 the device refused the request\n2 usage error\n"                                    \
+    "4 no answer: connection failure or timeout\n130 interrupted (Ctrl-C)"
+
+const cli_verb_t dfu_cli_verbs[] = {
+    {"update", "FILE", 1, 1, run_update, 0, "safe end-to-end firmware update (re-run to resume)",
+     "Updates the device to the signed image FILE (as written by 'dfukit image sign': .bin or "
+     "Intel .hex), safely and resumably. It reads the device (params, bootloader mode, image "
+     "state, slot sizes), checks FILE against it (fits the slot, not a refused downgrade), "
+     "uploads it to slot 1, marks it (test or permanent, see --mode), resets the device, waits "
+     "for it, checks that the new image runs and confirms it. Each run starts from what the "
+     "device reports, so running the same command again after any interruption continues where "
+     "the last one stopped (an interrupted upload resumes at the bytes the device kept). The "
+     "last line is the verdict: what the device now does, and the next step.",
+     "0 done: the device runs FILE (confirmed, except test-only / upload-only)\n"
+     "1 the update stopped (the verdict says where, what the device now does, what to do)\n"
+     "2 usage error\n"
+     "4 the device did not answer, or the link failed\n"
+     "130 interrupted (Ctrl-C): run the same command again to resume"},
+    {"doctor", "", 0, 0, run_doctor, 0, "explain the device's DFU state and how to fix it",
+     "Reads everything the device tells about DFU (link security, SMP buffers, bootloader "
+     "mode, slot sizes and the usable image size, image state) and explains it: what each slot "
+     "holds, what MCUboot does at the next reset, and for every stuck state its cause and the "
+     "exact fix. Changes nothing: the one write it sends (an image state write without a hash, "
+     "which the device refuses) only probes whether this link may write.",
+     "0 healthy\n1 problems found (each printed with its fix)\n2 usage error\n"
+     "4 the device does not answer\n130 interrupted (Ctrl-C)"},
+    {"image list", "", 0, 0, dfu_cli_image_list, 0,
+     "slots: version, hash, flags, what happens at the next reset",
+     "Reads the image state (image group, command 0) and prints one row per slot: version, "
+     "hash, flags (active, confirmed, pending, permanent), what happens to the slot at the next "
+     "reset, then the full hashes. Changes nothing.",
+     EXIT_READ},
+    {"image upload", "FILE", 1, 1, dfu_cli_image_upload, 0, "upload a signed image to slot 1",
+     "Writes the signed image FILE (.bin or Intel .hex) into slot 1 (the device erases slot 1 "
+     "as the upload goes). An interrupted upload of the same file resumes at the bytes the "
+     "device kept. An image that was scheduled in slot 1 is replaced, and its scheduled swap "
+     "with it (said so). The uploaded image is not marked: 'dfukit image test HASH' and "
+     "'dfukit reset' boot it ('dfukit update' does all of it).",
+     EXIT_DEVICE},
+    {"image test", "HASH", 1, 1, dfu_cli_image_mark, 0, "mark an image for a test boot",
+     "Marks the image with HASH (64 hex digits, see 'dfukit image list'; normally the slot 1 "
+     "image) for a test boot: at the next reset MCUboot swaps it in once; unless it is then "
+     "confirmed, the reset after that reverts it.",
+     EXIT_DEVICE},
+    {"image confirm", "[HASH]", 0, 1, dfu_cli_image_mark, 0,
+     "keep the running image (or schedule a permanent swap)",
+     "Without HASH: confirms the running image, so MCUboot keeps it (no revert at the next "
+     "reset). With the HASH of the slot 1 image: schedules a permanent swap at the next reset "
+     "(no revert possible).",
+     EXIT_DEVICE},
+    {"image erase", "[SLOT]", 0, 1, dfu_cli_image_erase, 0, "erase slot 1",
+     "Erases SLOT (default: slot 1, the upload slot), cancelling a swap scheduled for its "
+     "image. Slot 0 holds the running image: the device never erases it. Slot 1 cannot be "
+     "erased while it holds the image MCUboot reverts to (the running image is an unconfirmed "
+     "test image).",
+     EXIT_DEVICE},
+    {"image slots", "", 0, 0, dfu_cli_image_slots, 0, "slot sizes and the largest image accepted",
+     "Reads the slot sizes (image group, command 6) and the largest image the device accepts, "
+     "which is smaller than slot 1 because MCUboot keeps the end of the slot for its trailer "
+     "(and, with swap-using-move, a spare sector). Changes nothing.",
+     EXIT_READ},
+    {"scan", "", 0, 0, dfu_cli_scan_run, CLI_VERB_OFFLINE,
+     "list Bluetooth LE devices advertising the SMP service (BlueZ)",
+     "Lists the Bluetooth LE devices that advertise the SMP service (MCUmgr) and that BlueZ sees "
+     "within -t/--timeout seconds (default 5 here): address, RSSI, paired, name. Give the "
+     "address or the name to --conn ble:TARGET[,passkey=NNNNNN]. Connects to no device.",
+     "0 ok (also when nothing was found)\n1 BlueZ refused the scan\n2 usage error\n"
+     "4 no BlueZ or no adapter"},
+    {"echo", "[TEXT]", 0, 1, run_echo, 0, "round trip TEXT through the device",
+     "Sends TEXT (default \"hello\") with the OS echo command and prints the answer. Changes "
+     "nothing.",
+     EXIT_READ},
+    {"reset", "", 0, 0, run_reset, 0, "reset the device",
+     "Asks the device to reset (OS group, command 5): it answers, then reboots. MCUboot then "
+     "runs and applies a scheduled swap or reverts an unconfirmed test image (see 'dfukit image "
+     "list', column 'at next reset').",
+     EXIT_DEVICE},
+    {"params", "", 0, 0, run_params, 0, "the device's SMP buffer size and count",
+     "Reads the SMP buffer parameters (OS group, command 6): the largest request the device "
+     "takes and how many it buffers. Without that command the client's fallback values are "
+     "shown (and said so). Changes nothing.",
+     EXIT_READ},
+    {"info", "[LETTERS]", 0, 1, run_info, 0, "OS and application information",
+     "Reads OS/application information (OS group, command 7), like uname. Changes nothing.",
+     EXIT_READ},
+    {"bootloader", "", 0, 0, run_bootloader, 0, "bootloader name, MCUboot mode, downgrade policy",
+     "Reads the bootloader information (OS group, command 8): name, MCUboot mode and whether "
+     "downgrades are refused. Changes nothing.",
+     EXIT_READ},
+};
+const size_t dfu_cli_nverbs = CLI_ARRAY_LEN(dfu_cli_verbs);
+
+const cli_verb_t *dfu_cli_client_find(const char *w1, const char *w2, int *words)
 {
-    fprintf(out,
-            "usage: dfukit %s [args] --conn CONN [--timeout SEC] [--retries N] [--json]\n"
-            "\n"
-            "  CONN: udp:HOST[:PORT]          SMP over UDP (default port 1337)\n"
-            "        serial:PATH[,baud=N]     SMP console framing over a tty\n"
-            "        ble-sim:PATH[,passkey=N] simulated BLE link; pairs with the passkey when\n"
-            "                                 the device asks for an authenticated link\n"
-            "        ble:TARGET[,passkey=NNNNNN][,adapter=hciN]\n"
-            "                                 Bluetooth LE through BlueZ; TARGET = address or\n"
-            "                                 advertised name ('dfukit scan' lists them)\n"
-            "  (default: $DFUKIT_CONN)\n"
-            "\n"
-            "commands:\n"
-            "  echo [TEXT]                    round trip a string\n"
-            "  reset [--force] [--boot-mode N]\n"
-            "  params                         SMP buffer size/count\n"
-            "  info [--format LETTERS]        OS/application info\n"
-            "  bootloader                     bootloader name, mode, downgrade policy\n"
-            "  bootloader --last-boot | --log what the bootloader did at the last boot (and\n"
-            "                                 the earlier ones it keeps) and why\n"
-            "  image list                     slots: version, hash, flags, next-reset fate\n"
-            "  image upload FILE [--image N] [--upgrade] [--window N]\n"
-            "  image test HASH | image confirm [HASH] | image erase [SLOT] | image slots\n"
-            "  update FILE [--mode test-confirm|confirm-only|test-only|upload-only] [--clear]\n"
-            "              [--window N] [--wait SEC]\n"
-            "                                 safe end-to-end update; re-run to resume\n"
-            "  doctor                         explain the device's DFU state and how to fix it\n"
-            "\n"
-            "--json prints one JSON document (update: one NDJSON event per line).\n"
-            "exit codes: 0 ok, 1 operation failed (device refused, invalid image, ...),\n"
-            "            2 usage error, 4 connection failure or timeout\n",
-            verb);
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Returns 0, or DFU_EXIT_USAGE after printing why. */
-static int parse(int argc, char **argv, opts_t *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->boot_mode = -1;
-    o->retries = 2;
-    o->conn = getenv("DFUKIT_CONN");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n = 0;
-#define NEED_VALUE                                                                                 \
-    do {                                                                                           \
-        if (v == NULL) {                                                                           \
-            fprintf(stderr, "dfukit %s: %s needs a value\n", argv[0], a);                          \
-            return DFU_EXIT_USAGE;                                                                 \
-        }                                                                                          \
-        i++;                                                                                       \
-    } while (0)
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout, argv[0]);
-            return -1;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
-            o->verbose = true;
-        } else if (strcmp(a, "--force") == 0) {
-            o->force = true;
-        } else if (strcmp(a, "--clear") == 0) {
-            o->clear = true;
-        } else if (strcmp(a, "--upgrade") == 0) {
-            o->upgrade = true;
-        } else if (strcmp(a, "--last-boot") == 0) {
-            o->last_boot = true;
-        } else if (strcmp(a, "--log") == 0) {
-            o->boot_log = true;
-        } else if (strcmp(a, "--conn") == 0) {
-            NEED_VALUE;
-            o->conn = v;
-        } else if (strcmp(a, "--format") == 0) {
-            NEED_VALUE;
-            o->format = v;
-        } else if (strcmp(a, "--mode") == 0) {
-            NEED_VALUE;
-            o->mode = v;
-        } else if (strcmp(a, "--timeout") == 0) {
-            NEED_VALUE;
-            char *end = NULL;
-            o->timeout_s = strtod(v, &end);
-            if (*end != '\0' || o->timeout_s <= 0 || o->timeout_s > 3600) {
-                fprintf(stderr, "dfukit %s: --timeout wants seconds (0 < SEC <= 3600)\n", argv[0]);
-                return DFU_EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--retries") == 0 || strcmp(a, "--boot-mode") == 0 ||
-                   strcmp(a, "--window") == 0 || strcmp(a, "--image") == 0 ||
-                   strcmp(a, "--wait") == 0) {
-            NEED_VALUE;
-            long hi = strcmp(a, "--boot-mode") == 0 ? 255
-                      : strcmp(a, "--window") == 0  ? 32
-                      : strcmp(a, "--wait") == 0    ? 3600
-                      : strcmp(a, "--image") == 0   ? 15
-                                                    : 100;
-            if (parse_int(v, strcmp(a, "--window") == 0 ? 1 : 0, hi, &n) != 0) {
-                fprintf(stderr, "dfukit %s: %s wants a whole number 0..%ld\n", argv[0], a, hi);
-                return DFU_EXIT_USAGE;
-            }
-            if (a[2] == 'r') {
-                o->retries = n == 0 ? -1 : (int)n;
-            } else if (a[2] == 'b') {
-                o->boot_mode = (int)n;
-            } else if (a[2] == 'w' && a[3] == 'i') {
-                o->window = (unsigned)n;
-            } else if (a[2] == 'i') {
-                o->image = (int)n;
-            } else {
-                o->wait_s = (int)n;
-            }
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "dfukit %s: unknown option '%s' (see --help)\n", argv[0], a);
-            return DFU_EXIT_USAGE;
-        } else if (o->npos < 4) {
-            o->pos[o->npos++] = a;
-        } else {
-            fprintf(stderr, "dfukit %s: too many arguments\n", argv[0]);
-            return DFU_EXIT_USAGE;
+    for (size_t i = 0; i < dfu_cli_nverbs; i++) {
+        const char *n = dfu_cli_verbs[i].name;
+        size_t l1 = strlen(w1);
+        if (strcmp(n, w1) == 0) {
+            *words = 1;
+            return &dfu_cli_verbs[i];
         }
-#undef NEED_VALUE
+        if (w2 != NULL && strncmp(n, w1, l1) == 0 && n[l1] == ' ' && strcmp(n + l1 + 1, w2) == 0) {
+            *words = 2;
+            return &dfu_cli_verbs[i];
+        }
     }
-    return 0;
+    return NULL;
 }
+
+/* ---- help ---------------------------------------------------------------------------------- */
+
+/* Prints `text` wrapped at 96 columns, each line indented by `indent`. */
+static void wrap(FILE *out, const char *text, int indent)
+{
+    const int width = 96;
+    const char *p = text;
+    while (*p) {
+        int col = indent, len = 0, last_space = -1;
+        while (p[len] && p[len] != '\n' && col < width) {
+            if (p[len] == ' ') {
+                last_space = len;
+            }
+            len++;
+            col++;
+        }
+        if (p[len] && p[len] != '\n' && last_space > 0) {
+            len = last_space;
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", len, p);
+        p += len;
+        while (*p == ' ' || *p == '\n') {
+            p++;
+        }
+    }
+}
+
+void dfu_cli_verb_help(FILE *out, const cli_verb_t *v)
+{
+    fprintf(out, "usage: dfukit %s%s%s", v->name, v->args[0] ? " " : "", v->args);
+    bool any = false;
+    for (size_t i = 0; i < dfu_cli_nverb_opts; i++) {
+        if (cli_opt_applies(&dfu_cli_verb_opts[i], v->name)) {
+            any = true;
+        }
+    }
+    fprintf(out, "%s [global options]\n\n%s\n", any ? " [options]" : "", v->summary);
+    wrap(out, v->about, 2);
+    if (any) {
+        fprintf(out, "\noptions:\n");
+        cli_opts_help(out, dfu_cli_verb_opts, dfu_cli_nverb_opts, v->name);
+    }
+    fprintf(out, "\nglobal options (before or after the verb; see 'dfukit --help'):\n  ");
+    for (size_t i = 0; i < dfu_cli_nglobal; i++) {
+        const cli_opt_t *o = &dfu_cli_global_opts[i];
+        fprintf(out, "%s%s%s%s%s%s", i ? ", " : "", o->s ? o->s : "", o->s ? "/" : "", o->l,
+                o->meta ? " " : "", o->meta ? o->meta : "");
+    }
+    fprintf(out, "\n\nexit codes:\n");
+    wrap(out, v->exits, 2);
+}
+
+void dfu_cli_client_list(FILE *out, const char *prefix)
+{
+    for (size_t i = 0; i < dfu_cli_nverbs; i++) {
+        const cli_verb_t *v = &dfu_cli_verbs[i];
+        if (strncmp(v->name, prefix, strlen(prefix)) == 0) {
+            char syn[64];
+            snprintf(syn, sizeof(syn), "%s%s%s", v->name, v->args[0] ? " " : "", v->args);
+            fprintf(out, "  %-24s %s\n", syn, v->summary);
+        }
+    }
+}
+
+void dfu_cli_conn_help(FILE *out)
+{
+    size_t n = 0;
+    const dfu_client_conn_kind_t *k = dfu_client_conn_kinds(&n);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "  %-26s %s\n", k[i].synopsis, k[i].help);
+    }
+}
+
+/* ---- output helpers ------------------------------------------------------------------------ */
 
 static int exit_for(int rc)
 {
@@ -181,17 +331,23 @@ static int exit_for(int rc)
     case DFU_ERR_IO:
     case DFU_ERR_NODEV:
     case DFU_ERR_BUSY:
+    case DFU_ERR_REFUSED:
     case DFU_ERR_NO_BLUEZ:
     case DFU_ERR_BUS_DENIED:
         return DFU_EXIT_CONN;
+    case DFU_ERR_CANCELLED:
+        return DFU_EXIT_INTERRUPTED;
     default:
         return DFU_EXIT_FAIL;
     }
 }
 
-/* Prints a failure (text to stderr, or one JSON document) and returns the exit code. */
-static int report_fail(dfu_client_t *c, const opts_t *o, const char *cmd, int rc)
+int dfu_cli_report_fail(dfu_client_t *c, const cli_run_t *r, const char *cmd, int rc)
 {
+    if (rc == DFU_ERR_CANCELLED && !r->json) {
+        fprintf(stderr, "dfukit %s: interrupted; run the same command again\n", cmd);
+        return DFU_EXIT_INTERRUPTED;
+    }
     if (c->err.code == 0) {
         c->err.code = rc;
         c->err.group = -1;
@@ -200,7 +356,7 @@ static int report_fail(dfu_client_t *c, const opts_t *o, const char *cmd, int rc
     /* 9 / 28 / rc 6: say what state the device is in and what to do about it */
     dfu_client_diag_t dg;
     bool diag = dfu_client_err_is_state(&c->err) && dfu_client_diagnose(c, &dg) == 1;
-    if (o->json) {
+    if (r->json) {
         dfu_json_t j;
         dfu_json_init(&j, stdout);
         dfu_json_obj(&j);
@@ -240,7 +396,7 @@ static int report_fail(dfu_client_t *c, const opts_t *o, const char *cmd, int rc
     return exit_for(rc);
 }
 
-static void json_head(dfu_json_t *j, const char *cmd)
+void dfu_cli_json_head(dfu_json_t *j, const char *cmd)
 {
     dfu_json_init(j, stdout);
     dfu_json_obj(j);
@@ -250,139 +406,124 @@ static void json_head(dfu_json_t *j, const char *cmd)
     dfu_json_bool(j, true);
 }
 
-static void json_tail(dfu_json_t *j)
+void dfu_cli_json_tail(dfu_json_t *j)
 {
     dfu_json_obj_end(j);
     dfu_json_end(j);
 }
 
-static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
+/* ---- OS verbs ------------------------------------------------------------------------------ */
+
+static int run_echo(cli_run_t *r)
 {
-    if (o->conn == NULL) {
-        fprintf(stderr,
-                "dfukit %s: no connection given: use --conn udp:HOST[:PORT] | "
-                "serial:PATH | ble:TARGET | ble-sim:PATH (or set DFUKIT_CONN)\n",
-                cmd);
-        return DFU_EXIT_USAGE;
-    }
-    dfu_client_cfg_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.conn = o->conn;
-    cfg.timeout_ms = o->timeout_s > 0 ? (int)(o->timeout_s * 1000) : 0;
-    cfg.retries = o->retries;
-    cfg.log = o->verbose ? stderr : NULL;
-    int rc = dfu_client_open(c, &cfg);
-    if (rc == DFU_ERR_INVAL) {
-        fprintf(stderr,
-                "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N], "
-                "ble:TARGET[,passkey=NNNNNN][,adapter=hciN] or ble-sim:PATH[,passkey=N]\n",
-                cmd, o->conn);
-        return DFU_EXIT_USAGE;
-    }
+    char out[1024];
+    const char *text = r->a->npos ? r->a->pos[0] : "hello";
+    int rc = dfu_client_echo(r->c, text, out, sizeof(out));
     if (rc != DFU_OK) {
-        char what[sizeof(c->err.what)];
-        snprintf(what, sizeof(what), "connect to %.80s", c->conn); /* passkey masked */
-        (void)dfu_client_link_err(c, rc, what);
-        return report_fail(c, o, cmd, rc);
+        return dfu_cli_report_fail(r->c, r, "echo", rc);
     }
-    return -1;
+    if (r->json) {
+        dfu_json_t j;
+        dfu_cli_json_head(&j, "echo");
+        dfu_json_key(&j, "echo");
+        dfu_json_str(&j, out);
+        dfu_cli_json_tail(&j);
+    } else {
+        printf("%s\n", out);
+    }
+    return DFU_EXIT_OK;
 }
 
-/* ---- OS verbs ----------------------------------------------------------------------------------
- */
-
-static int run_os(dfu_client_t *c, const opts_t *o, const char *verb)
+static int run_reset(cli_run_t *r)
 {
-    dfu_json_t j;
-    int rc;
-    if (strcmp(verb, "echo") == 0) {
-        char r[1024];
-        const char *text = o->npos ? o->pos[0] : "hello";
-        if ((rc = dfu_client_echo(c, text, r, sizeof(r))) != DFU_OK) {
-            return report_fail(c, o, verb, rc);
-        }
-        if (o->json) {
-            json_head(&j, verb);
-            dfu_json_key(&j, "echo");
-            dfu_json_str(&j, r);
-            json_tail(&j);
-        } else {
-            printf("%s\n", r);
-        }
-        return DFU_EXIT_OK;
+    bool force = cli_flag(r->a, "--force");
+    int mode = (int)cli_num(r->a, "--boot-mode", -1);
+    int rc = dfu_client_reset(r->c, force, mode);
+    if (rc != DFU_OK) {
+        return dfu_cli_report_fail(r->c, r, "reset", rc);
     }
-    if (strcmp(verb, "reset") == 0) {
-        if ((rc = dfu_client_reset(c, o->force, o->boot_mode)) != DFU_OK) {
-            return report_fail(c, o, verb, rc);
-        }
-        if (o->json) {
-            json_head(&j, verb);
-            dfu_json_key(&j, "force");
-            dfu_json_bool(&j, o->force);
-            dfu_json_key(&j, "boot_mode");
-            dfu_json_int(&j, o->boot_mode < 0 ? 0 : o->boot_mode);
-            json_tail(&j);
-        } else {
-            printf("reset: the device accepted the reset and reboots now\n");
-        }
-        return DFU_EXIT_OK;
+    if (r->json) {
+        dfu_json_t j;
+        dfu_cli_json_head(&j, "reset");
+        dfu_json_key(&j, "force");
+        dfu_json_bool(&j, force);
+        dfu_json_key(&j, "boot_mode");
+        dfu_json_int(&j, mode < 0 ? 0 : mode);
+        dfu_cli_json_tail(&j);
+    } else {
+        printf("reset: the device accepted the reset and reboots now\n");
     }
-    if (strcmp(verb, "params") == 0) {
-        dfu_client_params_t p;
-        if ((rc = dfu_client_params(c, &p)) != DFU_OK) {
-            return report_fail(c, o, verb, rc);
-        }
-        if (o->json) {
-            json_head(&j, verb);
-            dfu_json_key(&j, "buf_size");
-            dfu_json_int(&j, p.buf_size);
-            dfu_json_key(&j, "buf_count");
-            dfu_json_int(&j, p.buf_count);
-            dfu_json_key(&j, "supported");
-            dfu_json_bool(&j, p.supported);
-            json_tail(&j);
-        } else {
-            printf("buf_size %u\nbuf_count %u%s\n", p.buf_size, p.buf_count,
-                   p.supported ? ""
-                               : "\n(the device has no params command: values are the "
-                                 "client's fallback)");
-        }
-        return DFU_EXIT_OK;
+    return DFU_EXIT_OK;
+}
+
+static int run_params(cli_run_t *r)
+{
+    dfu_client_params_t p;
+    int rc = dfu_client_params(r->c, &p);
+    if (rc != DFU_OK) {
+        return dfu_cli_report_fail(r->c, r, "params", rc);
     }
-    if (strcmp(verb, "info") == 0) {
-        char out[512];
-        const char *fmt = o->format ? o->format : (o->npos ? o->pos[0] : NULL);
-        if ((rc = dfu_client_info(c, fmt, out, sizeof(out))) != DFU_OK) {
-            return report_fail(c, o, verb, rc);
-        }
-        if (o->json) {
-            json_head(&j, verb);
-            dfu_json_key(&j, "output");
-            dfu_json_str(&j, out);
-            json_tail(&j);
-        } else {
-            printf("%s\n", out);
-        }
-        return DFU_EXIT_OK;
+    if (r->json) {
+        dfu_json_t j;
+        dfu_cli_json_head(&j, "params");
+        dfu_json_key(&j, "buf_size");
+        dfu_json_int(&j, p.buf_size);
+        dfu_json_key(&j, "buf_count");
+        dfu_json_int(&j, p.buf_count);
+        dfu_json_key(&j, "supported");
+        dfu_json_bool(&j, p.supported);
+        dfu_cli_json_tail(&j);
+    } else {
+        printf("buf_size %u\nbuf_count %u%s\n", p.buf_size, p.buf_count,
+               p.supported ? ""
+                           : "\n(the device has no params command: values are the "
+                             "client's fallback)");
     }
-    /* bootloader */
-    if (o->last_boot || o->boot_log) {
-        rc = dfu_cli_bootrec(c, o->last_boot, o->boot_log, o->json);
-        return rc < 0 ? report_fail(c, o, verb, rc) : rc;
+    return DFU_EXIT_OK;
+}
+
+static int run_info(cli_run_t *r)
+{
+    char out[512];
+    const char *fmt = cli_str(r->a, "--format", r->a->npos ? r->a->pos[0] : NULL);
+    int rc = dfu_client_info(r->c, fmt, out, sizeof(out));
+    if (rc != DFU_OK) {
+        return dfu_cli_report_fail(r->c, r, "info", rc);
+    }
+    if (r->json) {
+        dfu_json_t j;
+        dfu_cli_json_head(&j, "info");
+        dfu_json_key(&j, "output");
+        dfu_json_str(&j, out);
+        dfu_cli_json_tail(&j);
+    } else {
+        printf("%s\n", out);
+    }
+    return DFU_EXIT_OK;
+}
+
+static int run_bootloader(cli_run_t *r)
+{
+    bool last_boot = cli_flag(r->a, "--last-boot"), boot_log = cli_flag(r->a, "--log");
+    if (last_boot || boot_log) {
+        int rc = dfu_cli_bootrec(r->c, last_boot, boot_log, r->json);
+        return rc < 0 ? dfu_cli_report_fail(r->c, r, "bootloader", rc) : rc;
     }
     dfu_client_boot_t b;
-    if ((rc = dfu_client_bootloader(c, &b)) != DFU_OK) {
-        return report_fail(c, o, verb, rc);
+    int rc = dfu_client_bootloader(r->c, &b);
+    if (rc != DFU_OK) {
+        return dfu_cli_report_fail(r->c, r, "bootloader", rc);
     }
-    if (o->json) {
-        json_head(&j, verb);
+    if (r->json) {
+        dfu_json_t j;
+        dfu_cli_json_head(&j, "bootloader");
         dfu_json_key(&j, "bootloader");
         dfu_json_str(&j, b.name);
         dfu_json_key(&j, "mode");
         dfu_json_int(&j, b.mode);
         dfu_json_key(&j, "no_downgrade");
         dfu_json_bool(&j, b.no_downgrade);
-        json_tail(&j);
+        dfu_cli_json_tail(&j);
     } else {
         printf("bootloader %s\nmode %d\nno-downgrade %s\n", b.name[0] ? b.name : "unknown", b.mode,
                b.no_downgrade ? "yes" : "no");
@@ -390,336 +531,122 @@ static int run_os(dfu_client_t *c, const opts_t *o, const char *verb)
     return DFU_EXIT_OK;
 }
 
-/* ---- image verbs --------------------------------------------------------------------------------
- */
+/* ---- update / doctor ----------------------------------------------------------------------- */
 
-static void print_state(const dfu_client_state_t *st, bool json, const char *cmd)
+static int run_update(cli_run_t *r)
 {
-    if (json) {
-        dfu_json_t j;
-        json_head(&j, cmd);
-        dfu_json_key(&j, "images");
-        dfu_json_arr(&j);
-        for (int s = 0; s < DFU_CLIENT_MAX_SLOTS; s++) {
-            if (st->slots[s].present) {
-                dfu_json_slot(&j, st, s);
-            }
-        }
-        dfu_json_arr_end(&j);
-        dfu_json_key(&j, "next_reset");
-        dfu_json_str(&j, dfu_client_next_reset(st));
-        json_tail(&j);
-        return;
-    }
-    printf("%-4s %-12s %-18s %-36s %s\n", "slot", "version", "hash", "flags", "at next reset");
-    for (int s = 0; s < 2; s++) {
-        const dfu_client_slot_t *sl = &st->slots[s];
-        if (!sl->present) {
-            printf("%-4d %-12s %-18s %-36s %s\n", s, "-", "-", "(empty)", "-");
-            continue;
-        }
-        char hex[65], flags[64];
-        dfu_client_hex(sl->hash, sl->hash_len, hex);
-        hex[16] = '\0';
-        snprintf(flags, sizeof(flags), "%s%s%s%s%s", sl->active ? "active " : "",
-                 sl->confirmed ? "confirmed " : "", sl->pending ? "pending " : "",
-                 sl->permanent ? "permanent " : "", sl->bootable ? "" : "non-bootable");
-        printf("%-4d %-12s %-18s %-36s %s\n", s, sl->version, hex, flags[0] ? flags : "-",
-               dfu_client_slot_fate(st, s));
-    }
-    printf("next reset: %s\n", dfu_client_next_reset(st));
-    for (int s = 0; s < 2; s++) {
-        if (st->slots[s].present) {
-            char hex[65];
-            dfu_client_hex(st->slots[s].hash, st->slots[s].hash_len, hex);
-            printf("slot %d hash: %s\n", s, hex);
-        }
-    }
-}
-
-typedef struct {
-    bool tty;
-    double last;
-} upload_progress_t;
-
-static void upload_progress(void *ctx, const dfu_client_progress_t *p)
-{
-    upload_progress_t *up = ctx;
-    if (!up->tty && p->elapsed_s - up->last < 1.0 && p->done < p->total) {
-        return;
-    }
-    up->last = p->elapsed_s;
-    dfu_client_progress_print(stderr, up->tty, "upload:", p);
-}
-
-static int image_upload(dfu_client_t *c, const opts_t *o)
-{
-    if (o->npos < 2) {
-        fprintf(stderr, "dfukit image upload: give the image FILE\n");
-        return DFU_EXIT_USAGE;
-    }
-    dfu_client_file_t f;
-    char why[256];
-    if (dfu_client_file_load(&f, o->pos[1], why, sizeof(why)) != DFU_OK) {
-        fprintf(stderr, "dfukit image upload: %s: %s\n", o->pos[1], why);
-        if (o->json) {
-            printf("{\"command\":\"image upload\",\"ok\":false,\"error\":{\"name\":\"BAD_FILE\","
-                   "\"meaning\":\"the file is not a valid MCUboot image\",\"fix\":\"sign it "
-                   "with dfukit image sign\"}}\n");
-        }
-        dfu_client_file_free(&f);
-        return DFU_EXIT_FAIL;
-    }
-    dfu_client_upload_cfg_t uc;
-    memset(&uc, 0, sizeof(uc));
-    uc.image = o->image;
-    uc.upgrade = o->upgrade;
-    uc.window = o->window;
-    upload_progress_t up = {.tty = isatty(STDERR_FILENO) != 0, .last = -10};
-    if (!o->json) {
-        uc.progress = upload_progress; /* on stderr: stdout keeps the result */
-        uc.progress_ctx = &up;
-    }
-    dfu_client_upload_stats_t us;
-    int rc = dfu_client_upload(c, f.data, f.len, &uc, &us);
-    char hex[65];
-    dfu_client_hex(f.hash, 32, hex);
-    dfu_client_file_free(&f);
-    if (rc == DFU_ERR_HASH_MISMATCH) {
-        c->err.code = rc;
-        snprintf(c->err.what, sizeof(c->err.what), "image upload (match false)");
-    }
-    if (rc != DFU_OK) {
-        return report_fail(c, o, "image upload", rc);
-    }
-    if (o->json) {
-        dfu_json_t j;
-        json_head(&j, "image upload");
-        dfu_json_key(&j, "bytes");
-        dfu_json_int(&j, (long long)us.bytes);
-        dfu_json_key(&j, "seconds");
-        dfu_json_num(&j, us.seconds);
-        dfu_json_key(&j, "kBps");
-        dfu_json_num(&j, us.kBps);
-        dfu_json_key(&j, "chunk");
-        dfu_json_int(&j, (long long)us.chunk);
-        dfu_json_key(&j, "window_max");
-        dfu_json_int(&j, us.window_max);
-        dfu_json_key(&j, "resumed_from");
-        dfu_json_int(&j, (long long)us.resumed_from);
-        dfu_json_key(&j, "match");
-        if (us.match_reported) {
-            dfu_json_bool(&j, us.match);
-        } else {
-            dfu_json_null(&j);
-        }
-        dfu_json_key(&j, "hash");
-        dfu_json_str(&j, hex);
-        json_tail(&j);
-    } else {
-        printf("uploaded %llu bytes in %.2f s (%.1f kB/s)%s; image hash %s\n"
-               "next: dfukit image test %s && dfukit reset\n",
-               (unsigned long long)us.bytes, us.seconds, us.kBps,
-               us.resumed_from ? " (resumed)" : "", hex, hex);
-    }
-    return DFU_EXIT_OK;
-}
-
-static int image_slots(dfu_client_t *c, const opts_t *o)
-{
-    dfu_client_slotinfo_t si;
-    int rc = dfu_client_slot_info(c, &si);
-    if (rc != DFU_OK) {
-        return report_fail(c, o, "image slots", rc);
-    }
-    if (o->json) {
-        dfu_json_t j;
-        json_head(&j, "image slots");
-        dfu_json_key(&j, "slots");
-        dfu_json_arr(&j);
-        for (int s = 0; s < 2; s++) {
-            dfu_json_obj(&j);
-            dfu_json_key(&j, "slot");
-            dfu_json_int(&j, s);
-            dfu_json_key(&j, "size");
-            dfu_json_int(&j, si.size[s]);
-            dfu_json_obj_end(&j);
-        }
-        dfu_json_arr_end(&j);
-        dfu_json_key(&j, "max_image_size");
-        dfu_json_int(&j, si.max_image_size);
-        json_tail(&j);
-    } else {
-        printf("slot 0: %u bytes\nslot 1: %u bytes\n", si.size[0], si.size[1]);
-        if (si.max_image_size) {
-            printf("max image size: %u bytes\n", si.max_image_size);
-        }
-    }
-    return DFU_EXIT_OK;
-}
-
-static int image_verb(dfu_client_t *c, const opts_t *o, const char *verb)
-{
-    dfu_client_state_t st;
-    int rc;
-    char cmd[32];
-    snprintf(cmd, sizeof(cmd), "image %s", verb);
-    if (strcmp(verb, "list") == 0) {
-        if ((rc = dfu_client_state_read(c, &st)) != DFU_OK) {
-            return report_fail(c, o, cmd, rc);
-        }
-        print_state(&st, o->json, cmd);
-        return DFU_EXIT_OK;
-    }
-    if (strcmp(verb, "upload") == 0) {
-        return image_upload(c, o);
-    }
-    if (strcmp(verb, "slots") == 0) {
-        return image_slots(c, o);
-    }
-    if (strcmp(verb, "erase") == 0) {
-        long slot = -1;
-        if (o->npos > 1 && parse_int(o->pos[1], 0, 15, &slot) != 0) {
-            fprintf(stderr, "dfukit image erase: SLOT is a number (0..15)\n");
-            return DFU_EXIT_USAGE;
-        }
-        if ((rc = dfu_client_erase(c, (int)slot)) != DFU_OK) {
-            return report_fail(c, o, cmd, rc);
-        }
-        if (o->json) {
-            dfu_json_t j;
-            json_head(&j, cmd);
-            dfu_json_key(&j, "slot");
-            dfu_json_int(&j, slot);
-            json_tail(&j);
-        } else {
-            printf("erased slot %s\n", slot < 0 ? "1 (default)" : o->pos[1]);
-        }
-        return DFU_EXIT_OK;
-    }
-    /* test / confirm */
-    bool confirm = strcmp(verb, "confirm") == 0;
-    uint8_t hash[32];
-    const uint8_t *h = NULL;
-    if (o->npos > 1) {
-        if (dfu_client_unhex(o->pos[1], hash, sizeof(hash)) != 32) {
-            fprintf(stderr, "dfukit %s: HASH must be 64 hex digits (see 'dfukit image list')\n",
-                    cmd);
-            return DFU_EXIT_USAGE;
-        }
-        h = hash;
-    } else if (!confirm) {
-        fprintf(stderr, "dfukit image test: give the HASH of the image to test\n");
-        return DFU_EXIT_USAGE;
-    }
-    if ((rc = dfu_client_state_write(c, h, confirm, &st)) != DFU_OK) {
-        return report_fail(c, o, cmd, rc);
-    }
-    if (!o->json) {
-        printf("%s: done\n", cmd);
-    }
-    print_state(&st, o->json, cmd);
-    return DFU_EXIT_OK;
-}
-
-/* ---- entry points
- * -------------------------------------------------------------------------------- */
-
-static dfu_client_mode_t parse_mode(const char *m, bool *ok)
-{
-    *ok = true;
-    if (m == NULL || strcmp(m, "test-confirm") == 0) {
-        return DFU_MODE_TEST_CONFIRM;
-    }
-    if (strcmp(m, "confirm-only") == 0) {
-        return DFU_MODE_CONFIRM_ONLY;
-    }
-    if (strcmp(m, "test-only") == 0) {
-        return DFU_MODE_TEST_ONLY;
-    }
-    if (strcmp(m, "upload-only") == 0) {
-        return DFU_MODE_UPLOAD_ONLY;
-    }
-    *ok = false;
-    return DFU_MODE_TEST_CONFIRM;
-}
-
-static int run_update(dfu_client_t *c, const opts_t *o)
-{
-    if (o->npos < 1) {
-        fprintf(stderr, "dfukit update: give the image FILE\n");
-        return DFU_EXIT_USAGE;
-    }
     dfu_client_update_cfg_t uc;
     memset(&uc, 0, sizeof(uc));
-    bool ok = false;
-    uc.mode = parse_mode(o->mode, &ok);
-    if (!ok) {
-        fprintf(stderr, "dfukit update: --mode is test-confirm, confirm-only, test-only or "
-                        "upload-only\n");
-        return DFU_EXIT_USAGE;
-    }
-    uc.clear = o->clear;
-    uc.json = o->json;
-    uc.tty = !o->json && isatty(STDOUT_FILENO);
+    /* checked by the parser against the option's choices */
+    uc.mode =
+        (dfu_client_mode_t)cli_list_index(UPDATE_MODES, cli_str(r->a, "--mode", "test-confirm"));
+    uc.clear = cli_flag(r->a, "--clear");
+    uc.json = r->json;
+    uc.tty = !r->json && isatty(STDOUT_FILENO);
     uc.out = stdout;
-    uc.window = o->window;
-    uc.image = o->image;
-    uc.wait_s = o->wait_s;
-    return dfu_client_update(c, o->pos[0], &uc);
+    uc.window = (unsigned)cli_num(r->a, "--window", 0);
+    uc.image = (int)cli_num(r->a, "--image", 0);
+    uc.wait_s = (int)cli_num(r->a, "--wait", 0);
+    return dfu_client_update(r->c, r->a->pos[0], &uc);
 }
 
-static int client_main(int argc, char **argv, bool image)
+static int run_doctor(cli_run_t *r)
 {
-    opts_t o;
-    int rc = parse(argc, argv, &o);
-    if (rc != 0) {
-        return rc < 0 ? DFU_EXIT_OK : rc;
+    return dfu_client_doctor(r->c, r->json, stdout);
+}
+
+/* ---- parse, connect, run ------------------------------------------------------------------- */
+
+/* SIGINT: the first one asks the client to stop at its next wait (it then says where it stopped
+ * and exits 130); a second one exits at once. */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (interrupted) {
+        _exit(DFU_EXIT_INTERRUPTED);
     }
-    const char *verb = argv[0];
-    if (image) {
-        static const char *const ok[] = {"list", "upload", "test", "confirm", "erase", "slots"};
-        bool found = false;
-        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-            found = found || strcmp(verb, ok[i]) == 0;
-        }
-        if (!found) {
-            fprintf(stderr, "dfukit image: unknown device verb '%s'\n", verb);
-            return DFU_EXIT_USAGE;
-        }
-        /* pos[0] is the verb itself for image commands, keep positions aligned */
-        memmove(&o.pos[1], &o.pos[0], sizeof(o.pos[0]) * 3);
-        o.pos[0] = verb;
-        o.npos = o.npos < 4 ? o.npos + 1 : 4;
-    }
-    if (!image && strcmp(verb, "update") == 0 && o.npos < 1) {
-        fprintf(stderr, "dfukit update: give the image FILE (see --help)\n");
+    interrupted = 1;
+}
+
+static void catch_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint; /* no SA_RESTART: a blocking wait returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
+{
+    const char *cmd = r->verb->name;
+    if (conn == NULL) {
+        fprintf(stderr,
+                "dfukit %s: no connection given: use -c/--conn CONN (before or after the verb) "
+                "or set DFUKIT_CONN; CONN is one of:\n",
+                cmd);
+        dfu_cli_conn_help(stderr);
         return DFU_EXIT_USAGE;
+    }
+    dfu_client_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.conn = conn;
+    cfg.timeout_ms = (int)(cli_num(r->a, "--timeout", 0) * 1000);
+    int retries = (int)cli_num(r->a, "--retries", 2);
+    cfg.retries = retries == 0 ? -1 : retries;
+    cfg.log = cli_flag(r->a, "--verbose") ? stderr : NULL;
+    cfg.cancel = &interrupted;
+    int rc = dfu_client_open(c, &cfg);
+    if (rc == DFU_ERR_INVAL) {
+        fprintf(stderr, "dfukit %s: bad --conn '%s'; CONN is one of:\n", cmd, conn);
+        dfu_cli_conn_help(stderr);
+        return DFU_EXIT_USAGE;
+    }
+    if (rc != DFU_OK) {
+        return dfu_cli_report_fail(c, r, cmd, rc); /* c->err says what was observed */
+    }
+    return -1;
+}
+
+int dfu_cli_client(const cli_verb_t *v, int npre, char **pre, int argc, char **argv)
+{
+    static cli_args_t a; /* large: keep it off the stack */
+    memset(&a, 0, sizeof(a));
+    char who[64];
+    snprintf(who, sizeof(who), "dfukit %s", v->name);
+    const cli_optset_t sets[] = {{dfu_cli_verb_opts, dfu_cli_nverb_opts, v->name},
+                                 {dfu_cli_global_opts, dfu_cli_nglobal, NULL}};
+    int rc = cli_parse(&a, who, &sets[1], 1, npre, pre, 0);
+    rc = rc ? rc : cli_parse(&a, who, sets, 2, argc, argv, v->max_pos);
+    if (rc != 0) {
+        return rc;
+    }
+    if (cli_flag(&a, "--version")) {
+        printf("dfukit %s\n", DFU_VERSION);
+        return DFU_EXIT_OK;
+    }
+    if (a.help) {
+        dfu_cli_verb_help(stdout, v);
+        return DFU_EXIT_OK;
+    }
+    if (a.npos < v->min_pos) {
+        fprintf(stderr, "%s: give %s (see '%s --help')\n", who, v->args, who);
+        return DFU_EXIT_USAGE;
+    }
+    cli_run_t r = {.verb = v, .a = &a, .c = NULL, .json = cli_flag(&a, "--json")};
+    if (v->flags & CLI_VERB_OFFLINE) {
+        return v->run(&r);
     }
     static dfu_client_t c; /* large receive buffer: keep it off the stack */
-    int r = connect(&c, &o, verb);
-    if (r >= 0) {
-        return r;
+    r.c = &c;
+    catch_sigint();
+    rc = connect(&c, &r, cli_str(&a, "--conn", getenv("DFUKIT_CONN")));
+    if (rc >= 0) {
+        return rc;
     }
-    if (image) {
-        r = image_verb(&c, &o, verb);
-    } else if (strcmp(verb, "update") == 0) {
-        r = run_update(&c, &o);
-    } else if (strcmp(verb, "doctor") == 0) {
-        r = dfu_client_doctor(&c, o.json, stdout);
-    } else {
-        r = run_os(&c, &o, verb);
-    }
+    rc = v->run(&r);
     dfu_client_close(&c);
-    return r;
-}
-
-int dfu_cli_client(int argc, char **argv)
-{
-    return client_main(argc, argv, false);
-}
-
-int dfu_cli_client_image(int argc, char **argv)
-{
-    return client_main(argc, argv, true);
+    return rc;
 }

@@ -6,16 +6,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_opts.h"
+#include "cmd_client.h"
 #include "imgtool/dfu_imgtool.h"
 
-/* ---- a small table-driven option parser ---------------------------------------------------- */
+/* ---- options: the command line's table parser (cli_opts.h) ------------------------------- */
 
-typedef struct {
-    const char *s; /* short form ("-k") or NULL */
-    const char *l; /* long form ("--key") */
-    int nargs;     /* 0 (flag), 1 or 2 values */
-    int id;
-} opt_t;
+typedef cli_opt_t opt_t;
+
+/* short form or NULL, long form, values taken (0..2), id */
+#define OPT(sh, lo, na, ident)                                                                     \
+    {                                                                                              \
+        .s = (sh), .l = (lo), .nargs = (na), .id = (ident)                                         \
+    }
 
 typedef struct {
     const char *verb;
@@ -28,7 +31,7 @@ typedef struct {
 typedef struct {
     int id;
     const char *v[2];
-    const char *name; /* as typed, for messages */
+    const char *name; /* long name, for messages */
 } hit_t;
 
 static int usage_error(const cmd_t *c, const char *fmt, const char *a, const char *b)
@@ -39,63 +42,33 @@ static int usage_error(const cmd_t *c, const char *fmt, const char *a, const cha
     return DFU_EXIT_USAGE;
 }
 
-static const opt_t *find_opt(const cmd_t *c, const char *arg, size_t len)
-{
-    for (size_t i = 0; i < c->nopts; i++) {
-        const opt_t *o = &c->opts[i];
-        if ((o->s && strlen(o->s) == len && strncmp(o->s, arg, len) == 0) ||
-            (strlen(o->l) == len && strncmp(o->l, arg, len) == 0)) {
-            return o;
-        }
-    }
-    return NULL;
-}
-
 /* Parses argv[1..]; fills hits and positionals. Returns -1 on --help, 0 ok, else exit code. */
 static int parse(const cmd_t *c, int argc, char **argv, hit_t *hits, size_t *nhits,
                  const char **pos, size_t *npos, size_t maxpos)
 {
-    *nhits = 0;
-    *npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            return -1;
-        }
-        if (a[0] != '-' || a[1] == '\0') {
-            if (*npos >= maxpos) {
-                return usage_error(c, "unexpected argument '%s'%s", a, "");
-            }
-            pos[(*npos)++] = a;
-            continue;
-        }
-        const char *eq = (a[1] == '-') ? strchr(a, '=') : NULL;
-        size_t len = eq ? (size_t)(eq - a) : strlen(a);
-        const opt_t *o = find_opt(c, a, len);
-        if (!o) {
-            char name[64];
-            snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), a);
-            return usage_error(c, "unknown option '%s'%s", name, "");
-        }
-        hit_t *h = &hits[(*nhits)++];
-        h->id = o->id;
-        h->name = o->l;
-        h->v[0] = h->v[1] = NULL;
-        if (eq && o->nargs != 1) {
-            return usage_error(c, "option %s does not take '=VALUE' here%s", o->l, "");
-        }
-        if (eq) {
-            h->v[0] = eq + 1;
-            continue;
-        }
-        for (int k = 0; k < o->nargs; k++) {
-            if (i + 1 >= argc) {
-                return usage_error(c, "option %s needs %s", o->l,
-                                   o->nargs == 2 ? "two values" : "a value");
-            }
-            h->v[k] = argv[++i];
-        }
+    static cli_args_t a; /* large: keep it off the stack */
+    memset(&a, 0, sizeof(a));
+    char who[48];
+    snprintf(who, sizeof(who), "dfukit image %s", c->verb);
+    const cli_optset_t set = {c->opts, c->nopts, NULL};
+    int rc = cli_parse(&a, who, &set, 1, argc - 1, argv + 1, maxpos);
+    if (rc != 0) {
+        return rc;
     }
+    if (a.help) {
+        return -1;
+    }
+    for (size_t i = 0; i < a.nhit; i++) {
+        hits[i].id = a.hit[i].opt->id;
+        hits[i].name = a.hit[i].opt->l;
+        hits[i].v[0] = a.hit[i].v[0];
+        hits[i].v[1] = a.hit[i].v[1];
+    }
+    *nhits = a.nhit;
+    for (size_t i = 0; i < a.npos; i++) {
+        pos[i] = a.pos[i];
+    }
+    *npos = a.npos;
     return 0;
 }
 
@@ -122,7 +95,7 @@ static int write_out(const char *verb, const char *path, const dfu_imgtool_buf_t
 }
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_HITS 128
+#define MAX_HITS CLI_MAX_HITS
 
 /* ---- keygen / getpub / getpubhash -------------------------------------------------------------
  */
@@ -131,11 +104,19 @@ enum { O_KEY = 1, O_TYPE, O_ENC, O_OUT, O_LANG, O_PASS, O_JSON, O_MINIMAL };
 
 /* getpub / getpubhash options */
 static const opt_t key_opts[] = {
-    {"-k", "--key", 1, O_KEY},
-    {"-e", "--encoding", 1, O_ENC},
-    {"-o", "--output", 1, O_OUT},
-    {"-l", "--lang", 1, O_LANG},
+    OPT("-k", "--key", 1, O_KEY),
+    OPT("-e", "--encoding", 1, O_ENC),
+    OPT("-o", "--output", 1, O_OUT),
+    OPT("-l", "--lang", 1, O_LANG),
 };
+
+static const opt_t keygen_opts[] = {OPT("-k", "--key", 1, O_KEY), OPT("-t", "--type", 1, O_TYPE),
+                                    OPT("-e", "--export", 1, O_OUT),
+                                    OPT("-p", "--password", 0, O_PASS)};
+
+static const opt_t getpriv_opts[] = {OPT("-k", "--key", 1, O_KEY),
+                                     OPT(NULL, "--minimal", 0, O_MINIMAL),
+                                     OPT("-o", "--output", 1, O_OUT)};
 
 /* Writes the public key of the private key file `key` as PEM to `path` (keygen -e). */
 static int export_public(const char *key, const char *path)
@@ -153,11 +134,8 @@ static int export_public(const char *key, const char *path)
 
 static int cmd_keygen(int argc, char **argv)
 {
-    const opt_t opts[] = {{"-k", "--key", 1, O_KEY},
-                          {"-t", "--type", 1, O_TYPE},
-                          {"-e", "--export", 1, O_OUT},
-                          {"-p", "--password", 0, O_PASS}};
-    const cmd_t c = {"keygen", opts, ARRAY_LEN(opts),
+    const opt_t *opts = keygen_opts;
+    const cmd_t c = {"keygen", opts, ARRAY_LEN(keygen_opts),
                      "usage: dfukit image keygen -k FILE -t TYPE [-e PUBFILE]\n"
                      "  -t: ecdsa-p256 | ecdsa-p384 | ed25519 | rsa-2048 | rsa-3072 | x25519\n"
                      "  writes an unencrypted PKCS#8 PEM private key (as imgtool keygen);\n"
@@ -255,11 +233,19 @@ static int cmd_getpub_common(int argc, char **argv, bool hash)
     return ex;
 }
 
+static int cmd_getpub(int argc, char **argv)
+{
+    return cmd_getpub_common(argc, argv, false);
+}
+
+static int cmd_getpubhash(int argc, char **argv)
+{
+    return cmd_getpub_common(argc, argv, true);
+}
+
 static int cmd_getpriv(int argc, char **argv)
 {
-    const opt_t opts[] = {
-        {"-k", "--key", 1, O_KEY}, {NULL, "--minimal", 0, O_MINIMAL}, {"-o", "--output", 1, O_OUT}};
-    const cmd_t c = {"getpriv", opts, ARRAY_LEN(opts),
+    const cmd_t c = {"getpriv", getpriv_opts, ARRAY_LEN(getpriv_opts),
                      "usage: dfukit image getpriv -k KEY [--minimal] [-o FILE]\n"
                      "  decryption private key (PKCS#8 DER) as the C array a bootloader embeds;\n"
                      "  --minimal leaves out the optional EC public key\n"};
@@ -335,41 +321,41 @@ enum {
 };
 
 static const opt_t sign_opts[] = {
-    {"-k", "--key", 1, S_KEY},
-    {"-H", "--header-size", 1, S_HDR},
-    {NULL, "--pad-header", 0, S_PADHDR},
-    {"-S", "--slot-size", 1, S_SLOT},
-    {NULL, "--align", 1, S_ALIGN},
-    {NULL, "--max-align", 1, S_MAXALIGN},
-    {"-v", "--version", 1, S_VER},
-    {"-s", "--security-counter", 1, S_SECCNT},
-    {NULL, "--pad", 0, S_PAD},
-    {NULL, "--test", 0, S_TEST},
-    {NULL, "--confirm", 0, S_CONFIRM},
-    {NULL, "--overwrite-only", 0, S_OVERWRITE},
-    {"-R", "--erased-val", 1, S_ERASED},
-    {"-E", "--encrypt", 1, S_ENC},
-    {NULL, "--encrypt-keylen", 1, S_ENCLEN},
-    {"-c", "--clear", 0, S_CLEAR},
-    {NULL, "--save-enctlv", 0, S_SAVEENC},
-    {NULL, "--hmac-sha", 1, S_HMAC},
-    {NULL, "--custom-tlv", 2, S_CUSTOM},
-    {NULL, "--boot-record", 1, S_BOOTREC},
-    {NULL, "--public-key-format", 1, S_PKFMT},
-    {NULL, "--pad-sig", 0, S_PADSIG},
-    {"-d", "--dependencies", 1, S_DEPS},
-    {"-L", "--load-addr", 1, S_LOAD},
-    {"-F", "--rom-fixed", 1, S_ROMFIXED},
-    {NULL, "--non-bootable", 0, S_NONBOOT},
-    {"-x", "--hex-addr", 1, S_HEXADDR},
-    {"-M", "--max-sectors", 1, S_MAXSECT},
-    {NULL, "--sha", 1, S_SHA},
-    {NULL, "--pure", 0, S_PURE},
-    {NULL, "--vid", 1, S_VID},
-    {NULL, "--cid", 1, S_CID},
-    {NULL, "--sim-app", 1, S_SIMAPP},
-    {"-e", "--endian", 1, S_ENDIAN},
-    {NULL, "--compression", 1, S_COMPRESS},
+    OPT("-k", "--key", 1, S_KEY),
+    OPT("-H", "--header-size", 1, S_HDR),
+    OPT(NULL, "--pad-header", 0, S_PADHDR),
+    OPT("-S", "--slot-size", 1, S_SLOT),
+    OPT(NULL, "--align", 1, S_ALIGN),
+    OPT(NULL, "--max-align", 1, S_MAXALIGN),
+    OPT("-v", "--version", 1, S_VER),
+    OPT("-s", "--security-counter", 1, S_SECCNT),
+    OPT(NULL, "--pad", 0, S_PAD),
+    OPT(NULL, "--test", 0, S_TEST),
+    OPT(NULL, "--confirm", 0, S_CONFIRM),
+    OPT(NULL, "--overwrite-only", 0, S_OVERWRITE),
+    OPT("-R", "--erased-val", 1, S_ERASED),
+    OPT("-E", "--encrypt", 1, S_ENC),
+    OPT(NULL, "--encrypt-keylen", 1, S_ENCLEN),
+    OPT("-c", "--clear", 0, S_CLEAR),
+    OPT(NULL, "--save-enctlv", 0, S_SAVEENC),
+    OPT(NULL, "--hmac-sha", 1, S_HMAC),
+    OPT(NULL, "--custom-tlv", 2, S_CUSTOM),
+    OPT(NULL, "--boot-record", 1, S_BOOTREC),
+    OPT(NULL, "--public-key-format", 1, S_PKFMT),
+    OPT(NULL, "--pad-sig", 0, S_PADSIG),
+    OPT("-d", "--dependencies", 1, S_DEPS),
+    OPT("-L", "--load-addr", 1, S_LOAD),
+    OPT("-F", "--rom-fixed", 1, S_ROMFIXED),
+    OPT(NULL, "--non-bootable", 0, S_NONBOOT),
+    OPT("-x", "--hex-addr", 1, S_HEXADDR),
+    OPT("-M", "--max-sectors", 1, S_MAXSECT),
+    OPT(NULL, "--sha", 1, S_SHA),
+    OPT(NULL, "--pure", 0, S_PURE),
+    OPT(NULL, "--vid", 1, S_VID),
+    OPT(NULL, "--cid", 1, S_CID),
+    OPT(NULL, "--sim-app", 1, S_SIMAPP),
+    OPT("-e", "--endian", 1, S_ENDIAN),
+    OPT(NULL, "--compression", 1, S_COMPRESS),
 };
 
 static const char sign_usage[] =
@@ -585,7 +571,7 @@ static int sign_apply(dfu_imgtool_sign_opts_t *o, const hit_t *h, bool *have_ver
 static int cmd_sign(int argc, char **argv)
 {
     const cmd_t c = {"sign", sign_opts, ARRAY_LEN(sign_opts), sign_usage};
-    hit_t *hits = calloc(MAX_HITS * 4, sizeof(*hits));
+    hit_t *hits = calloc(MAX_HITS, sizeof(*hits));
     size_t nh, np;
     const char *pos[2];
     int rc = hits ? parse(&c, argc, argv, hits, &nh, pos, &np, 2) : DFU_EXIT_FAIL;
@@ -628,10 +614,9 @@ static int cmd_sign(int argc, char **argv)
 
 enum { O_ENCKEY = 20 };
 
-static const opt_t inspect_opts[] = {{"-k", "--key", 1, O_KEY},
-                                     {NULL, "--enc-key", 1, O_ENCKEY},
-                                     {NULL, "--json", 0, O_JSON},
-                                     {"-o", "--outfile", 1, O_OUT}};
+static const opt_t inspect_opts[] = {
+    OPT("-k", "--key", 1, O_KEY), OPT(NULL, "--enc-key", 1, O_ENCKEY),
+    OPT(NULL, "--json", 0, O_JSON), OPT("-o", "--outfile", 1, O_OUT)};
 
 static int cmd_verify(int argc, char **argv)
 {
@@ -711,57 +696,63 @@ static int cmd_info(int argc, char **argv)
 /* ---- dispatch
  * ------------------------------------------------------------------------------------ */
 
-static void image_usage(FILE *f)
+static const dfu_cli_cmd_t tools[] = {
+    {"keygen", cmd_keygen, "keygen -k FILE -t TYPE",
+     "generate a signing/encryption key (PKCS#8 PEM)", keygen_opts, ARRAY_LEN(keygen_opts)},
+    {"getpub", cmd_getpub, "getpub -k KEY", "print a public key (pem, raw DER, C array)", key_opts,
+     ARRAY_LEN(key_opts)},
+    {"getpubhash", cmd_getpubhash, "getpubhash -k KEY",
+     "print the SHA-256 of a public key (raw, C array)", key_opts, ARRAY_LEN(key_opts)},
+    {"getpriv", cmd_getpriv, "getpriv -k KEY",
+     "print a decryption private key as a C array (PKCS#8)", getpriv_opts, ARRAY_LEN(getpriv_opts)},
+    {"sign", cmd_sign, "sign [options] IN OUT", "build a signed image (alias: create)", sign_opts,
+     ARRAY_LEN(sign_opts)},
+    {"create", cmd_sign, NULL, NULL, sign_opts, ARRAY_LEN(sign_opts)},
+    {"verify", cmd_verify, "verify [-k KEY] IMAGE", "check an image's hash and signature",
+     inspect_opts, 2},
+    {"info", cmd_info, "info [--json] IMAGE", "show header, TLVs and trailer (alias: dumpinfo)",
+     inspect_opts + 2, 2},
+    {"dumpinfo", cmd_info, NULL, NULL, inspect_opts + 2, 2},
+};
+
+const dfu_cli_cmd_t *dfu_cli_image_tools(size_t *n)
 {
-    fputs("usage: dfukit image <verb> [options]\n"
-          "image tool (MCUboot imgtool compatible):\n"
-          "  keygen      generate a signing/encryption key (PKCS#8 PEM)\n"
-          "  getpub      print a public key (pem, raw DER, C array)\n"
-          "  getpubhash  print the SHA-256 of a public key (raw, C array)\n"
-          "  getpriv     print a decryption private key as a C array (PKCS#8)\n"
-          "  sign        build a signed image (alias: create)\n"
-          "  verify      check an image's hash and signature\n"
-          "  info        show header, TLVs and trailer (alias: dumpinfo; --json)\n"
-          "device images (over SMP): list, upload, test, confirm, erase, slots\n"
-          "exit codes: 0 ok, 1 failure, 2 usage error\n",
+    *n = ARRAY_LEN(tools);
+    return tools;
+}
+
+void dfu_cli_image_usage(FILE *f)
+{
+    fputs("usage: dfukit image VERB [options]\n\nimage tool (MCUboot imgtool compatible, works on "
+          "files):\n",
+          f);
+    for (size_t i = 0; i < ARRAY_LEN(tools); i++) {
+        if (tools[i].summary != NULL) {
+            fprintf(f, "  %-24s %s\n", tools[i].synopsis, tools[i].summary);
+        }
+    }
+    fputs("\ndevice images (over SMP, need -c/--conn):\n", f);
+    dfu_cli_client_list(f, "image ");
+    fputs("\n'dfukit image VERB --help' shows a verb's options.\n"
+          "exit codes: 0 ok, 1 failure, 2 usage error (device verbs: 4 no answer)\n",
           f);
 }
 
 int dfu_cli_image(int argc, char **argv)
 {
     if (argc < 2) {
-        image_usage(stderr);
+        dfu_cli_image_usage(stderr);
         return DFU_EXIT_USAGE;
     }
     const char *v = argv[1];
     if (strcmp(v, "--help") == 0 || strcmp(v, "-h") == 0 || strcmp(v, "help") == 0) {
-        image_usage(stdout);
+        dfu_cli_image_usage(stdout);
         return DFU_EXIT_OK;
     }
-    static const char *const device_verbs[] = {"list",    "upload", "test",
-                                               "confirm", "erase",  "slots"};
-    for (size_t i = 0; i < ARRAY_LEN(device_verbs); i++) {
-        if (strcmp(v, device_verbs[i]) == 0) {
-            return dfu_cli_client_image(argc - 1, argv + 1);
+    for (size_t i = 0; i < ARRAY_LEN(tools); i++) {
+        if (strcmp(v, tools[i].name) == 0) {
+            return tools[i].run(argc - 1, argv + 1);
         }
-    }
-    if (strcmp(v, "keygen") == 0) {
-        return cmd_keygen(argc - 1, argv + 1);
-    }
-    if (strcmp(v, "getpub") == 0 || strcmp(v, "getpubhash") == 0) {
-        return cmd_getpub_common(argc - 1, argv + 1, strcmp(v, "getpubhash") == 0);
-    }
-    if (strcmp(v, "getpriv") == 0) {
-        return cmd_getpriv(argc - 1, argv + 1);
-    }
-    if (strcmp(v, "sign") == 0 || strcmp(v, "create") == 0) {
-        return cmd_sign(argc - 1, argv + 1);
-    }
-    if (strcmp(v, "verify") == 0) {
-        return cmd_verify(argc - 1, argv + 1);
-    }
-    if (strcmp(v, "info") == 0 || strcmp(v, "dumpinfo") == 0) {
-        return cmd_info(argc - 1, argv + 1);
     }
     fprintf(stderr, "dfukit image: unknown verb '%s' (see 'dfukit image --help')\n", v);
     return DFU_EXIT_USAGE;

@@ -1,6 +1,7 @@
 /*
- * `dfukit scan [--timeout S] [--adapter hciN] [--json]`: lists the Bluetooth LE devices that
+ * `dfukit scan [--adapter hciN] [-t SEC] [--json]`: lists the Bluetooth LE devices that
  * advertise the SMP service, through BlueZ (discovery filtered on the SMP service UUID, LE).
+ * Its options are in the verb tables (cmd_client.c); -t/--timeout is how long it scans.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,18 +9,9 @@
 
 #include "cli.h"
 #include "client/dfu_client.h"
+#include "cmd_client.h"
 
 #define SCAN_MAX 64
-
-static void scan_usage(FILE *out)
-{
-    fprintf(out, "usage: dfukit scan [--timeout SEC] [--adapter hciN] [--json]\n"
-                 "\n"
-                 "Lists Bluetooth LE devices advertising the SMP service (MCUmgr), seen by BlueZ\n"
-                 "within SEC seconds (default 5): address, RSSI, paired, name. Use the address or\n"
-                 "the name with --conn ble:TARGET[,passkey=NNNNNN].\n"
-                 "exit codes: 0 ok (also when nothing was found), 2 usage, 4 no BlueZ / adapter\n");
-}
 
 /* Opens the JSON document: {"command": "scan", "ok": ok, ... */
 static void scan_json_head(dfu_json_t *j, bool ok)
@@ -95,42 +87,17 @@ static void scan_print(const dfu_bluez_seen_t *d, size_t n, double secs, bool js
     }
 }
 
-int dfu_cli_scan(int argc, char **argv)
+int dfu_cli_scan_run(cli_run_t *r)
 {
-    double secs = 5.0;
-    bool json = false;
-    const char *adapter = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            scan_usage(stdout);
-            return DFU_EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--timeout") == 0 && v != NULL) {
-            char *end = NULL;
-            secs = strtod(v, &end);
-            if (*end != '\0' || secs <= 0 || secs > 600) {
-                fprintf(stderr, "dfukit scan: --timeout wants seconds (0 < SEC <= 600)\n");
-                return DFU_EXIT_USAGE;
-            }
-            i++;
-        } else if (strcmp(a, "--adapter") == 0 && v != NULL) {
-            adapter = v;
-            i++;
-        } else {
-            fprintf(stderr, "dfukit scan: unknown or incomplete option '%s' (see --help)\n", a);
-            return DFU_EXIT_USAGE;
-        }
-    }
+    double secs = cli_num(r->a, "--timeout", 5.0);
+    const char *adapter = cli_str(r->a, "--adapter", NULL);
     static dfu_bluez_seen_t seen[SCAN_MAX];
     size_t n = 0;
     char why[256] = "";
     int rc = dfu_bluez_scan(adapter, (int)(secs * 1000), seen, SCAN_MAX, &n, why, sizeof(why));
     if (rc != DFU_OK) {
-        return scan_fail(rc, why, json);
+        return scan_fail(rc, why, r->json);
     }
-    scan_print(seen, n, secs, json);
+    scan_print(seen, n, secs, r->json);
     return DFU_EXIT_OK;
 }

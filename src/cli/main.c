@@ -1,38 +1,52 @@
-/* dfukit: top-level command dispatch. */
+/*
+ * dfukit: top-level command dispatch. Global options (-c/--conn, -t/--timeout, --retries, --json,
+ * -v/--verbose, --version, -h/--help; table in cmd_client.c) may come before or after the
+ * command; the device verbs come from the verb table in cmd_client.c, the offline commands from
+ * the table below.
+ */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_client.h"
 
-typedef struct {
-    const char *name;
-    int (*run)(int argc, char **argv); /* argv[0] = command name */
-    const char *summary;
-} dfu_cli_cmd_t;
-
-static const dfu_cli_cmd_t commands[] = {
-    {"image", dfu_cli_image, "MCUboot image tool (keygen, sign, verify, info) and device images"},
-    {"boot", dfu_cli_boot, "run the bootloader core once on a flash file"},
-    {"sim", dfu_cli_sim, "run a simulated device"},
-    {"update", dfu_cli_client, "safe end-to-end firmware update"},
-    {"doctor", dfu_cli_client, "explain the device's DFU state and how to fix it"},
-    {"echo", dfu_cli_client, "SMP echo"},
-    {"reset", dfu_cli_client, "reset the device"},
-    {"params", dfu_cli_client, "read the device's SMP buffer parameters"},
-    {"info", dfu_cli_client, "read OS/application info"},
-    {"bootloader", dfu_cli_client, "read bootloader info"},
-    {"scan", dfu_cli_scan, "list Bluetooth LE devices advertising the SMP service (BlueZ)"},
+static const dfu_cli_cmd_t offline[] = {
+    {"image", dfu_cli_image, "image VERB ...",
+     "MCUboot image tool: keygen, sign, verify, info, ... (files)", NULL, 0},
+    {"boot", dfu_cli_boot, "boot --flash FILE ...", "run the bootloader core once on a flash file",
+     NULL, 0},
+    {"sim", dfu_cli_sim, "sim --flash FILE ...", "run a simulated device (nRF52832 + MCUboot)",
+     NULL, 0},
 };
 
-static void usage(FILE *out)
+const dfu_cli_cmd_t *dfu_cli_offline_cmds(size_t *n)
 {
-    fprintf(out, "usage: dfukit <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    *n = CLI_ARRAY_LEN(offline);
+    return offline;
+}
+
+void dfu_cli_usage(FILE *out)
+{
+    fprintf(out, "usage: dfukit [global options] COMMAND [ARGS] [options]\n\n"
+                 "Updates firmware on MCUboot devices over SMP (MCUmgr: UDP, serial, BLE) and "
+                 "builds the images.\n\n"
+                 "device commands (talk to the device given with -c/--conn):\n");
+    dfu_cli_client_list(out, "");
+    fprintf(out, "\noffline commands:\n");
+    for (size_t i = 0; i < CLI_ARRAY_LEN(offline); i++) {
+        fprintf(out, "  %-24s %s\n", offline[i].synopsis, offline[i].summary);
     }
-    fprintf(out, "\nexit codes: 0 ok, 1 operation failed, 2 usage error, 3 simulated power cut,\n"
-                 "            4 connection failure or timeout\n"
-                 "Run 'dfukit <command> --help' for a command's options.\n");
+    fprintf(out, "\nglobal options (before or after the command):\n");
+    cli_opts_help(out, dfu_cli_global_opts, dfu_cli_nglobal, NULL);
+    fprintf(out, "  %-22s  %s\n", "-h, --help",
+            "this page; 'dfukit COMMAND --help' shows a command's own page");
+    fprintf(out, "\nconnections (CONN):\n");
+    dfu_cli_conn_help(out);
+    fprintf(out, "\nexit codes: 0 ok, 1 the operation failed, 2 usage error, 3 simulated power cut "
+                 "(boot, sim),\n            4 connection failure or timeout, 130 interrupted "
+                 "(Ctrl-C)\n"
+                 "documentation: man dfukit; 'dfukit --man' prints that page (roff), "
+                 "'dfukit --completion bash'\nthe bash completion script.\n");
 }
 
 int dfu_cli_unavailable(const char *what)
@@ -41,17 +55,99 @@ int dfu_cli_unavailable(const char *what)
     return DFU_EXIT_FAIL;
 }
 
+/* Index of the first word after the leading global options (argv[1..]). */
+static int first_word(int argc, char **argv, const cli_optset_t *glob)
+{
+    int k = 1;
+    while (k < argc && argv[k][0] == '-' && argv[k][1] != '\0') {
+        const char *eq = strchr(argv[k], '=');
+        size_t len = eq ? (size_t)(eq - argv[k]) : strlen(argv[k]);
+        const cli_opt_t *o = cli_find(glob, 1, argv[k], len);
+        k += 1 + (o != NULL && eq == NULL ? o->nargs : 0);
+    }
+    return k;
+}
+
+/* Global options given before an offline command: --help / --version are honoured, the others
+ * belong to device commands. Returns -1 to run the command, else an exit code. */
+static int offline_pre(const dfu_cli_cmd_t *cmd, int npre, char **pre, int *help)
+{
+    static cli_args_t a;
+    memset(&a, 0, sizeof(a));
+    const cli_optset_t glob = {dfu_cli_global_opts, dfu_cli_nglobal, NULL};
+    int rc = cli_parse(&a, "dfukit", &glob, 1, npre, pre, 0);
+    if (rc != 0) {
+        return rc;
+    }
+    if (cli_flag(&a, "--version")) {
+        printf("dfukit %s\n", DFU_VERSION);
+        return DFU_EXIT_OK;
+    }
+    for (size_t i = 0; i < a.nhit; i++) {
+        char name[64];
+        cli_opt_name(a.hit[i].opt, name, sizeof(name));
+        fprintf(stderr,
+                "dfukit: %s is an option of the device commands; '%s' does not take it "
+                "(see 'dfukit %s --help')\n",
+                a.hit[i].opt->l, cmd->name, cmd->name);
+        return DFU_EXIT_USAGE;
+    }
+    *help = a.help;
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? DFU_EXIT_USAGE : DFU_EXIT_OK;
+    if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+        return dfu_cli_man(stdout);
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            return commands[i].run(argc - 1, argv + 1);
+    if (argc == 3 && strcmp(argv[1], "--completion") == 0 && strcmp(argv[2], "bash") == 0) {
+        return dfu_cli_completion(stdout);
+    }
+    const cli_optset_t glob = {dfu_cli_global_opts, dfu_cli_nglobal, NULL};
+    int k = first_word(argc, argv, &glob);
+    if (k >= argc) {
+        static cli_args_t a;
+        int rc = cli_parse(&a, "dfukit", &glob, 1, argc - 1, argv + 1, 0);
+        if (rc != 0) {
+            return rc;
         }
+        if (cli_flag(&a, "--version")) {
+            printf("dfukit %s\n", DFU_VERSION);
+            return DFU_EXIT_OK;
+        }
+        if (!a.help) {
+            fprintf(stderr, "dfukit: give a command\n\n");
+        }
+        dfu_cli_usage(a.help ? stdout : stderr);
+        return a.help ? DFU_EXIT_OK : DFU_EXIT_USAGE;
     }
-    fprintf(stderr, "dfukit: unknown command '%s' (see 'dfukit --help')\n", argv[1]);
+    int words = 0;
+    const cli_verb_t *v = dfu_cli_client_find(argv[k], k + 1 < argc ? argv[k + 1] : NULL, &words);
+    if (v != NULL) {
+        return dfu_cli_client(v, k - 1, argv + 1, argc - k - words, argv + k + words);
+    }
+    for (size_t i = 0; i < CLI_ARRAY_LEN(offline); i++) {
+        if (strcmp(argv[k], offline[i].name) != 0) {
+            continue;
+        }
+        int help = 0;
+        int rc = offline_pre(&offline[i], k - 1, argv + 1, &help);
+        if (rc >= 0) {
+            return rc;
+        }
+        if (help) { /* 'dfukit --help image sign' = 'dfukit image sign --help' */
+            char *hargv[CLI_MAX_POS + 2];
+            int n = 0;
+            for (int j = k; j < argc && n < CLI_MAX_POS; j++) {
+                hargv[n++] = argv[j];
+            }
+            hargv[n++] = (char *)"--help";
+            hargv[n] = NULL;
+            return offline[i].run(n, hargv);
+        }
+        return offline[i].run(argc - k, argv + k);
+    }
+    fprintf(stderr, "dfukit: unknown command '%s' (see 'dfukit --help')\n", argv[k]);
     return DFU_EXIT_USAGE;
 }

@@ -1,11 +1,13 @@
 /* OS group (echo, reset, params, info, bootloader) and image group (state, erase, slot info)
  * commands. Request/response shapes: smp-protocol.md §3.2, §3.3, §5. */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dfu_client.h"
 #include "dfukit/dfu_cbor.h"
 #include "dfukit/dfu_smp.h"
+#include "dfukit/dfu_smp_os.h"
 
 #define GRP_OS DFU_SMP_GROUP_OS
 #define GRP_IMG DFU_SMP_GROUP_IMAGE
@@ -209,8 +211,10 @@ int dfu_client_erase(dfu_client_t *c, int slot)
         dfu_cbor_put_map(&w, 0);
     }
     dfu_cval_t rsp;
+    char what[32]; /* the slot matters to the explanation of a refusal */
+    snprintf(what, sizeof(what), slot >= 0 ? "image erase slot %d" : "image erase", slot);
     /* Erasing a whole slot takes seconds on real flash (iOS waits 75 s). */
-    int rc = dfu_client_request(c, "image erase", DFU_SMP_OP_WRITE, GRP_IMG, 5, buf, w.len,
+    int rc = dfu_client_request(c, what, DFU_SMP_OP_WRITE, GRP_IMG, 5, buf, w.len,
                                 c->timeout_ms * 5, &rsp);
     return rc;
 }
@@ -246,6 +250,52 @@ int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si)
     }
     si->supported = true;
     return DFU_OK;
+}
+
+uint32_t dfu_client_usable_size(const dfu_client_slotinfo_t *si)
+{
+    uint32_t cap = si->size[1];
+    if (si->max_image_size != 0 && (cap == 0 || si->max_image_size < cap)) {
+        cap = si->max_image_size;
+    }
+    return cap;
+}
+
+void dfu_client_usable_explain(const dfu_client_slotinfo_t *si, int mode, char *buf, size_t cap)
+{
+    uint32_t usable = dfu_client_usable_size(si);
+    if (usable == 0) {
+        snprintf(buf, cap, "the device does not report its slot sizes");
+        return;
+    }
+    if (si->size[1] == 0 || usable >= si->size[1]) {
+        snprintf(buf, cap, "the largest image is %u bytes (the size of slot 1)", usable);
+        return;
+    }
+    const char *what;
+    switch (mode) {
+    case DFU_SMP_MODE_SWAP_MOVE:
+        what = "the image trailer (image state, swap status) and the spare sector swap-using-move "
+               "moves the image through";
+        break;
+    case DFU_SMP_MODE_SWAP_OFFSET:
+        what = "the image trailer (image state, swap status) and the sector swap-using-offset "
+               "shifts the image by";
+        break;
+    case DFU_SMP_MODE_SWAP_SCRATCH:
+        what = "the image trailer (image state, swap status)";
+        break;
+    case DFU_SMP_MODE_OVERWRITE:
+        what = "the image trailer (image state)";
+        break;
+    default:
+        what = "the image trailer and the swap's working space";
+        break;
+    }
+    snprintf(buf, cap,
+             "the largest image is %u bytes: slot 1 is %u bytes, and MCUboot keeps its last %u "
+             "bytes for %s",
+             usable, si->size[1], si->size[1] - usable, what);
 }
 
 /* ---- State interpretation ------------------------------------------------------------------- */

@@ -1,4 +1,5 @@
 /* Connection strings and link lifetime for the SMP client. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -6,8 +7,26 @@
 
 #include "dfu_client.h"
 
+static const dfu_client_conn_kind_t kinds[] = {
+    {"udp", DFU_LINK_UDP, "udp:HOST[:PORT]",
+     "SMP over UDP (port 1337 by default); HOST: IPv4, [IPv6] or a name", ""},
+    {"serial", DFU_LINK_SERIAL, "serial:PATH[,baud=N]",
+     "SMP console framing over a tty (115200 baud by default)", "baud"},
+    {"ble", DFU_LINK_BLUEZ, "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]",
+     "Bluetooth LE through BlueZ; TARGET: address or advertised name ('dfukit scan')",
+     "passkey|adapter"},
+    {"ble-sim", DFU_LINK_BLE, "ble-sim:PATH[,passkey=N]",
+     "the simulator's BLE link; pairs with the passkey when asked", "passkey"},
+};
+
+const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n)
+{
+    *n = sizeof(kinds) / sizeof(kinds[0]);
+    return kinds;
+}
+
 /* Parses "key=value" options after the address (baud for serial; passkey for BLE; adapter for
- * BlueZ). */
+ * BlueZ; see the kind's table entry). */
 static int parse_opts(dfu_client_t *c, char *opts)
 {
     char *save = NULL;
@@ -42,23 +61,14 @@ static int parse_opts(dfu_client_t *c, char *opts)
     return DFU_OK;
 }
 
-static int parse_udp(dfu_client_t *c, char *addr)
+static int parse_udp(dfu_client_t *c, const char *addr)
 {
-    char *colon = strrchr(addr, ':');
-    c->port = DFU_LINK_UDP_PORT;
-    if (colon != NULL) {
-        char *end = NULL;
-        unsigned long p = strtoul(colon + 1, &end, 10);
-        if (colon[1] == '\0' || *end != '\0' || p == 0 || p > 65535) {
-            return DFU_ERR_INVAL;
-        }
-        c->port = (uint16_t)p;
-        *colon = '\0';
-    }
-    if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
+    int port = -1;
+    if (dfu_link_split_host_port(addr, c->path, sizeof(c->path), &port) != DFU_OK ||
+        c->path[0] == '\0' || port == 0) {
         return DFU_ERR_INVAL;
     }
-    strcpy(c->path, addr);
+    c->port = port < 0 ? DFU_LINK_UDP_PORT : (uint16_t)port;
     return DFU_OK;
 }
 
@@ -91,18 +101,18 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
     c->has_passkey = false;
     c->baud = 115200;
     c->adapter[0] = '\0';
-    if (strcmp(buf, "udp") == 0) {
-        c->kind = DFU_LINK_UDP;
-        return parse_udp(c, addr);
+    const dfu_client_conn_kind_t *k = NULL;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(buf, kinds[i].scheme) == 0) {
+            k = &kinds[i];
+        }
     }
-    if (strcmp(buf, "serial") == 0) {
-        c->kind = DFU_LINK_SERIAL;
-    } else if (strcmp(buf, "ble-sim") == 0) {
-        c->kind = DFU_LINK_BLE;
-    } else if (strcmp(buf, "ble") == 0) {
-        c->kind = DFU_LINK_BLUEZ; /* real BLE through BlueZ: TARGET is an address or a name */
-    } else {
+    if (k == NULL) {
         return DFU_ERR_INVAL;
+    }
+    c->kind = k->link;
+    if (c->kind == DFU_LINK_UDP) {
+        return parse_udp(c, addr);
     }
     char *opts = strchr(addr, ',');
     if (opts != NULL) {
@@ -195,6 +205,7 @@ int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
     c->retries = cfg->retries < 0 ? 0 : (cfg->retries == 0 ? 2 : cfg->retries);
     c->log = cfg->log;
+    c->cancel = cfg->cancel;
     c->version = 1;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -202,10 +213,23 @@ int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
     c->err.group = -1;
     rc = open_link(c);
     if (rc != DFU_OK) {
+        char what[sizeof(c->err.what)];
+        snprintf(what, sizeof(what), "connect to %.80s", c->conn); /* passkey masked */
+        (void)dfu_client_link_err(c, rc, what);
+        c->err.connecting = true;
         return rc;
     }
     c->open = true;
     return DFU_OK;
+}
+
+void dfu_client_peer(const dfu_client_t *c, char *buf, size_t cap)
+{
+    if (c->kind == DFU_LINK_UDP) {
+        dfu_link_join_host_port(c->path, c->port, buf, cap);
+    } else {
+        snprintf(buf, cap, "%s", c->path);
+    }
 }
 
 int dfu_client_reconnect(dfu_client_t *c)
@@ -248,6 +272,8 @@ int dfu_client_link_err(dfu_client_t *c, int code, const char *what)
     const char *why = c->kind == DFU_LINK_BLUEZ && c->open ? dfu_link_bluez_why(&c->link) : "";
     snprintf(c->err.detail, sizeof(c->err.detail), "%s", why[0] ? why : c->link_why);
     snprintf(c->err.what, sizeof(c->err.what), "%s", what);
+    dfu_client_err_context(c);
+    c->err.wait_ms = c->timeout_ms;
     return code;
 }
 

@@ -26,10 +26,11 @@ typedef struct {
     dfu_client_state_t st;
     dfu_client_slotinfo_t si;
     int rc_params, rc_boot, rc_state, rc_slots;
-    dfu_client_bootrec_t lb; /* the device's record of the last boot */
-    int rc_lb;               /* 0, DFU_ERR_NOTSUP (not reported) or a request error */
-    int write_probe;         /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
-    bool paired;             /* the probe had to pair (with the given passkey) */
+    dfu_client_err_t err_params, err_boot, err_state; /* what each failed read observed */
+    dfu_client_bootrec_t lb;                          /* the device's record of the last boot */
+    int rc_lb;       /* 0, DFU_ERR_NOTSUP (not reported) or a request error */
+    int write_probe; /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
+    bool paired;     /* the probe had to pair (with the given passkey) */
     size_t first_chunk;
     size_t msg_max;
     problem_t pr[MAX_PROBLEMS];
@@ -100,8 +101,11 @@ static void gather(doc_t *d)
     dfu_client_t *c = d->c;
     d->rc_lb = dfu_client_last_boot(c, &d->lb);
     d->rc_params = dfu_client_params(c, &d->p);
+    d->err_params = c->err;
     d->rc_boot = dfu_client_bootloader(c, &d->b);
+    d->err_boot = c->err;
     d->rc_state = dfu_client_state_read(c, &d->st);
+    d->err_state = c->err;
     d->rc_slots = dfu_client_slot_info(c, &d->si);
     probe_write(d);
     if (d->rc_params == DFU_OK) {
@@ -201,12 +205,14 @@ static void analyse(doc_t *d)
                  "raise CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE to at least 384 on the device");
     }
     int rcs[] = {d->rc_params, d->rc_boot, d->rc_state};
+    const dfu_client_err_t *errs[] = {&d->err_params, &d->err_boot, &d->err_state};
     for (int i = 0; i < 3; i++) {
         if (rcs[i] != DFU_OK && rcs[i] != DFU_ERR_DEVICE && rcs[i] != DFU_ERR_ACCESS) {
             p = add(d, "link");
-            snprintf(p->cause, sizeof(p->cause), "the device did not answer some requests (%s)",
-                     dfu_strerror(rcs[i]));
-            snprintf(p->fix, sizeof(p->fix), "%s", dfu_client_explain_link(rcs[i], 0)->fix);
+            char obs[400];
+            dfu_client_err_observed(errs[i], obs, sizeof(obs));
+            snprintf(p->cause, sizeof(p->cause), "%s: %s", errs[i]->what, obs);
+            snprintf(p->fix, sizeof(p->fix), "%s", dfu_client_err_explain(errs[i])->fix);
             break;
         }
     }
@@ -240,15 +246,22 @@ static void print_text(doc_t *d, FILE *out)
     last_boot_line(d, lb, sizeof(lb));
     fprintf(out, "doctor: %s\n", lb);
     int sec = dfu_client_link_security(c);
-    fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1,
-            sec ? (sec == 1                                ? "L1 (none)"
-                   : sec == 2 && c->kind == DFU_LINK_BLUEZ ? "L2+ (encrypted, stored bond)"
-                   : sec == 2                              ? "L2 (encrypted)"
-                                                           : "L3+ (authenticated)")
-                : "n/a",
-            d->write_probe == 0 ? (d->paired ? ", writes allowed after pairing with the passkey"
-                                             : ", writes allowed")
-                                : "");
+    const char *level = sec == 0                                ? "n/a"
+                        : sec == 1                              ? "L1 (none)"
+                        : sec == 2 && c->kind == DFU_LINK_BLUEZ ? "L2+ (encrypted, stored bond)"
+                        : sec == 2                              ? "L2 (encrypted)"
+                                                                : "L3+ (authenticated)";
+    const char *writes =
+        d->write_probe == 0
+            ? (d->paired ? ", writes allowed after pairing with the passkey" : ", writes allowed")
+            : "";
+    if (!c->answered) {
+        fprintf(out, "doctor: link %s, security %s: the device gave no SMP answer\n", c->conn,
+                level);
+    } else {
+        fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1, level,
+                writes);
+    }
     char bz[512];
     bluez_link_text(c, bz, sizeof(bz));
     fputs(bz, out);
@@ -264,8 +277,12 @@ static void print_text(doc_t *d, FILE *out)
                 d->b.no_downgrade ? ", downgrades refused" : ", downgrades allowed");
     }
     if (d->rc_slots == DFU_OK) {
-        fprintf(out, "doctor: slot sizes: slot 0 %u bytes, slot 1 %u bytes\n", d->si.size[0],
-                d->si.size[1]);
+        char why[400];
+        dfu_client_usable_explain(&d->si, d->b.mode, why, sizeof(why));
+        fprintf(out,
+                "doctor: slot sizes: slot 0 %u bytes, slot 1 %u bytes; usable for an image: %u "
+                "bytes (%s)\n",
+                d->si.size[0], d->si.size[1], dfu_client_usable_size(&d->si), why);
     }
     if (d->rc_state == DFU_OK) {
         for (int s = 0; s < 2; s++) {
@@ -372,6 +389,12 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_int(&j, d->si.size[0]);
     dfu_json_int(&j, d->si.size[1]);
     dfu_json_arr_end(&j);
+    char why[400];
+    dfu_client_usable_explain(&d->si, d->b.mode, why, sizeof(why));
+    dfu_json_key(&j, "usable_image_size"); /* slot 1 minus what MCUboot keeps at its end */
+    dfu_json_int(&j, dfu_client_usable_size(&d->si));
+    dfu_json_key(&j, "usable_image_size_why");
+    dfu_json_str(&j, why);
     dfu_json_key(&j, "images");
     dfu_json_arr(&j);
     for (int s = 0; s < 2; s++) {

@@ -171,106 +171,245 @@ const dfu_client_explain_t *dfu_client_explain(int group, int group_rc, int rc)
     return &unknown_rc;
 }
 
+/* Device errors whose meaning depends on the request: matched before the code table. */
+typedef struct {
+    const char *what; /* the request (dfu_client_err_t.what) */
+    int group, code;
+    dfu_client_explain_t e;
+} ctxtab_t;
+
+static const ctxtab_t ctx_table[] = {
+    {"image erase slot 0",
+     1,
+     9,
+     {"NO_FREE_SLOT",
+      "slot 0 holds the running image: the device never erases it (MCUboot boots it)",
+      "to replace the running image, update it: 'dfukit update FILE'; 'dfukit image erase' "
+      "(slot 1) frees the upload slot"}},
+    {"image erase slot 0",
+     -1,
+     6,
+     {"EBADSTATE", "slot 0 holds the running image: the device never erases it (MCUboot boots it)",
+      "to replace the running image, update it: 'dfukit update FILE'; 'dfukit image erase' "
+      "(slot 1) frees the upload slot"}},
+};
+
+enum {
+    L_TIMEOUT,
+    L_NOTCONN,
+    L_ATT,
+    L_PAIR,
+    L_NODEV,
+    L_LINK,
+    L_REFUSED,
+    L_NOTHING,
+    L_PAIR_WRONG,
+    L_NEED_PASSKEY,
+    L_CANCEL,
+    L_PASSKEY_NEEDED,
+    L_STALE_BOND,
+    L_NO_BLUEZ,
+    L_BUS_DENIED,
+    L_BLUEZ_BUSY,
+    L_TAKEN_OVER,
+};
+
 static const dfu_client_explain_t link_tab[] = {
-    {"TIMEOUT", "the device did not answer in time",
-     "check --conn and that the device is running; over BLE a silent device often means the link "
-     "security is too low (pair with --conn ble:TARGET,passkey=NNNNNN, or "
-     "ble-sim:PATH,passkey=NNNNNN for the simulator's model); raise --timeout"},
-    {"NOT_CONNECTED", "the link dropped (device reset or out of range)",
-     "re-run the command; 'dfukit update' reconnects by itself"},
-    {"ATT_INSUFFICIENT_AUTHENTICATION",
-     "the device refused the write: this command needs an authenticated (passkey) BLE link",
-     "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN (ble-sim:PATH,passkey="
-     "NNNNNN for the simulator's model; do not switch the device's security off)"},
-    {"PAIRING_FAILED", "pairing failed (wrong passkey, or the device cannot reach the level)",
-     "check the passkey the device shows and retry with --conn ble:TARGET,passkey=NNNNNN"},
-    {"NO_DEVICE", "nothing to connect to at that address or name",
-     "check --conn; 'dfukit scan' lists the advertising SMP devices (is the adapter powered: "
-     "'bluetoothctl power on'?)"},
-    {"LINK_ERROR", "the link failed", "check --conn and retry"},
-    {"PASSKEY_REQUIRED",
-     "the device requires an authenticated (passkey) BLE link and asked for its passkey; none "
-     "was given",
-     "add the passkey the device displays: --conn ble:TARGET,passkey=NNNNNN (keep the device's "
-     "security on)"},
-    {"STALE_BOND",
-     "the device no longer has the bond this computer keeps for it (its new firmware has no bond "
-     "storage, or its bonds were erased)",
-     "run again with the device's passkey: --conn ble:TARGET,passkey=NNNNNN; dfukit then removes "
-     "the stale bond and pairs again (or remove it yourself: 'bluetoothctl remove ADDRESS')"},
-    {"NO_BLUEZ",
-     "no BlueZ on the system bus (nothing owns org.bluez there, or the bus cannot be reached)",
-     "start the Bluetooth daemon: 'sudo systemctl start bluetooth' (Debian package bluez); in a "
-     "container, make the host's system bus reachable (/run/dbus/system_bus_socket or "
-     "DBUS_SYSTEM_BUS_ADDRESS)"},
-    {"BLUEZ_ACCESS_DENIED", "the system bus policy does not let this user call BlueZ",
-     "run as a user the BlueZ D-Bus policy allows (/etc/dbus-1/system.d/bluetooth.conf: the "
-     "default context, root, or group 'bluetooth' on distributions that restrict it)"},
-    {"BLUEZ_BUSY", "another program holds the SMP characteristic (AcquireWrite/AcquireNotify)",
-     "close the other Bluetooth tool connected to the device and retry"},
+    [L_TIMEOUT] = {"TIMEOUT", "the device did not answer in time",
+                   "check --conn and that the device is running; over BLE a silent device often "
+                   "means the link security is too low (pair with --conn "
+                   "ble:TARGET,passkey=NNNNNN, or ble-sim:PATH,passkey=NNNNNN for the "
+                   "simulator's model); raise --timeout"},
+    [L_NOTCONN] = {"NOT_CONNECTED", "the link dropped (device reset or out of range)",
+                   "re-run the command; 'dfukit update' reconnects by itself"},
+    [L_ATT] = {"ATT_INSUFFICIENT_AUTHENTICATION",
+               "the device refused the write: this command needs an authenticated (passkey) BLE "
+               "link",
+               "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN "
+               "(ble-sim:PATH,passkey=NNNNNN for the simulator's model; do not switch the "
+               "device's security off)"},
+    [L_PAIR] = {"PAIRING_FAILED", "pairing failed (the device cannot reach the level)",
+                "check the passkey the device shows and retry with --conn "
+                "ble:TARGET,passkey=NNNNNN"},
+    [L_NODEV] = {"NO_DEVICE", "there is nothing to open at that address, path or name",
+                 "check --conn (the tty or socket path; for ble: 'dfukit scan' lists the "
+                 "advertising SMP devices: is the adapter powered, 'bluetoothctl power on'?)"},
+    [L_LINK] = {"LINK_ERROR", "the link failed", "check --conn and retry"},
+    [L_REFUSED] = {"NO_SERVER", "nothing listens for SMP at that address",
+                   "check --conn (address and port) and that the device, or 'dfukit sim', is "
+                   "running and listening there"},
+    [L_NOTHING] = {"NO_SERVER", "nothing listens at that address",
+                   "check --conn and that the device, or 'dfukit sim', is running"},
+    [L_PAIR_WRONG] = {"PAIRING_FAILED", "the device rejected the passkey",
+                      "re-run with the passkey the device shows: --conn ...,passkey=NNNNNN"},
+    [L_NEED_PASSKEY] = {"PAIRING_REQUIRED",
+                        "this firmware accepts requests only on an authenticated (passkey) link; "
+                        "pairing without a passkey (Just Works) does not reach that level",
+                        "re-run with the device's passkey: --conn ...,passkey=NNNNNN (keep the "
+                        "device's security on)"},
+    [L_CANCEL] = {"INTERRUPTED", "interrupted by the user (Ctrl-C)", "run the same command again"},
+    [L_PASSKEY_NEEDED] = {"PASSKEY_REQUIRED",
+                          "the device requires an authenticated (passkey) BLE link and asked for "
+                          "its passkey; none was given",
+                          "add the passkey the device displays: --conn ble:TARGET,passkey=NNNNNN "
+                          "(keep the device's security on)"},
+    [L_STALE_BOND] = {"STALE_BOND",
+                      "the device no longer has the bond this computer keeps for it (its new "
+                      "firmware has no bond storage, or its bonds were erased)",
+                      "run again with the device's passkey: --conn ble:TARGET,passkey=NNNNNN; "
+                      "dfukit then removes the stale bond and pairs again (or remove it "
+                      "yourself: 'bluetoothctl remove ADDRESS')"},
+    [L_NO_BLUEZ] = {"NO_BLUEZ",
+                    "no BlueZ on the system bus (nothing owns org.bluez there, or the bus cannot "
+                    "be reached)",
+                    "start the Bluetooth daemon: 'sudo systemctl start bluetooth' (Debian package "
+                    "bluez); in a container, make the host's system bus reachable "
+                    "(/run/dbus/system_bus_socket or DBUS_SYSTEM_BUS_ADDRESS)"},
+    [L_BUS_DENIED] = {"BLUEZ_ACCESS_DENIED",
+                      "the system bus policy does not let this user call BlueZ",
+                      "run as a user the BlueZ D-Bus policy allows "
+                      "(/etc/dbus-1/system.d/bluetooth.conf: the default context, root, or group "
+                      "'bluetooth' on distributions that restrict it)"},
+    [L_BLUEZ_BUSY] = {"BLUEZ_BUSY",
+                      "another program holds the SMP characteristic (AcquireWrite/AcquireNotify)",
+                      "close the other Bluetooth tool connected to the device and retry"},
     /* not a link failure, but no device error code either: the device answered our chunks with
      * the offsets of an upload session that is not ours */
-    {"UPLOAD_TAKEN_OVER",
-     "another client restarted the upload at offset 0; the device now holds its image",
-     "let the other client finish (or stop it), then run the same command again: it starts "
-     "a new upload session"},
+    [L_TAKEN_OVER] = {"UPLOAD_TAKEN_OVER",
+                      "another client restarted the upload at offset 0; the device now holds its "
+                      "image",
+                      "let the other client finish (or stop it), then run the same command "
+                      "again: it starts a new upload session"},
 };
 
 const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
 {
     if (att != 0 || code == DFU_ERR_ACCESS) {
-        return &link_tab[2];
+        return &link_tab[L_ATT];
     }
     switch (code) {
     case DFU_ERR_TIMEOUT:
-        return &link_tab[0];
+        return &link_tab[L_TIMEOUT];
     case DFU_ERR_NOTCONN:
-        return &link_tab[1];
+        return &link_tab[L_NOTCONN];
     case DFU_ERR_PAIRING:
-        return &link_tab[3];
+        return &link_tab[L_PAIR];
     case DFU_ERR_NODEV:
-        return &link_tab[4];
+        return &link_tab[L_NODEV];
+    case DFU_ERR_REFUSED:
+        return &link_tab[L_REFUSED];
+    case DFU_ERR_CANCELLED:
+        return &link_tab[L_CANCEL];
     case DFU_ERR_PASSKEY_NEEDED:
-        return &link_tab[6];
+        return &link_tab[L_PASSKEY_NEEDED];
     case DFU_ERR_STALE_BOND:
-        return &link_tab[7];
+        return &link_tab[L_STALE_BOND];
     case DFU_ERR_NO_BLUEZ:
-        return &link_tab[8];
+        return &link_tab[L_NO_BLUEZ];
     case DFU_ERR_BUS_DENIED:
-        return &link_tab[9];
+        return &link_tab[L_BUS_DENIED];
     case DFU_ERR_BUSY:
-        return &link_tab[10];
+        return &link_tab[L_BLUEZ_BUSY];
     case DFU_ERR_UPLOAD_TAKEN_OVER:
-        return &link_tab[11];
+        return &link_tab[L_TAKEN_OVER];
     default:
-        return &link_tab[5];
+        return &link_tab[L_LINK];
     }
 }
 
-void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
+const dfu_client_explain_t *dfu_client_err_explain(const dfu_client_err_t *e)
 {
     if (e->code == DFU_ERR_DEVICE) {
-        const dfu_client_explain_t *x = dfu_client_explain(e->group, e->group_rc, e->rc);
+        int g = e->group_rc > 0 ? e->group : -1;
+        int code = e->group_rc > 0 ? e->group_rc : e->rc;
+        for (size_t i = 0; i < sizeof(ctx_table) / sizeof(ctx_table[0]); i++) {
+            if (strcmp(ctx_table[i].what, e->what) == 0 && ctx_table[i].group == g &&
+                ctx_table[i].code == code) {
+                return &ctx_table[i].e;
+            }
+        }
+        return dfu_client_explain(e->group, e->group_rc, e->rc);
+    }
+    bool refused_write = e->code == DFU_ERR_ACCESS || (e->code != DFU_ERR_PAIRING && e->att != 0);
+    if (e->code == DFU_ERR_PAIRING && e->has_passkey &&
+        e->pair_reason == DFU_BLE_PAIR_ERR_CONFIRM) {
+        return &link_tab[L_PAIR_WRONG];
+    }
+    if (refused_write && !e->has_passkey && e->pair_level > 0) {
+        return &link_tab[L_NEED_PASSKEY]; /* Just Works was tried and did not satisfy it */
+    }
+    if (e->connecting && e->code == DFU_ERR_NOTCONN) {
+        return &link_tab[L_NOTHING];
+    }
+    return dfu_client_explain_link(e->code, e->att);
+}
+
+void dfu_client_err_observed(const dfu_client_err_t *e, char *buf, size_t cap)
+{
+    const char *peer = e->peer[0] ? e->peer : "the device";
+    const dfu_client_explain_t *x = dfu_client_err_explain(e);
+    if (e->code == DFU_ERR_DEVICE) {
         char codes[64];
         if (e->group_rc > 0) {
             snprintf(codes, sizeof(codes), "group %d err %d", e->group, e->group_rc);
         } else {
             snprintf(codes, sizeof(codes), "rc %d", e->rc);
         }
-        snprintf(buf, cap, "%s failed: %s (%s)%s%s%s: %s. Fix: %s", e->what, x->name, codes,
-                 e->rsn[0] ? " \"" : "", e->rsn, e->rsn[0] ? "\"" : "", x->meaning, x->fix);
+        snprintf(buf, cap, "%s (%s)%s%s%s", x->name, codes, e->rsn[0] ? " \"" : "", e->rsn,
+                 e->rsn[0] ? "\"" : "");
         return;
     }
-    const dfu_client_explain_t *x = dfu_client_explain_link(e->code, e->att);
-    snprintf(buf, cap, "%s failed: %s (%s): %s%s%s. Fix: %s", e->what[0] ? e->what : "request",
-             x->name, dfu_strerror(e->code), x->meaning, e->detail[0] ? "; observed: " : "",
-             e->detail, x->fix);
+    if (x == &link_tab[L_PAIR_WRONG]) {
+        snprintf(buf, cap, "pairing failed: wrong passkey (the device rejected %06u)",
+                 (unsigned)e->passkey);
+        return;
+    }
+    if (x == &link_tab[L_NEED_PASSKEY]) {
+        snprintf(buf, cap,
+                 "%s: the device refused the request (ATT 0x05, insufficient authentication) "
+                 "also after pairing without a passkey (level %d)",
+                 x->name, e->pair_level);
+        return;
+    }
+    switch (e->code) {
+    case DFU_ERR_REFUSED:
+        snprintf(buf, cap, "%s: no SMP server answered at %s (connection refused)", x->name, peer);
+        return;
+    case DFU_ERR_TIMEOUT: {
+        char tries[48] = "";
+        if (e->tries > 1) {
+            snprintf(tries, sizeof(tries), " (sent %d times)", e->tries);
+        }
+        snprintf(buf, cap, "%s: no answer within %g s%s from %s", x->name, e->wait_ms / 1000.0,
+                 tries, peer);
+        return;
+    }
+    case DFU_ERR_NOTCONN:
+        snprintf(buf, cap, "%s: %s %s", x->name,
+                 e->connecting ? "nothing is listening at" : "the link dropped to", peer);
+        return;
+    case DFU_ERR_NODEV:
+        snprintf(buf, cap, "%s: cannot open %s", x->name, peer);
+        return;
+    default:
+        snprintf(buf, cap, "%s (%s)", x->name, dfu_strerror(e->code));
+        return;
+    }
+}
+
+void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
+{
+    const dfu_client_explain_t *x = dfu_client_err_explain(e);
+    char obs[400];
+    dfu_client_err_observed(e, obs, sizeof(obs));
+    snprintf(buf, cap, "%s failed: %s: %s%s%s. Fix: %s", e->what[0] ? e->what : "request", obs,
+             x->meaning, e->detail[0] ? "; observed: " : "", e->detail, x->fix);
 }
 
 bool dfu_client_err_is_state(const dfu_client_err_t *e)
 {
-    if (e->code != DFU_ERR_DEVICE) {
-        return false;
+    if (e->code != DFU_ERR_DEVICE || strcmp(e->what, "image erase slot 0") == 0) {
+        return false; /* slot 0 is refused whatever the state: nothing to diagnose */
     }
     if (e->group_rc > 0) {
         return e->group == 1 && (e->group_rc == 9 || e->group_rc == 28);

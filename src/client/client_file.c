@@ -1,4 +1,5 @@
-/* Image files for upload: load, check (header, TLV area, SHA256 TLV, length), file SHA-256. */
+/* Image files for upload: load (binary, or Intel HEX as 'dfukit image sign' writes it), check
+ * (header, TLV area, SHA256 TLV, length), file SHA-256. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "dfu_client.h"
 #include "dfukit/dfu_image.h"
+#include "imgtool/dfu_imgtool.h"
 
 static int fail(char *why, size_t cap, int rc, const char *msg)
 {
@@ -79,6 +81,30 @@ int dfu_client_image_hash(const uint8_t *data, size_t len, uint8_t out[32])
     return rc != DFU_OK ? rc : sha256_tlv(&rd, &hdr, out);
 }
 
+/* Intel HEX text (a record starts with ':'; an MCUboot image starts with its magic) -> the image
+ * bytes from the lowest address, gaps filled with 0xff, as `dfukit image sign` flattens it. */
+static int from_hex(dfu_client_file_t *f, const char *path, char *why, size_t cap)
+{
+    dfu_imgtool_hex_t h = {0};
+    dfu_imgtool_buf_t bin = {0};
+    dfu_imgtool_diag_t d = {{0}};
+    uint32_t base = 0;
+    int rc = dfu_imgtool_hex_parse(f->data, f->len, path, &h, &d);
+    rc = rc ? rc : dfu_imgtool_hex_flatten(&h, &bin, &base);
+    dfu_imgtool_hex_free(&h);
+    if (rc != DFU_OK) {
+        dfu_imgtool_buf_free(&bin);
+        snprintf(why, cap, "not a valid Intel HEX file: %s", d.msg[0] ? d.msg : dfu_strerror(rc));
+        return rc;
+    }
+    free(f->data);
+    f->data = bin.data; /* heap, owned: freed by dfu_client_file_free() */
+    f->len = bin.len;
+    f->hex = true;
+    f->hex_base = base;
+    return DFU_OK;
+}
+
 int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size_t cap)
 {
     memset(f, 0, sizeof(*f));
@@ -88,6 +114,9 @@ int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size
     }
     if (rc != DFU_OK) {
         return fail(why, cap, rc, "cannot read the file");
+    }
+    if (f->len > 0 && f->data[0] == ':' && (rc = from_hex(f, path, why, cap)) != DFU_OK) {
+        return rc;
     }
     dfu_image_reader_t rd;
     dfu_image_header_t hdr;

@@ -128,9 +128,7 @@ void dfu_json_end(dfu_json_t *j)
 
 void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e)
 {
-    const dfu_client_explain_t *x = e->code == DFU_ERR_DEVICE
-                                        ? dfu_client_explain(e->group, e->group_rc, e->rc)
-                                        : dfu_client_explain_link(e->code, e->att);
+    const dfu_client_explain_t *x = dfu_client_err_explain(e);
     char msg[1024];
     dfu_client_err_format(e, msg, sizeof(msg));
     dfu_json_key(j, "error");

@@ -187,12 +187,78 @@ int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group, co
     }
     dfu_cmap_str(rsp, "rsn", c->err.rsn, sizeof(c->err.rsn));
     snprintf(c->err.what, sizeof(c->err.what), "%s", what);
+    dfu_client_err_context(c);
     return DFU_ERR_DEVICE;
 }
 
-static int link_fail(dfu_client_t *c, const char *what, int code)
+static int link_fail(dfu_client_t *c, const char *what, int code, int wait_ms, int tries)
 {
-    return dfu_client_link_err(c, code, what);
+    (void)dfu_client_link_err(c, code, what);
+    c->err.wait_ms = wait_ms;
+    c->err.tries = tries;
+    return code;
+}
+
+void dfu_client_err_context(dfu_client_t *c)
+{
+    dfu_client_peer(c, c->err.peer, sizeof(c->err.peer));
+    c->err.has_passkey = c->has_passkey;
+    c->err.passkey = c->passkey;
+    c->err.pair_reason = c->pair_reason;
+    c->err.pair_level = c->pair_level;
+    c->err.answered = c->answered;
+}
+
+bool dfu_client_cancelled(const dfu_client_t *c)
+{
+    return c->cancel != NULL && *c->cancel != 0;
+}
+
+/* ---- Verbose log: one line per exchange ---------------------------------------------------- */
+
+static const char *op_name(uint16_t group, uint8_t id)
+{
+    static const char *const os[] = {"echo",  "console", "taskstat", "mpstat",    "datetime",
+                                     "reset", "params",  "info",     "bootloader"};
+    static const char *const img[] = {"state",    "upload", "file",     "corelist",
+                                      "coreload", "erase",  "slot info"};
+    if (group == DFU_SMP_GROUP_OS && id < sizeof(os) / sizeof(os[0])) {
+        return os[id];
+    }
+    if (group == DFU_SMP_GROUP_IMAGE && id < sizeof(img) / sizeof(img[0])) {
+        return img[id];
+    }
+    return "?";
+}
+
+/* "rc 0", "rc 6 (EBADSTATE)", "err group 1 rc 9 (NO_FREE_SLOT)" of a response. */
+static void rc_text(const dfu_cval_t *rsp, uint16_t group, char *buf, size_t cap)
+{
+    int64_t rc = 0;
+    uint64_t g = 0, grc = 0;
+    dfu_cval_t err;
+    if (dfu_cmap_get(rsp, "err", &err) && dfu_cmap_uint(&err, "group", &g) &&
+        dfu_cmap_uint(&err, "rc", &grc) && grc != 0) {
+        snprintf(buf, cap, "err group %llu rc %llu (%s)", (unsigned long long)g,
+                 (unsigned long long)grc, dfu_client_explain((int)g, (int)grc, 0)->name);
+    } else if (dfu_cmap_int(rsp, "rc", &rc) && rc != 0) {
+        snprintf(buf, cap, "rc %lld (%s)", (long long)rc,
+                 dfu_client_explain((int)group, 0, (int)rc)->name);
+    } else {
+        snprintf(buf, cap, "rc 0");
+    }
+}
+
+void dfu_client_log_timeout(dfu_client_t *c, uint8_t seq, int wait_ms, const char *then)
+{
+    const dfu_client_sent_t *s = &c->sent[seq];
+    if (c->log == NULL || s->t_us == 0) {
+        return;
+    }
+    fprintf(c->log,
+            "smp: %s (group %u id %u) seq %u: request %u B -> no answer within %.1f s%s%s\n",
+            op_name(s->group, s->id), s->group, s->id, seq, s->len, wait_ms / 1000.0,
+            then ? "; " : "", then ? then : "");
 }
 
 /* ---- Send / receive
@@ -218,19 +284,41 @@ int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, con
     h.id = id;
     dfu_smp_hdr_encode(&h, msg);
     memcpy(msg + 8, payload, plen);
-    if (c->log) {
-        fprintf(c->log, "smp -> v%u op %u group %u id %u seq %u len %zu\n", h.version + 1u, op,
-                group, id, h.seq, plen);
-    }
+    c->sent[h.seq] = (dfu_client_sent_t){dfu_link_now_us(), group, id, op, (uint32_t)plen};
     *seq = h.seq;
     return dfu_link_send(&c->link, msg, 8 + plen);
+}
+
+/* dfu_link_recv() in slices of at most 100 ms while a cancel flag is set up, so SIGINT stops
+ * the wait promptly. */
+static int link_recv(dfu_client_t *c, int timeout_ms)
+{
+    if (c->cancel == NULL || timeout_ms <= 100) {
+        return dfu_client_cancelled(c) ? DFU_ERR_CANCELLED
+                                       : dfu_link_recv(&c->link, c->rx, sizeof(c->rx), timeout_ms);
+    }
+    uint64_t end = dfu_link_now_us() + (uint64_t)timeout_ms * 1000u;
+    for (;;) {
+        if (dfu_client_cancelled(c)) {
+            return DFU_ERR_CANCELLED;
+        }
+        uint64_t now = dfu_link_now_us();
+        if (now >= end) {
+            return DFU_ERR_TIMEOUT;
+        }
+        int left = (int)((end - now + 999) / 1000);
+        int n = dfu_link_recv(&c->link, c->rx, sizeof(c->rx), left < 100 ? left : 100);
+        if (n != DFU_ERR_TIMEOUT) {
+            return n;
+        }
+    }
 }
 
 int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *rsp)
 {
     rsp->p = NULL;
     rsp->len = 0;
-    int n = dfu_link_recv(&c->link, c->rx, sizeof(c->rx), timeout_ms);
+    int n = link_recv(c, timeout_ms);
     if (n < 0) {
         return n;
     }
@@ -259,10 +347,22 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *r
         item.p = c->rx + 8;
         item.len = rd.pos;
     }
+    c->answered = true;
+    dfu_client_sent_t *s = &c->sent[h.seq];
     if (c->log) {
-        fprintf(c->log, "smp <- v%u op %u group %u id %u seq %u len %u\n", h.version + 1u, h.op,
-                h.group, h.id, h.seq, h.len);
+        char rc[96];
+        rc_text(&item, h.group, rc, sizeof(rc));
+        fprintf(c->log,
+                "smp: %s (group %u id %u) seq %u: request %u B -> response %u B, %s, SMP v%u",
+                op_name(h.group, h.id), h.group, h.id, h.seq, s->t_us ? s->len : 0u, h.len, rc,
+                h.version + 1u);
+        if (s->t_us != 0 && s->group == h.group && s->id == h.id) {
+            fprintf(c->log, ", %.1f ms\n", (double)(dfu_link_now_us() - s->t_us) / 1000.0);
+        } else {
+            fprintf(c->log, " (no request with this seq outstanding)\n");
+        }
     }
+    s->t_us = 0;
     *seq = h.seq;
     *rsp = item;
     return DFU_OK;
@@ -279,15 +379,20 @@ int dfu_client_pair(dfu_client_t *c)
     c->pair_tried = true;
     if (c->kind == DFU_LINK_BLUEZ) {
         int level = dfu_link_bluez_pair(&c->link); /* Device1.Pair with our agent's passkey */
+        c->pair_reason = 0;
+        c->pair_level = level >= 0 ? level : dfu_link_security(&c->link);
         if (c->log) {
             fprintf(c->log, "smp: device asked for link security; BlueZ pairing -> %d\n", level);
         }
         return level;
     }
     int lvl = dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true);
+    c->pair_reason = lvl == DFU_ERR_PAIRING ? dfu_link_ble_last_pair_error(&c->link) : 0;
+    c->pair_level = lvl >= 0 ? lvl : dfu_link_security(&c->link);
     if (c->log) {
-        fprintf(c->log, "smp: device asked for link security; pairing%s -> %d\n",
-                c->has_passkey ? " with the passkey" : " (no passkey: Just Works)", lvl);
+        fprintf(c->log, "ble: the device refused a write (ATT 0x05); pairing%s -> %s (level %d)\n",
+                c->has_passkey ? " with the passkey" : " (no passkey: Just Works)",
+                lvl >= 0 ? "ok" : dfu_strerror(lvl), c->pair_level);
     }
     dfu_ble_bond_t b;
     if (lvl >= 2 && dfu_link_ble_get_bond(&c->link, &b) == DFU_OK && b.level > 0) {
@@ -331,21 +436,35 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
     if (timeout_ms <= 0) {
         timeout_ms = c->timeout_ms;
     }
-    int rc = DFU_ERR_TIMEOUT;
+    int rc = DFU_ERR_TIMEOUT, tries = 0;
     bool reconnected = false, paired = false;
     for (int attempt = 0; attempt <= c->retries; attempt++) {
+        if (dfu_client_cancelled(c)) {
+            rc = DFU_ERR_CANCELLED;
+            break;
+        }
         uint8_t seq = 0;
         uint8_t ver = c->version;
+        tries++;
         rc = dfu_client_send(c, op, group, id, payload, plen, &seq);
         if (rc == DFU_OK) {
             rc = wait_for(c, seq, timeout_ms, rsp);
         }
+        if (rc == DFU_ERR_TIMEOUT) {
+            dfu_client_log_timeout(c, seq, timeout_ms,
+                                   attempt < c->retries ? "sending it again" : "giving up");
+        }
         if (rc == DFU_ERR_ACCESS && !paired && dfu_client_is_ble(c)) {
             /* The device wants a stronger link: pair (passkey if we have one) and resend. */
             paired = true;
-            if (dfu_client_pair(c) >= 2) {
+            int lvl = dfu_client_pair(c);
+            if (lvl >= 2) {
                 attempt--;
                 continue;
+            }
+            if (lvl == DFU_ERR_PAIRING && c->has_passkey) {
+                rc = DFU_ERR_PAIRING; /* the passkey given was not accepted */
+                break;
             }
         }
         if (rc == DFU_ERR_NOTCONN && !reconnected && dfu_client_is_ble(c)) {
@@ -381,5 +500,5 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
             break;
         }
     }
-    return link_fail(c, what, rc);
+    return link_fail(c, what, rc, timeout_ms, tries);
 }

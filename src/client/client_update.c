@@ -12,6 +12,10 @@
  *                                         reset, wait, verify, confirm.
  * A blocked slot 1 (running unconfirmed test image, or a scheduled swap the device will not
  * cancel) is reported with its cause; `--clear` resolves it (reset to revert/apply, or erase).
+ * The verdict says what the device does next only from a state read after the last change (an
+ * upload, erase or reset makes the earlier read stale): otherwise "device not reached" or
+ * "state not read since ...". SIGINT (the client's cancel flag) stops at the next wait and says
+ * where (bytes acknowledged during the upload); running the same command again resumes.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_CONN 4
+#define EXIT_INTERRUPTED 130
 
 typedef struct {
     dfu_client_t *c;
@@ -38,7 +43,39 @@ typedef struct {
     dfu_client_slotinfo_t si;
     char hash_hex[65];
     double last_progress;
+    bool st_fresh;     /* u->st was read after the last change the client made */
+    const char *stale; /* what made it stale ("the reset", "the upload", ...) */
+    bool resumed_said; /* the resume offset was reported */
+    int pair_before;   /* link security before the reset when paired (0 = the link was not) */
+    const char *path;  /* FILE as given */
 } upd_t;
+
+/* The device state is no longer known after `what` (an action that changes it). */
+static void stale(upd_t *u, const char *what)
+{
+    u->st_fresh = false;
+    u->stale = what;
+}
+
+/* What the verdict may say about the device: what it does at the next reset, only from a state
+ * read after the last change; otherwise why it is not known. */
+static const char *device_now(const upd_t *u, char *buf, size_t cap)
+{
+    const dfu_client_err_t *e = &u->c->err;
+    if (u->st_fresh) {
+        snprintf(buf, cap, "device now: %s", dfu_client_next_reset(&u->st));
+    } else if (!u->c->answered && (e->code == DFU_ERR_ACCESS || e->code == DFU_ERR_PAIRING)) {
+        snprintf(buf, cap,
+                 "device state not read: the device refuses this link's requests "
+                 "until it is paired");
+    } else if (!u->c->answered) {
+        snprintf(buf, cap, "device not reached (nothing was read from it)");
+    } else {
+        snprintf(buf, cap, "device state not read since %s",
+                 u->stale ? u->stale : "the connection opened");
+    }
+    return buf;
+}
 
 static const char *mode_name(dfu_client_mode_t m)
 {
@@ -111,16 +148,29 @@ static int verdict(upd_t *u, int code, const char *step, const char *summary, co
         dfu_json_str(&j, summary);
         dfu_json_key(&j, "next");
         dfu_json_str(&j, next ? next : "");
-        dfu_json_key(&j, "images");
-        dfu_json_arr(&j);
-        for (int s = 0; s < 2; s++) {
-            if (u->st.slots[s].present) {
-                dfu_json_slot(&j, &u->st, s);
+        dfu_json_key(&j, "device_reached");
+        dfu_json_bool(&j, u->c->answered);
+        dfu_json_key(&j, "images"); /* null: not read since the last change */
+        if (u->st_fresh) {
+            dfu_json_arr(&j);
+            for (int s = 0; s < 2; s++) {
+                if (u->st.slots[s].present) {
+                    dfu_json_slot(&j, &u->st, s);
+                }
             }
+            dfu_json_arr_end(&j);
+        } else {
+            dfu_json_null(&j);
         }
-        dfu_json_arr_end(&j);
         dfu_json_key(&j, "next_reset");
-        dfu_json_str(&j, dfu_client_next_reset(&u->st));
+        if (u->st_fresh) {
+            dfu_json_str(&j, dfu_client_next_reset(&u->st));
+        } else {
+            dfu_json_null(&j);
+        }
+        char now[200];
+        dfu_json_key(&j, "device_now");
+        dfu_json_str(&j, device_now(u, now, sizeof(now)));
         if (!ok && u->c->err.code != 0) {
             dfu_json_err(&j, &u->c->err);
         }
@@ -131,8 +181,9 @@ static int verdict(upd_t *u, int code, const char *step, const char *summary, co
     } else {
         fprintf(u->out, "update: VERDICT: %s: %s\n", ok ? "OK" : "FAILED", summary);
         if (!ok) {
-            fprintf(u->out, "update: failed at step '%s'; device now: %s\n", step,
-                    dfu_client_next_reset(&u->st));
+            char now[200];
+            fprintf(u->out, "update: failed at step '%s'; %s\n", step,
+                    device_now(u, now, sizeof(now)));
         }
         if (next && next[0]) {
             fprintf(u->out, "update: next: %s\n", next);
@@ -142,9 +193,23 @@ static int verdict(upd_t *u, int code, const char *step, const char *summary, co
     return code;
 }
 
+/* SIGINT: says where the update stopped; the next run continues from the device's state. */
+static int interrupted(upd_t *u, const char *step, const char *where)
+{
+    char msg[300];
+    snprintf(msg, sizeof(msg), "interrupted %s; run the same command again to resume", where);
+    event(u, step, "fail", "%s", msg);
+    return verdict(u, EXIT_INTERRUPTED, step, msg, "run the same 'dfukit update' again");
+}
+
 /* Reports a failed request with the error table text and returns the verdict. */
 static int fail_req(upd_t *u, const char *step, int rc, const char *next)
 {
+    if (rc == DFU_ERR_CANCELLED) {
+        char where[96];
+        snprintf(where, sizeof(where), "at step '%s'", step);
+        return interrupted(u, step, where);
+    }
     char msg[1024];
     if (u->c->err.code == 0) {
         (void)dfu_client_link_err(u->c, rc, step);
@@ -159,7 +224,8 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
         next = nbuf;
     }
     bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
-                rc == DFU_ERR_NODEV || rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED;
+                rc == DFU_ERR_NODEV || rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED ||
+                rc == DFU_ERR_REFUSED;
     return verdict(u, conn ? EXIT_CONN : EXIT_FAIL, step, msg,
                    next ? next : "fix the cause above and run the same 'dfukit update' again");
 }
@@ -168,6 +234,16 @@ static void progress_cb(void *ctx, const dfu_client_progress_t *p)
 {
     upd_t *u = ctx;
     bool last = p->done >= p->total;
+    if (p->resumed_from != 0 && !u->resumed_said) {
+        u->resumed_said = true;
+        if (u->cfg->tty && !u->cfg->json) {
+            fputc('\n', u->out);
+        }
+        event(u, "upload", "info",
+              "resuming at %llu/%llu bytes: the device kept them from an earlier upload of "
+              "this file",
+              (unsigned long long)p->resumed_from, (unsigned long long)p->total);
+    }
     if (u->cfg->json) {
         if (p->elapsed_s - u->last_progress < 0.5 && !last) {
             return;
@@ -203,14 +279,56 @@ static void progress_cb(void *ctx, const dfu_client_progress_t *p)
     dfu_client_progress_print(u->out, false, "update: upload   ...  ", p);
 }
 
-/* Seconds MCUboot needs to swap an image of `len` bytes (nRF52-like flash: 85 ms per 4 KiB page
- * erase, 41 us per word written; swap-move touches each page about three times). */
-static double swap_estimate_s(const upd_t *u)
+/* Seconds MCUboot needs to swap `len` bytes (nRF52-like flash: 85 ms per 4 KiB page erase,
+ * 41 us per word written; swap-move touches each page about three times). */
+static double swap_s(const upd_t *u, size_t len)
 {
-    double pages = ceil((double)u->f.len / 4096.0);
+    double pages = ceil((double)len / 4096.0);
     double per_page = 0.085 + 1024 * 41e-6;
     double passes = (u->b.mode == DFU_SMP_MODE_OVERWRITE) ? 1.0 : 3.0;
     return pages * per_page * passes + 1.0;
+}
+
+/* Size of the image in `slot`: known when it is FILE, else bounded by the usable slot size
+ * (*bound set). */
+static size_t slot_bytes(const upd_t *u, int slot, bool *bound)
+{
+    const dfu_client_slot_t *s = &u->st.slots[slot];
+    *bound = false;
+    if (!s->present) {
+        return 0;
+    }
+    if (same_hash(s, u->f.hash)) {
+        return u->f.len;
+    }
+    *bound = true;
+    uint32_t usable = dfu_client_usable_size(&u->si);
+    return usable ? usable : (size_t)256 * 1024;
+}
+
+/* A swap exchanges the images of both slots, so it lasts as long as the larger one needs:
+ * FILE's size where FILE is one of them, the usable slot size (an upper bound) for an image
+ * whose size the device does not report. Writes the explanation into why. */
+static double swap_estimate_s(const upd_t *u, char *why, size_t cap)
+{
+    bool bound0 = false, bound1 = false;
+    size_t a = slot_bytes(u, 0, &bound0), b = slot_bytes(u, 1, &bound1);
+    size_t n = a > b ? a : b;
+    n = n ? n : u->f.len;
+    double est = swap_s(u, n);
+    if (bound0 || bound1) {
+        snprintf(why, cap,
+                 "at most %.1f s: the device does not report the size of %s, so the usable slot "
+                 "size (%zu bytes) bounds it",
+                 est,
+                 bound0 && bound1 ? "the images in slots 0 and 1"
+                 : bound0         ? "the running image"
+                                  : "the slot 1 image",
+                 n);
+    } else {
+        snprintf(why, cap, "%.1f s for %zu bytes", est, n);
+    }
+    return est;
 }
 
 /* Reconnect failures that waiting does not cure (pairing needs the user, BlueZ is missing). */
@@ -238,6 +356,9 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
                 break;
             }
             if (r != DFU_OK) {
+                if (dfu_client_cancelled(c)) {
+                    break;
+                }
                 usleep(delay_ms * 1000u);
                 delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
                 continue;
@@ -250,15 +371,25 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
             rc = DFU_OK; /* any answer means the device is up */
             break;
         }
-        if (c->kind != DFU_LINK_UDP || rc == DFU_ERR_NOTCONN) {
+        if (rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING || rc == DFU_ERR_CANCELLED) {
+            break; /* up, but it refuses this link (pairing), or the user stopped us */
+        }
+        if (c->kind != DFU_LINK_UDP || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_REFUSED) {
             reopen = true;
         }
-        usleep(delay_ms * 1000u);
+        for (unsigned t = 0; t < delay_ms && !dfu_client_cancelled(c); t += 50) {
+            usleep(50000);
+        }
         delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
     }
     c->retries = saved_retries;
     c->timeout_ms = saved_tmo;
-    return rc == DFU_OK || reconnect_fatal(rc) ? rc : DFU_ERR_TIMEOUT;
+    if (dfu_client_cancelled(c)) {
+        return DFU_ERR_CANCELLED;
+    }
+    return (rc == DFU_OK || rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING || reconnect_fatal(rc))
+               ? rc
+               : DFU_ERR_TIMEOUT;
 }
 
 /* Reads params, bootloader and state. */
@@ -284,6 +415,7 @@ static int read_device(upd_t *u)
     if (rc != DFU_OK) {
         return fail_req(u, "state", rc, NULL);
     }
+    u->st_fresh = true;
     event(u, "state", "ok", "slot 0: %s%s, slot 1: %s%s; next reset: %s",
           u->st.slots[0].present ? u->st.slots[0].version : "empty",
           u->st.slots[0].present && !u->st.slots[0].confirmed ? " (unconfirmed)" : "",
@@ -292,10 +424,76 @@ static int read_device(upd_t *u)
     return -1;
 }
 
+/* Re-reads the state after a failure, keeping the failure's error for the report. */
+static void reread(upd_t *u)
+{
+    dfu_client_err_t err = u->c->err;
+    u->st_fresh = dfu_client_state_read(u->c, &u->st) == DFU_OK;
+    u->c->err = err;
+}
+
 static int refresh(upd_t *u, const char *step)
 {
     int rc = dfu_client_state_read(u->c, &u->st);
+    u->st_fresh = rc == DFU_OK;
     return rc == DFU_OK ? -1 : fail_req(u, step, rc, NULL);
+}
+
+/* Nothing answered within max_s seconds after a reset. */
+static int no_answer(upd_t *u, const char *step, double max_s)
+{
+    char msg[300], peer[220];
+    dfu_client_peer(u->c, peer, sizeof(peer));
+    u->c->err.code = 0; /* the verdict says what happened; no request error to add */
+    snprintf(msg, sizeof(msg), "no answer from %s within %.0f s after the reset", peer, max_s);
+    event(u, step, "fail", "%s", msg);
+    return verdict(u, EXIT_CONN, step, msg,
+                   "the device did not come back: check it, then run 'dfukit update' again (it "
+                   "continues where it stopped)");
+}
+
+/* The device answered after the reset, but refuses every request on this link. The firmware
+ * before the reset accepted this unpaired link (upload, mark, reset), so the firmware refusing it
+ * now is the new image, booted for a test (unconfirmed) unless it was marked permanent. */
+static int back_but_refuses(upd_t *u, const char *step, int rc)
+{
+    char obs[400], msg[600], next[700];
+    dfu_client_err_observed(&u->c->err, obs, sizeof(obs));
+    bool wrong = rc == DFU_ERR_PAIRING && u->c->err.has_passkey &&
+                 u->c->err.pair_reason == DFU_BLE_PAIR_ERR_CONFIRM;
+    event(u, step, "fail",
+          "the device answered after the reset but refuses this link: %s (the firmware before "
+          "the reset accepted it, so the new image is running)",
+          obs);
+    char pair[200];
+    if (wrong) {
+        snprintf(pair, sizeof(pair), "pairing failed: wrong passkey (the device rejected %06u)",
+                 (unsigned)u->c->err.passkey);
+    } else {
+        snprintf(pair, sizeof(pair), "this firmware requires pairing: re-run with ,passkey=NNNNNN");
+    }
+    if (u->cfg->mode == DFU_MODE_CONFIRM_ONLY) {
+        snprintf(msg, sizeof(msg),
+                 "the device is back, running the new image (swapped in "
+                 "permanently); %s",
+                 pair);
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "the device is back, running the new image unconfirmed; it reverts at the next "
+                 "reset unless confirmed; %s",
+                 pair);
+    }
+    char conn[256];
+    snprintf(conn, sizeof(conn), "%s", u->c->conn);
+    char *pk = strstr(conn, ",passkey=");
+    if (pk != NULL) {
+        *pk = '\0';
+    }
+    snprintf(next, sizeof(next),
+             "re-run with the device's passkey: dfukit update %s --conn %s,passkey=NNNNNN (it "
+             "continues at the confirm step)",
+             u->path, conn);
+    return verdict(u, EXIT_FAIL, step, msg, next);
 }
 
 /* ---- Steps ------------------------------------------------------------------------------------
@@ -325,24 +523,45 @@ static int clear_slot(upd_t *u)
         bool test_running = s0->present && s0->active && !s0->confirmed;
         int rc = DFU_ERR_BUSY;
         if (!test_running) {
+            const dfu_client_slot_t *s1 = &u->st.slots[1];
+            char what[120];
+            snprintf(what, sizeof(what), "the scheduled %s of %s",
+                     s1->permanent ? "permanent swap" : "test", s1->version);
             rc = dfu_client_erase(u->c, 1);
-            event(u, "clear", rc == DFU_OK ? "ok" : "info",
-                  rc == DFU_OK ? "erased slot 1 (cancelled the scheduled swap)"
-                               : "the device refused to erase the pending slot 1; resetting to "
-                                 "let MCUboot act first");
+            stale(u, "erasing slot 1");
+            if (rc == DFU_OK) {
+                event(u, "clear", "ok", "erased slot 1: %s was cancelled", what);
+            } else {
+                event(u, "clear", "info",
+                      "the device refused to erase slot 1 (%s); resetting to let MCUboot act "
+                      "first",
+                      what);
+            }
+        }
+        if (rc == DFU_ERR_CANCELLED) {
+            return fail_req(u, "clear", rc, NULL);
         }
         if (rc != DFU_OK) {
+            char why[300];
+            double est = swap_estimate_s(u, why, sizeof(why));
             if (test_running) {
                 event(u, "clear", "info",
-                      "resetting: MCUboot reverts the unconfirmed test image %s", s0->version);
+                      "resetting: MCUboot reverts the unconfirmed test image %s (swap estimated "
+                      "%s)",
+                      s0->version, why);
             }
             rc = dfu_client_reset(u->c, false, -1);
-            if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT) {
+            stale(u, "the reset");
+            if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT &&
+                rc != DFU_ERR_REFUSED) {
                 return fail_req(u, "clear", rc, NULL);
             }
-            int w = dfu_client_wait_back(u->c, swap_estimate_s(u) * 3 + 10);
-            if (w != DFU_OK) {
-                return fail_req(u, "clear", w, NULL);
+            rc = dfu_client_wait_back(u->c, est * 3 + 10);
+            if (rc == DFU_ERR_TIMEOUT) {
+                return no_answer(u, "clear", est * 3 + 10);
+            }
+            if (rc != DFU_OK) {
+                return fail_req(u, "clear", rc, NULL);
             }
         }
         int r = refresh(u, "clear");
@@ -361,14 +580,11 @@ static int clear_slot(upd_t *u)
 /* File checks against the device: size, downgrade policy. */
 static int check_file(upd_t *u)
 {
-    uint32_t cap = u->si.size[1];
-    if (u->si.max_image_size && (cap == 0 || u->si.max_image_size < cap)) {
-        cap = u->si.max_image_size;
-    }
+    uint32_t cap = dfu_client_usable_size(&u->si);
     if (cap && u->f.len > cap) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "the image (%zu bytes) does not fit slot 1 (%u bytes)", u->f.len,
-                 cap);
+        char msg[500], why[400];
+        dfu_client_usable_explain(&u->si, u->b.mode, why, sizeof(why));
+        snprintf(msg, sizeof(msg), "the image (%zu bytes) does not fit: %s", u->f.len, why);
         event(u, "check", "fail", "%s", msg);
         return verdict(u, EXIT_FAIL, "check", msg, "build a smaller image");
     }
@@ -397,7 +613,16 @@ static int do_upload(upd_t *u)
     uc.progress_ctx = u;
     dfu_client_upload_stats_t us;
     event(u, "upload", "start", "%zu bytes", u->f.len);
+    stale(u, "the upload");
     int rc = dfu_client_upload(u->c, u->f.data, u->f.len, &uc, &us);
+    if (rc == DFU_ERR_CANCELLED) {
+        if (u->cfg->tty && !u->cfg->json) {
+            fputc('\n', u->out); /* after the progress bar */
+        }
+        char where[96];
+        snprintf(where, sizeof(where), "at %llu/%zu bytes", (unsigned long long)us.acked, u->f.len);
+        return interrupted(u, "upload", where);
+    }
     if (rc == DFU_ERR_HASH_MISMATCH) {
         event(u, "upload", "fail",
               "the device reports the uploaded data does not match (match "
@@ -406,7 +631,7 @@ static int do_upload(upd_t *u)
                        "run the same 'dfukit update' again");
     }
     if (rc != DFU_OK) {
-        refresh(u, "upload");
+        reread(u);
         const char *next = NULL;
         if (rc == DFU_ERR_UPLOAD_TAKEN_OVER) {
             next = "another client is uploading to this device: let it finish (or stop it), "
@@ -428,9 +653,10 @@ static int do_mark(upd_t *u)
     bool confirm = u->cfg->mode == DFU_MODE_CONFIRM_ONLY;
     int rc = dfu_client_state_write(u->c, u->f.hash, confirm, &u->st);
     if (rc != DFU_OK) {
-        refresh(u, "mark");
+        reread(u);
         return fail_req(u, "mark", rc, NULL);
     }
+    u->st_fresh = true; /* the answer carries the new state */
     if (!u->st.slots[1].pending || !same_hash(&u->st.slots[1], u->f.hash)) {
         return verdict(u, EXIT_FAIL, "mark",
                        "the device accepted the mark but slot 1 is not "
@@ -443,31 +669,42 @@ static int do_mark(upd_t *u)
 
 static int do_reset_wait(upd_t *u)
 {
+    int sec = dfu_client_link_security(u->c);
+    u->pair_before = sec >= 2 ? sec : 0; /* encrypted or paired before the reset */
     int rc = dfu_client_reset(u->c, false, -1);
     if (rc == DFU_ERR_DEVICE && u->c->err.rc == DFU_SMP_RC_EBUSY) {
         event(u, "reset", "info", "the application refused the reset (busy); forcing it");
         rc = dfu_client_reset(u->c, true, -1);
     }
-    if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT) {
+    if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT && rc != DFU_ERR_REFUSED) {
         return fail_req(u, "reset", rc, "reset the device by hand, then run 'dfukit update' again");
     }
-    double est = swap_estimate_s(u);
+    char why[300];
+    double est = swap_estimate_s(u, why, sizeof(why));
     double max_s = u->cfg->wait_s > 0 ? u->cfg->wait_s : est * 3 + 15;
+    stale(u, "the reset");
     event(u, "reset", "ok",
-          "reset sent; waiting for the device (MCUboot swap estimated %.1f s, "
-          "giving up after %.0f s)",
-          est, max_s);
+          "reset sent; waiting for the device (MCUboot swap estimated %s; giving up after "
+          "%.0f s)",
+          why, max_s);
     uint64_t t0 = dfu_link_now_us(), pending_since = 0;
     for (;;) {
         double left = max_s - (double)(dfu_link_now_us() - t0) / 1e6;
-        int w = left > 0 ? dfu_client_wait_back(u->c, left) : DFU_ERR_TIMEOUT;
-        if (w != DFU_OK && w != DFU_ERR_TIMEOUT) {
-            return fail_req(u, "wait", w, NULL); /* e.g. the device forgot our bond */
+        rc = left > 0 ? dfu_client_wait_back(u->c, left) : DFU_ERR_TIMEOUT;
+        if ((rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING || rc == DFU_ERR_PASSKEY_NEEDED) &&
+            u->pair_before == 0) {
+            return back_but_refuses(u, "wait", rc);
         }
-        if (w != DFU_OK) {
-            return fail_req(u, "wait", DFU_ERR_TIMEOUT,
-                            "the device did not come back: check it, then run 'dfukit update' "
-                            "again (it continues where it stopped)");
+        if (rc == DFU_ERR_CANCELLED) {
+            return interrupted(u, "wait",
+                               "while waiting for the device after the reset (MCUboot may be "
+                               "swapping)");
+        }
+        if (rc != DFU_OK && rc != DFU_ERR_TIMEOUT) {
+            return fail_req(u, "wait", rc, NULL);
+        }
+        if (rc != DFU_OK) {
+            return no_answer(u, "wait", max_s);
         }
         int r = refresh(u, "wait");
         if (r >= 0) {
@@ -516,25 +753,49 @@ static const char *bootrec_next(const dfu_client_bootrec_t *r)
 
 static int do_verify_confirm(upd_t *u)
 {
-    const dfu_client_slot_t *s0 = &u->st.slots[0];
+    const dfu_client_slot_t *s0 = &u->st.slots[0], *s1 = &u->st.slots[1];
     if (!(same_hash(s0, u->f.hash) && s0->active)) {
-        /* the bootloader's own record says why, on devices that keep one */
+        /* The slot state tells a revert from a refusal; the bootloader's own record (on devices
+         * that keep one) says why. */
         dfu_client_bootrec_t lb;
         int lrc = dfu_client_last_boot(u->c, &lb);
-        char why[600], msg[900];
-        const char *next = "check that the image is signed with the key the bootloader expects";
+        bool reverted = same_hash(s1, u->f.hash); /* swapped in, then back out to slot 1 */
+        char why[600], msg[1400];
+        const char *next;
         if (lrc == DFU_OK) {
             dfu_client_bootrec_explain(&lb, why, sizeof(why));
             next = bootrec_next(&lb);
+        } else if (reverted) {
+            snprintf(why, sizeof(why),
+                     "it was reverted: slot 1 holds %s, so MCUboot swapped it in and back out: "
+                     "it did not confirm itself before the next reset (it crashed at boot, or was "
+                     "reset)%s",
+                     u->f.version,
+                     lrc == DFU_ERR_NOTSUP ? "; the device does not report boot outcomes, so "
+                                             "which of those is not known"
+                                           : "");
+            next = "make the new firmware boot and run (check its log or console); MCUboot "
+                   "checked its signature already. Then run the same 'dfukit update' again";
         } else {
             snprintf(why, sizeof(why),
-                     "MCUboot did not apply it (signature/key rejected, or it reverted; %s)",
-                     lrc == DFU_ERR_NOTSUP
-                         ? "the device does not report boot outcomes, so which is not known"
-                         : "the device's boot outcome could not be read");
+                     "MCUboot refused it: slot 1 %s (MCUboot erases an image that fails "
+                     "validation)%s",
+                     s1->present ? "holds another image" : "is empty",
+                     lrc == DFU_ERR_NOTSUP ? "; the device does not report boot outcomes, so "
+                                             "why is not known"
+                                           : "");
+            next = "check that the image is signed with the key the bootloader expects "
+                   "('dfukit image verify -k KEY FILE') and is not a refused downgrade";
         }
-        snprintf(msg, sizeof(msg), "after the reset the device runs %s, not the new image %s: %s",
-                 s0->present ? s0->version : "nothing", u->f.version, why);
+        const char *slot1 = !reverted       ? "" /* the record or the text above says it */
+                            : lrc == DFU_OK ? "; slot 1 holds it again (swapped back out)"
+                                            : "";
+        if (lrc == DFU_OK && !reverted) {
+            slot1 = s1->present ? "; slot 1 holds another image" : "; slot 1 is empty";
+        }
+        snprintf(msg, sizeof(msg),
+                 "after the reset the device runs %s, not the new image %s: %.600s%s",
+                 s0->present ? s0->version : "nothing", u->f.version, why, slot1);
         event(u, "verify", "fail", "%s", msg);
         return verdict(u, EXIT_FAIL, "verify", msg, next);
     }
@@ -545,7 +806,7 @@ static int do_verify_confirm(upd_t *u)
     if (!s0->confirmed) {
         int rc = dfu_client_state_write(u->c, u->f.hash, true, &u->st);
         if (rc != DFU_OK) {
-            refresh(u, "confirm");
+            reread(u);
             return fail_req(u, "confirm", rc, NULL);
         }
         if (!u->st.slots[0].confirmed) {
@@ -658,10 +919,13 @@ int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update
     u.cfg = cfg;
     u.out = cfg->out ? cfg->out : stdout;
     u.last_progress = -10;
+    u.path = path;
     char why[256];
     if (dfu_client_file_load(&u.f, path, why, sizeof(why)) != DFU_OK) {
         event(&u, "file", "fail", "%s: %s", path, why);
-        int code = verdict(&u, EXIT_FAIL, "file", why, "give a signed MCUboot image (.bin)");
+        int code =
+            verdict(&u, EXIT_FAIL, "file", why,
+                    "give a signed MCUboot image (.bin or .hex, as 'dfukit image sign' writes it)");
         dfu_client_file_free(&u.f);
         return code;
     }

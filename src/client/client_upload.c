@@ -52,15 +52,21 @@ void dfu_client_progress_print(FILE *out, bool tty, const char *prefix,
             bar[i] = i < fill ? '#' : '.';
         }
         bar[WIDTH] = '\0';
-        fprintf(out, "\r[%s] %3.0f%% %llu/%llu B %.1f kB/s ETA %.0f s ", bar,
+        fprintf(out, "\r[%s] %3.0f%% %llu/%llu B ", bar,
                 p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
-                (unsigned long long)p->done, (unsigned long long)p->total, p->kBps, eta);
+                (unsigned long long)p->done, (unsigned long long)p->total);
+        if (p->kBps > 0) {
+            fprintf(out, "%.1f kB/s ETA %.0f s ", p->kBps, eta);
+        }
         if (last) {
             fputc('\n', out);
         }
-    } else {
+    } else if (p->kBps > 0) {
         fprintf(out, "%s %llu/%llu bytes, %.1f kB/s, ETA %.0f s\n", prefix,
                 (unsigned long long)p->done, (unsigned long long)p->total, p->kBps, eta);
+    } else { /* nothing new was sent: every byte was already on the device */
+        fprintf(out, "%s %llu/%llu bytes (already on the device)\n", prefix,
+                (unsigned long long)p->done, (unsigned long long)p->total);
     }
     fflush(out);
 }
@@ -207,12 +213,16 @@ static void report(up_t *u)
     if (u->cfg->progress == NULL) {
         return;
     }
+    uint64_t fresh = u->acked - u->st->resumed_from;
+    if (fresh == 0 && u->acked < u->total) {
+        return; /* a resumed upload: no speed to report until new bytes were acknowledged */
+    }
     dfu_client_progress_t p;
     memset(&p, 0, sizeof(p));
     p.done = u->acked;
     p.total = u->total;
+    p.resumed_from = u->st->resumed_from;
     p.elapsed_s = (double)(dfu_link_now_us() - u->t0) / 1e6;
-    uint64_t fresh = u->acked - u->st->resumed_from;
     p.kBps = p.elapsed_s > 0 ? (double)fresh / 1000.0 / p.elapsed_s : 0;
     p.eta_s = p.kBps > 0 ? (double)(u->total - u->acked) / 1000.0 / p.kBps : -1;
     p.window = u->window;
@@ -298,7 +308,15 @@ static int run(up_t *u)
         }
         if (rc == DFU_ERR_TIMEOUT) {
             u->st->timeouts++;
-            if (++consecutive_timeouts > u->c->retries) {
+            bool give_up = ++consecutive_timeouts > u->c->retries;
+            if (u->c->log != NULL) {
+                fprintf(u->c->log,
+                        "smp: image upload: no answer within %.1f s to %u request(s) in flight; "
+                        "%s from offset %llu\n",
+                        tmo / 1000.0, u->nq, give_up ? "giving up" : "resending",
+                        (unsigned long long)u->acked);
+            }
+            if (give_up) {
                 return DFU_ERR_TIMEOUT;
             }
             u->window = u->window > 1 ? u->window / 2 : 1;
@@ -378,17 +396,17 @@ int dfu_client_upload(dfu_client_t *c, const uint8_t *file, size_t len,
     st->bytes = len;
     u.t0 = dfu_link_now_us();
     rc = len == 0 ? DFU_ERR_INVAL : run(&u);
+    st->acked = u.acked;
     st->seconds = (double)(dfu_link_now_us() - u.t0) / 1e6;
     st->kBps = st->seconds > 0 ? (double)(len - st->resumed_from) / 1000.0 / st->seconds : 0;
     if (rc == DFU_OK && !st->match_reported) {
         rc = check_slot(c, file, len, cfg);
     }
     if (rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_MSGSIZE ||
-        rc == DFU_ERR_ACCESS || rc == DFU_ERR_UPLOAD_TAKEN_OVER) {
-        memset(&c->err, 0, sizeof(c->err));
-        c->err.code = rc;
-        c->err.group = -1;
-        snprintf(c->err.what, sizeof(c->err.what), "image upload");
+        rc == DFU_ERR_ACCESS || rc == DFU_ERR_REFUSED || rc == DFU_ERR_CANCELLED ||
+        rc == DFU_ERR_UPLOAD_TAKEN_OVER) {
+        (void)dfu_client_link_err(c, rc, "image upload");
+        c->err.tries = (int)st->timeouts;
     }
     if (rc == DFU_OK && st->match_reported && !st->match) {
         return DFU_ERR_HASH_MISMATCH;

@@ -14,6 +14,7 @@
 #ifndef DFU_CLIENT_H
 #define DFU_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,16 @@ typedef struct dfu_client_err {
     char rsn[200];    /* device's `rsn` text, "" if none */
     char what[96];    /* the request that failed, e.g. "image state write" */
     char detail[256]; /* what the link observed (BlueZ: the D-Bus step and its answer), or "" */
+    /* what was observed on the link (for link failures) */
+    char peer[220];      /* the address ("127.0.0.1:9", "[::1]:1337", a path) */
+    bool connecting;     /* the failure happened while opening the link */
+    int wait_ms;         /* how long each try waited for an answer */
+    int tries;           /* how many times the request was sent */
+    bool has_passkey;    /* a passkey was given (ble-sim:...,passkey=N) */
+    uint32_t passkey;    /* that passkey */
+    uint8_t pair_reason; /* why the last pairing failed (DFU_BLE_PAIR_ERR_*), 0 = not tried/ok */
+    int pair_level;      /* security level the last pairing reached (0 = none tried) */
+    bool answered;       /* the device answered at least one request on this connection */
 } dfu_client_err_t;
 
 /* Explanation for a v2 group error (group >= 0, group_rc > 0) or an SMP-level rc. Never NULL:
@@ -54,19 +65,50 @@ const dfu_client_explain_t *dfu_client_explain(int group, int group_rc, int rc);
 /* Explanation for a transport failure (timeout, disconnect, ATT error, pairing), never NULL. */
 const dfu_client_explain_t *dfu_client_explain_link(int code, int att);
 
-/* Formats "<what>: <name> (<codes>): <meaning>. Fix: <fix>" for `e` into buf. */
+/* The explanation for a failure: device errors by code and request (e.g. erasing slot 0), link
+ * failures by what was observed (wrong passkey, pairing required, connection refused). */
+const dfu_client_explain_t *dfu_client_err_explain(const dfu_client_err_t *e);
+
+/* What was observed, in words, e.g. "no SMP server answered at 127.0.0.1:9 (connection
+ * refused)", "no answer within 3 s (sent 3 times) from 127.0.0.1:1337", "pairing failed: wrong
+ * passkey (the device rejected 654321)". Device errors: "<name> (<codes>) \"<rsn>\"". */
+void dfu_client_err_observed(const dfu_client_err_t *e, char *buf, size_t cap);
+
+/* Formats "<what> failed: <observed>: <meaning>. Fix: <fix>" for `e` into buf. */
 void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
 
 /* ---- Connection --------------------------------------------------------------------------------
  */
+
+/* The connection kinds: one table entry per kind parses, opens and documents it. */
+typedef struct dfu_client_conn_kind {
+    const char *scheme;   /* "udp" */
+    int link;             /* DFU_LINK_* */
+    const char *synopsis; /* "udp:HOST[:PORT]" */
+    const char *help;     /* one line */
+    const char *keys;     /* options after the address ("baud", "passkey"), '|'-separated */
+} dfu_client_conn_kind_t;
+
+/* The table (n entries). */
+const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n);
 
 typedef struct dfu_client_cfg {
     const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]",
                        * "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]" (BlueZ) */
     int timeout_ms;   /* per request; 0 = 3000 */
     int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
-    FILE *log;        /* verbose protocol log, NULL = none */
+    FILE *log;        /* verbose protocol log (one line per exchange), NULL = none */
+    const volatile sig_atomic_t *cancel; /* set non-zero (e.g. by SIGINT) to stop waiting: the
+                                          * call returns DFU_ERR_CANCELLED within ~100 ms */
 } dfu_client_cfg_t;
+
+/* One request in flight, for the verbose log. */
+typedef struct dfu_client_sent {
+    uint64_t t_us; /* when it was sent, 0 = free */
+    uint16_t group;
+    uint8_t id, op;
+    uint32_t len;
+} dfu_client_sent_t;
 
 typedef struct dfu_client {
     dfu_link_t link;
@@ -86,6 +128,11 @@ typedef struct dfu_client {
     int timeout_ms;
     int retries;
     FILE *log;
+    const volatile sig_atomic_t *cancel;
+    dfu_client_sent_t sent[256]; /* by sequence number (verbose log) */
+    bool answered;               /* the device answered a request on this connection */
+    uint8_t pair_reason;         /* last pairing: DFU_BLE_PAIR_ERR_* (0 = ok / none) */
+    int pair_level;              /* last pairing: level reached (0 = none tried) */
     uint8_t seq;
     uint8_t version; /* SMP header version sent: 1 (v2) until the device answers with 0 */
     dfu_client_err_t err;
@@ -96,6 +143,11 @@ typedef struct dfu_client {
  * request for link security. Returns the level reached (>= 2) or an error. */
 int dfu_client_pair(dfu_client_t *c);
 
+/* The peer's address as text ("127.0.0.1:1337", "[::1]:1337", a path). */
+void dfu_client_peer(const dfu_client_t *c, char *buf, size_t cap);
+
+/* True once the cancel flag given in the configuration is set. */
+bool dfu_client_cancelled(const dfu_client_t *c);
 /* True for both BLE links: the simulator's model (ble-sim:) and BlueZ (ble:). */
 bool dfu_client_is_ble(const dfu_client_t *c);
 
@@ -107,7 +159,8 @@ int dfu_client_link_err(dfu_client_t *c, int code, const char *what);
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn);
 
 /* Opens the link. Returns 0, DFU_ERR_INVAL (bad string), or a link error (DFU_ERR_NOTCONN,
- * DFU_ERR_NODEV, DFU_ERR_TIMEOUT, DFU_ERR_PAIRING ...). c must be zeroed or closed. */
+ * DFU_ERR_NODEV, DFU_ERR_TIMEOUT, DFU_ERR_PAIRING ...) with c->err filled. c must be zeroed or
+ * closed. */
 int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg);
 
 /* Drops and re-opens the link (after a device reset). 0 or a link error. */
@@ -148,6 +201,14 @@ int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, con
  * link error, or DFU_ERR_PROTO for a malformed response (*seq is set when its header was
  * readable). The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
 int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *rsp);
+
+/* Copies what the client knows about the link (peer, passkey, last pairing, whether the device
+ * answered) into c->err. */
+void dfu_client_err_context(dfu_client_t *c);
+
+/* Verbose log line for the request with sequence `seq` that got no answer within wait_ms;
+ * `then` says what happens next ("sending it again"). */
+void dfu_client_log_timeout(dfu_client_t *c, uint8_t seq, int wait_ms, const char *then);
 
 /* Checks a response map for `rc`/`err`; returns 0 or DFU_ERR_DEVICE with c->err filled. */
 int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
@@ -223,6 +284,14 @@ int dfu_client_state_write(dfu_client_t *c, const uint8_t *hash, bool confirm,
 int dfu_client_erase(dfu_client_t *c, int slot);
 int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si);
 
+/* The largest image the device accepts: max_image_size when reported (smaller than the slot:
+ * MCUboot's trailer and swap space), else slot 1's size; 0 = unknown. */
+uint32_t dfu_client_usable_size(const dfu_client_slotinfo_t *si);
+
+/* Says the usable size and why it is smaller than slot 1 (what MCUboot keeps at the end of the
+ * slot for bootloader mode `mode`, DFU_SMP_MODE_*), e.g. "the largest image is 196608 bytes:
+ * slot 1 is 204800 bytes, and MCUboot keeps its last 8192 bytes for ...". */
+void dfu_client_usable_explain(const dfu_client_slotinfo_t *si, int mode, char *buf, size_t cap);
 /* The device's record of a boot (OS bootloader info "last_boot", entries of "boot_log"; keys:
  * docs/SPEC-smp.md section 4.1). */
 typedef struct dfu_client_bootrec {
@@ -285,7 +354,8 @@ int dfu_client_unhex(const char *s, uint8_t *out, size_t cap);
  * ---------------------------------------------------------------------------------------- */
 
 typedef struct dfu_client_progress {
-    uint64_t done, total; /* bytes acknowledged / file size */
+    uint64_t done, total;  /* bytes acknowledged / file size */
+    uint64_t resumed_from; /* bytes the device kept from an earlier upload (0 = fresh) */
     double elapsed_s;
     double kBps; /* goodput so far, 1 kB = 1000 B */
     double eta_s;
@@ -312,6 +382,7 @@ typedef struct dfu_client_upload_stats {
     size_t chunk;          /* data bytes per full request */
     unsigned window_max;   /* largest window used */
     uint64_t resumed_from; /* offset the device resumed at (0 = fresh) */
+    uint64_t acked;        /* bytes the device acknowledged when the upload ended */
     bool match_reported, match;
 } dfu_client_upload_stats_t;
 
@@ -353,10 +424,13 @@ typedef struct dfu_client_file {
     uint16_t ver_rev;
     uint32_t ver_build;
     uint32_t flags;
+    bool hex;          /* the file was Intel HEX */
+    uint32_t hex_base; /* its lowest address */
 } dfu_client_file_t;
 
-/* Loads and checks an MCUboot image file (magic, header, TLV area, SHA256 TLV present, file
- * length = header+body+TLVs). Writes a one-line reason to why on failure. */
+/* Loads and checks an MCUboot image file, binary or Intel HEX (as `dfukit image sign` writes
+ * either; HEX is recognised by its content): magic, header, TLV area, SHA256 TLV present, file
+ * length = header+body+TLVs. Writes a one-line reason to why on failure. */
 int dfu_client_file_load(dfu_client_file_t *f, const char *path, char *why, size_t cap);
 void dfu_client_file_free(dfu_client_file_t *f);
 

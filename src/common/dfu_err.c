@@ -34,6 +34,8 @@ const char *dfu_strerror(int err)
         return "message larger than the link MTU or buffer";
     case DFU_ERR_NOTCONN:
         return "link not connected (peer gone or link dropped)";
+    case DFU_ERR_REFUSED:
+        return "connection refused (nothing listens at that address)";
     case DFU_ERR_BAD_MAGIC:
         return "bad image magic";
     case DFU_ERR_BAD_HEADER:
@@ -102,6 +104,8 @@ const char *dfu_strerror(int err)
         return "the D-Bus policy denied the call to BlueZ";
     case DFU_ERR_SMP_DEVICE:
         return "the device refused the request";
+    case DFU_ERR_CANCELLED:
+        return "interrupted by the user";
     case DFU_ERR_UPLOAD_TAKEN_OVER:
         return "upload session taken over by another client";
     default:

@@ -5,6 +5,7 @@
 
 #include "dfu_sim.h"
 #include "dfukit/dfu_err.h"
+#include "dfukit/dfu_link.h"
 
 void dfu_sim_usage(FILE *f)
 {
@@ -16,7 +17,8 @@ void dfu_sim_usage(FILE *f)
             "  --strategy S        move (default), scratch, offset or overwrite\n"
             "  -k, --key PUBKEY    accepted signing key (PEM or DER), repeatable; none = hash "
             "only\n"
-            "  --udp HOST[:PORT]   SMP over UDP (port 1337 by default; 0 picks a free port)\n"
+            "  --udp HOST[:PORT]   SMP over UDP (port 1337 by default; 0 picks a free port);\n"
+            "                      HOST: IPv4, [IPv6] (e.g. [::1]:0) or a name\n"
             "  --serial PATH       SMP console framing on a pty linked at PATH\n"
             "  --ble PATH          modelled BLE link on a Unix socket at PATH\n"
             "  --install IMAGE     seed an empty primary slot with IMAGE\n"
@@ -47,24 +49,14 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-/* "HOST[:PORT]" -> host (may be empty) and port (default 1337). */
+/* "HOST[:PORT]" (HOST: IPv4, [IPv6] or a name; may be empty) -> host and port (default 1337). */
 static int parse_udp(dfu_sim_opts_t *o, const char *spec)
 {
-    const char *colon = strrchr(spec, ':');
-    size_t hl = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
-    if (hl >= sizeof(o->udp_host)) {
+    int port = -1;
+    if (dfu_link_split_host_port(spec, o->udp_host, sizeof(o->udp_host), &port) != DFU_OK) {
         return -1;
     }
-    memcpy(o->udp_host, spec, hl);
-    o->udp_host[hl] = '\0';
-    o->udp_port = 1337;
-    if (colon != NULL) {
-        uint64_t port;
-        if (parse_u64(colon + 1, &port) != 0 || port > 65535) {
-            return -1;
-        }
-        o->udp_port = (uint16_t)port;
-    }
+    o->udp_port = port < 0 ? 1337 : (uint16_t)port;
     return 0;
 }
 

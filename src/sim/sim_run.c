@@ -65,7 +65,9 @@ static int open_udp(sim_dev_t *d)
     }
     d->has_udp = true;
     link_setup(d, &d->udp);
-    sim_status(d, "listening udp=%s:%u", host, dfu_link_udp_port(&d->udp));
+    char addr[300];
+    dfu_link_join_host_port(host, dfu_link_udp_port(&d->udp), addr, sizeof(addr));
+    sim_status(d, "listening udp=%s", addr); /* "[::1]:40123" for IPv6: a client's udp: form */
     return DFU_OK;
 }
 

@@ -1,5 +1,6 @@
 #include "client_testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,10 +69,16 @@ uint8_t *tu_read(const char *path, size_t *len)
     return b;
 }
 
+const char *tu_dfukit_bin(void)
+{
+    const char *env = getenv("DFUKIT_BIN");
+    return env != NULL && env[0] != '\0' ? env : DFU_BUILD_DIR "/dfukit";
+}
+
 int tu_dfukit(const char *args, const char *out_path)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%s/dfukit %s >%s 2>>%s/client-test-stderr.log", DFU_BUILD_DIR, args,
+    snprintf(cmd, sizeof(cmd), "%s %s >%s 2>>%s/client-test-stderr.log", tu_dfukit_bin(), args,
              out_path ? out_path : "/dev/null", DFU_BUILD_DIR);
     int st = system(cmd);
     if (st == -1 || !WIFEXITED(st)) {
@@ -110,4 +117,47 @@ int tu_image_hash(const char *path, char hex[65])
     dfu_client_hex(f.hash, 32, hex);
     dfu_client_file_free(&f);
     return 0;
+}
+
+int tu_sim_start(tu_sim_t *s, const char *args, const char *log_path)
+{
+    memset(s, 0, sizeof(*s));
+    int want = 0;
+    for (const char *p = args; (p = strstr(p, "--")) != NULL; p += 2) {
+        want += strncmp(p, "--udp", 5) == 0 || strncmp(p, "--ble", 5) == 0 ||
+                strncmp(p, "--serial", 8) == 0;
+    }
+    int fds[2];
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "exec %s sim %s 2>>%s", tu_dfukit_bin(), args, log_path);
+    fflush(NULL);
+    s->pid = fork();
+    if (s->pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    char line[512];
+    int have = 0;
+    while (have < want && fgets(line, sizeof(line), f)) {
+        have += sscanf(line, "sim: listening udp=%199s", s->udp) == 1 ||
+                sscanf(line, "sim: listening serial=%255s", s->serial) == 1 ||
+                sscanf(line, "sim: listening ble=%255s", s->ble) == 1;
+    }
+    fclose(f);
+    return have == want && want > 0 ? 0 : -1;
+}
+
+int tu_sim_stop(tu_sim_t *s)
+{
+    int st = 0;
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -21,60 +21,28 @@
 #include "dfu_client.h"
 #include "dfu_test.h"
 
-typedef struct {
-    pid_t pid;
-    char udp[64], serial[256], ble[256];
-} sim_t;
+typedef tu_sim_t sim_t;
 
 static const char *dir;
 static char img_a[256], img_a0[256], img_b[256], img_c[256];
 static char hash_a[65], hash_a0[65], hash_b[65], hash_c[65];
 static char out[300];
 
-/* Starts `dfukit sim` (installing image file `install` if not NULL) and waits for its listening
- * lines. Returns 0 on success. */
+/* Starts `dfukit sim` on UDP, a pty and the BLE model (installing image file `install` if not
+ * NULL) and waits for its listening lines. Returns 0 on success. */
 static int sim_start(sim_t *s, const char *flash, const char *extra, const char *install)
 {
-    memset(s, 0, sizeof(*s));
-    int fds[2];
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "exec %s/dfukit sim --flash %s --udp 127.0.0.1:0 --serial %s/pty --ble %s/ble.sock "
-             "%s%s %s 2>>%s/sim.log",
-             DFU_BUILD_DIR, flash, dir, dir, install ? "--install " : "", install ? install : "",
-             extra, dir);
-    s->pid = fork();
-    if (s->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[512];
-    int have = 0;
-    while (have < 3 && fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "sim: listening udp=%63s", s->udp) == 1 ||
-            sscanf(line, "sim: listening serial=%255s", s->serial) == 1 ||
-            sscanf(line, "sim: listening ble=%255s", s->ble) == 1) {
-            have++;
-        }
-    }
-    fclose(f);
-    return have == 3 ? 0 : -1;
+    char args[2048], log[300];
+    snprintf(args, sizeof(args),
+             "--flash %s --udp 127.0.0.1:0 --serial %s/pty --ble %s/ble.sock %s%s %s", flash, dir,
+             dir, install ? "--install " : "", install ? install : "", extra);
+    snprintf(log, sizeof(log), "%s/sim.log", dir);
+    return tu_sim_start(s, args, log);
 }
 
-/* Stops the simulator; returns its exit code. */
 static int sim_stop(sim_t *s)
 {
-    int st = 0;
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return tu_sim_stop(s);
 }
 
 static int sh(const char *conn, const char *fmt, const char *arg)

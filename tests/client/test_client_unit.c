@@ -119,6 +119,80 @@ static void test_conn(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_EQ_INT(dfu_client_parse_conn(&c, bad[i]), DFU_ERR_INVAL);
     }
+    /* IPv6 literals in brackets, names */
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[::1]:1337"), 0);
+    CHECK(strcmp(c.path, "::1") == 0 && c.port == 1337);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[fe80::1%eth0]"), 0);
+    CHECK(strcmp(c.path, "fe80::1%eth0") == 0 && c.port == 1337);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:::1"), 0); /* no brackets: all host, no port */
+    CHECK(strcmp(c.path, "::1") == 0 && c.port == 1337);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:dev.example:9"), 0);
+    CHECK(strcmp(c.path, "dev.example") == 0 && c.port == 9);
+    char peer[64];
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[::1]:40000"), 0);
+    dfu_client_peer(&c, peer, sizeof(peer));
+    CHECK(strcmp(peer, "[::1]:40000") == 0);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[::1"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[::1]x"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[::1]:"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:h:65536"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp::1337"), DFU_ERR_INVAL); /* no host */
+    /* the shared splitter (the sim's --udp uses it too) */
+    char host[64];
+    int port = 0;
+    CHECK_EQ_INT(dfu_link_split_host_port(":0", host, sizeof(host), &port), 0);
+    CHECK(host[0] == '\0' && port == 0);
+    CHECK_EQ_INT(dfu_link_split_host_port("[::]", host, sizeof(host), &port), 0);
+    CHECK(strcmp(host, "::") == 0 && port == -1);
+    CHECK_EQ_INT(dfu_link_split_host_port("0123456789", host, 4, &port), DFU_ERR_INVAL);
+}
+
+/* Link failures are reported as observed. */
+static void test_observed(void)
+{
+    dfu_client_err_t e;
+    char msg[1024];
+    memset(&e, 0, sizeof(e));
+    snprintf(e.what, sizeof(e.what), "image list");
+    snprintf(e.peer, sizeof(e.peer), "127.0.0.1:9");
+    e.code = DFU_ERR_REFUSED;
+    dfu_client_err_format(&e, msg, sizeof(msg));
+    CHECK(strstr(msg, "no SMP server answered at 127.0.0.1:9 (connection refused)") != NULL);
+    e.code = DFU_ERR_TIMEOUT;
+    e.wait_ms = 3000;
+    e.tries = 3;
+    dfu_client_err_format(&e, msg, sizeof(msg));
+    CHECK(strstr(msg, "no answer within 3 s (sent 3 times) from 127.0.0.1:9") != NULL);
+    e.code = DFU_ERR_PAIRING;
+    e.has_passkey = true;
+    e.passkey = 654321;
+    e.pair_reason = DFU_BLE_PAIR_ERR_CONFIRM;
+    dfu_client_err_format(&e, msg, sizeof(msg));
+    CHECK(strstr(msg, "pairing failed: wrong passkey (the device rejected 654321)") != NULL);
+    e.code = DFU_ERR_ACCESS;
+    e.has_passkey = false;
+    e.pair_reason = 0;
+    e.pair_level = 2;
+    e.att = DFU_BLE_ATT_ERR_INSUFF_AUTHEN;
+    CHECK(strcmp(dfu_client_err_explain(&e)->name, "PAIRING_REQUIRED") == 0);
+    /* the same device error explained by the request: erasing slot 0 vs slot 1 */
+    memset(&e, 0, sizeof(e));
+    e.code = DFU_ERR_DEVICE;
+    e.group = 1;
+    e.group_rc = 9;
+    snprintf(e.what, sizeof(e.what), "image erase slot 0");
+    CHECK(strstr(dfu_client_err_explain(&e)->meaning, "slot 0 holds the running image") != NULL);
+    CHECK(!dfu_client_err_is_state(&e));
+    snprintf(e.what, sizeof(e.what), "image erase slot 1");
+    CHECK(strstr(dfu_client_err_explain(&e)->meaning, "slot 1 is in use") != NULL);
+    CHECK(dfu_client_err_is_state(&e));
+    /* the usable slot size, and why */
+    dfu_client_slotinfo_t si = {
+        .supported = true, .size = {204800, 204800}, .max_image_size = 196608};
+    CHECK_EQ_INT(dfu_client_usable_size(&si), 196608);
+    dfu_client_usable_explain(&si, 3, msg, sizeof(msg));
+    CHECK(strstr(msg, "slot 1 is 204800 bytes, and MCUboot keeps its last 8192 bytes") != NULL);
+    CHECK(strstr(msg, "swap-using-move") != NULL);
 }
 
 static void test_hex_state(void)
@@ -372,6 +446,7 @@ int main(void)
     test_chunks();
     test_errtab();
     test_conn();
+    test_observed();
     test_hex_state();
     test_json();
     return dfu_test_finish("test_client_unit");

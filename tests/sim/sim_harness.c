@@ -40,8 +40,8 @@ int h_tmpdir(char *dir, size_t cap, const char *tag)
 void h_cleanup(int failed)
 {
     for (int i = 0; i < h_ndirs; i++) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h_dirs[i]);
+        char cmd[sizeof(h_dirs[0]) + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)sizeof(h_dirs[0]), h_dirs[i]);
         if (!failed && strncmp(h_dirs[i], "/tmp/dfusim_", 12) == 0 && system(cmd) != 0) {
             fprintf(stderr, "could not remove %s\n", h_dirs[i]);
         }

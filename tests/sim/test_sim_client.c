@@ -16,8 +16,8 @@ static char dir[128];
 
 static int run(const char *fmt, const char *a, const char *b)
 {
-    char cmd[1200];
     char inner[1000];
+    char cmd[sizeof(DFU_BUILD_DIR) + sizeof(inner) + sizeof(dir) + 64]; /* fits any build dir */
     snprintf(inner, sizeof(inner), fmt, a, b);
     snprintf(cmd, sizeof(cmd), "timeout 60 '%s/dfukit' %s >>'%s/client.out' 2>&1", DFU_BUILD_DIR,
              inner, dir);

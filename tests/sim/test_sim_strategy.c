@@ -67,7 +67,8 @@ static void run_strategy(const char *strategy, const char *base, const char *v2)
 
 static void run_keys(void)
 {
-    char ka[300], kb[300], pa[300], base[300], good[300], bad[300], flash[300], cmd[1200];
+    char ka[300], kb[300], pa[300], base[300], good[300], bad[300], flash[300];
+    char cmd[2 * sizeof(DFU_BUILD_DIR) + 3 * sizeof(ka) + 128]; /* fits any build dir */
     snprintf(ka, sizeof(ka), "%s/a.pem", dir);
     snprintf(kb, sizeof(kb), "%s/b.pem", dir);
     snprintf(pa, sizeof(pa), "%s/a_pub.pem", dir);

@@ -22,6 +22,7 @@ typedef struct ble_cli {
     int fd;
     dfu_ble_bond_t bond;
     uint8_t last_att;
+    uint8_t last_pair_err; /* Security Manager reason of the last failed pairing, 0 = none */
     ble_rx_t rx;
     dfu_reasm_t re;
     uint8_t *pending; /* a message completed while waiting for a setup answer */
@@ -147,8 +148,10 @@ int dfu_link_ble_pair(dfu_link_t *l, bool has_passkey, uint32_t passkey, bool bo
     }
     const uint8_t *p = c->pkt.payload;
     if (c->pkt.len != 19 || p[0] != 0 || p[1] < 2 || p[1] > 4) {
+        c->last_pair_err = c->pkt.len >= 1 && p[0] != 0 ? p[0] : DFU_BLE_PAIR_ERR_NOTSUP;
         return DFU_ERR_PAIRING;
     }
+    c->last_pair_err = 0;
     l->security = p[1];
     if (p[2]) {
         memset(c->bond.peer, 0, sizeof(c->bond.peer));
@@ -457,4 +460,12 @@ uint8_t dfu_link_ble_last_att_error(const dfu_link_t *l)
         return 0;
     }
     return ((const ble_cli_t *)l->ctx)->last_att;
+}
+
+uint8_t dfu_link_ble_last_pair_error(const dfu_link_t *l)
+{
+    if (l == NULL || l->ops != &ble_cli_ops || l->ctx == NULL) {
+        return 0;
+    }
+    return ((const ble_cli_t *)l->ctx)->last_pair_err;
 }

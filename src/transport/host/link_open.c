@@ -77,36 +77,18 @@ static int parse_opt(link_opts_t *o, char *kv)
     return DFU_ERR_INVAL;
 }
 
-/* "HOST[:PORT]", "[:PORT]" -> host (may be empty) and port (0 if absent). */
-static int split_host_port(char *s, char **host, uint16_t *port)
+static int open_udp(dfu_link_t *l, const char *addr, const link_opts_t *o, bool server)
 {
-    char *colon = strrchr(s, ':');
-    unsigned long p = 0;
-    *host = s;
-    *port = 0;
-    if (colon == NULL) {
-        return DFU_OK;
-    }
-    *colon = '\0';
-    if (opt_num(colon + 1, 65535, &p) != DFU_OK || p == 0) {
+    char host[256];
+    int port = -1;
+    if (dfu_link_split_host_port(addr, host, sizeof(host), &port) != DFU_OK || port == 0) {
         return DFU_ERR_INVAL;
     }
-    *port = (uint16_t)p;
-    return DFU_OK;
-}
-
-static int open_udp(dfu_link_t *l, char *addr, const link_opts_t *o, bool server)
-{
-    char *host = NULL;
-    uint16_t port = 0;
-    if (split_host_port(addr, &host, &port) != DFU_OK) {
-        return DFU_ERR_INVAL;
-    }
-    port = port ? port : DFU_LINK_UDP_PORT;
+    uint16_t p = port < 0 ? DFU_LINK_UDP_PORT : (uint16_t)port;
     if (server) {
-        return dfu_link_udp_server_open(l, host, port, o->mtu);
+        return dfu_link_udp_server_open(l, host, p, o->mtu);
     }
-    return dfu_link_udp_client_open(l, host[0] ? host : "127.0.0.1", port, o->mtu);
+    return dfu_link_udp_client_open(l, host[0] ? host : "127.0.0.1", p, o->mtu);
 }
 
 static int open_ble(dfu_link_t *l, const char *path, const link_opts_t *o, bool server)
