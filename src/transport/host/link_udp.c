@@ -210,9 +210,8 @@ int dfu_link_udp_peer(const dfu_link_t *l, char *buf, size_t cap)
     const udp_ctx_t *c = l->ctx;
     char ip[NI_MAXHOST];
     char port[NI_MAXSERV];
-    if (!c->have_peer || getnameinfo((const struct sockaddr *)&c->peer, c->peer_len, ip,
-                                     sizeof(ip), port, sizeof(port),
-                                     NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (!c->have_peer || getnameinfo((const struct sockaddr *)&c->peer, c->peer_len, ip, sizeof(ip),
+                                     port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         return DFU_ERR_NOTCONN;
     }
     char tmp[NI_MAXHOST + NI_MAXSERV + 4];
