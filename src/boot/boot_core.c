@@ -14,17 +14,23 @@
 
 #include "boot_priv.h"
 
+/* Strategies built in (DFU_BOOT_STRATEGIES, dfu_boot.h): a strategy left out is not referenced,
+ * so --gc-sections drops its code; dfu_boot_init() refuses it. */
+#define HAS_STRATEGY(s) ((DFU_BOOT_STRATEGIES & (1u << (s))) != 0u)
+
+static const char reason_ok[] = "ok";
+
 static const dfu_swap_geom_t *strategy_geom(uint8_t s)
 {
     switch (s) {
     case DFU_BOOT_STRATEGY_MOVE:
-        return &dfu_swap_move_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_MOVE) ? &dfu_swap_move_geom : NULL;
     case DFU_BOOT_STRATEGY_SCRATCH:
-        return &dfu_swap_scratch_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_SCRATCH) ? &dfu_swap_scratch_geom : NULL;
     case DFU_BOOT_STRATEGY_OFFSET:
-        return &dfu_swap_offset_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OFFSET) ? &dfu_swap_offset_geom : NULL;
     case DFU_BOOT_STRATEGY_OVERWRITE:
-        return &dfu_swap_overwrite_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OVERWRITE) ? &dfu_swap_overwrite_geom : NULL;
     default:
         return NULL;
     }
@@ -33,7 +39,8 @@ static const dfu_swap_geom_t *strategy_geom(uint8_t s)
 int dfu_boot_strategy_parse(const char *name)
 {
     for (uint8_t s = 0; name != NULL && s <= DFU_BOOT_STRATEGY_OVERWRITE; s++) {
-        if (strcmp(name, strategy_geom(s)->name) == 0) {
+        const dfu_swap_geom_t *g = strategy_geom(s);
+        if (g != NULL && strcmp(name, g->name) == 0) {
             return s;
         }
     }
@@ -44,13 +51,13 @@ static const dfu_swap_ops_t *strategy_ops(uint8_t s)
 {
     switch (s) {
     case DFU_BOOT_STRATEGY_MOVE:
-        return &dfu_swap_move_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_MOVE) ? &dfu_swap_move_ops : NULL;
     case DFU_BOOT_STRATEGY_SCRATCH:
-        return &dfu_swap_scratch_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_SCRATCH) ? &dfu_swap_scratch_ops : NULL;
     case DFU_BOOT_STRATEGY_OFFSET:
-        return &dfu_swap_offset_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OFFSET) ? &dfu_swap_offset_ops : NULL;
     case DFU_BOOT_STRATEGY_OVERWRITE:
-        return &dfu_swap_overwrite_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OVERWRITE) ? &dfu_swap_overwrite_ops : NULL;
     default:
         return NULL;
     }
@@ -743,7 +750,7 @@ int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
     }
     memset(res, 0, sizeof(*res));
     res->swap_type = DFU_BOOT_SWAP_NONE;
-    res->reason = "ok";
+    res->reason = reason_ok;
     int rc = do_upgrade(b, res);
     if (rc < 0) {
         res->reason = rc == DFU_ERR_POWER_CUT ? "power cut during upgrade" : "flash error";
@@ -763,7 +770,7 @@ int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
     }
     if (rc < 0) {
         res->primary_err = rc;
-        if (strcmp(res->reason, "ok") == 0) {
+        if (res->reason == reason_ok) {
             res->reason = "no bootable image in the primary slot"; /* else keep the cause */
         }
         return DFU_ERR_NOT_FOUND;

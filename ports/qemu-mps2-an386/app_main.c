@@ -1,0 +1,50 @@
+/*
+ * SMP application of the QEMU mps2-an386 board: UART0 console with SMP console framing, the
+ * SMP server on the PSRAM flash port, SHA-256 for `match` through mbedTLS, reset through
+ * SYSRESETREQ. Built twice: FW_APP_CONFIRM=1 (app.bin, confirms itself at start) and 0
+ * (app-noconfirm.bin, never does: the next reset reverts it).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "board.h"
+#include "crypto_backend.h"
+#include "flash_psram.h"
+#include "fw_app.h"
+#include "fw_cortexm.h"
+#include "uart_cmsdk.h"
+
+#ifndef FW_APP_CONFIRM
+#define FW_APP_CONFIRM 1
+#endif
+
+extern uint32_t _sstack, _estack;
+
+/* Static instances: the board's business (the dfukit libraries keep none). */
+static fw_app_t app;
+static uart_cmsdk_t uart;
+
+static const dfu_crypto_port_t app_crypto = {
+    .hash_init = dfu_mbed_hash_init,
+    .hash_update = dfu_mbed_hash_update,
+    .hash_finish = dfu_mbed_hash_finish,
+};
+
+int main(void)
+{
+    fw_console_t con;
+    uart_cmsdk_init(&uart, BOARD_UART0_BASE, BOARD_SYSCLK_HZ, BOARD_UART_BAUD, 1);
+    uart_cmsdk_console(&uart, &con, 1);
+    static fw_app_cfg_t cfg;
+    cfg.board = BOARD_NAME;
+    cfg.con = &con;
+    cfg.flash_port = &flash_psram_port;
+    cfg.crypto = &app_crypto;
+    cfg.layout =
+        FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
+    cfg.confirm = FW_APP_CONFIRM != 0;
+    cfg.reset = fw_cm_sysreset;
+    cfg.stack_bottom = &_sstack;
+    cfg.stack_top = &_estack;
+    return fw_app_run(&app, &cfg);
+}

@@ -1,0 +1,59 @@
+/*
+ * Bootloader of the QEMU mps2-an386 board: UART0 (transmit only: input waits in QEMU for the
+ * application), swap-using-move over the PSRAM flash port, ECDSA-P256 + SHA-256 through mbedTLS
+ * with a static allocation pool, the key from the build (fw_key.c, generated from KEY), one boot
+ * line, then the jump into the primary slot's image.
+ */
+#include <mbedtls/memory_buffer_alloc.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "board.h"
+#include "crypto_backend.h"
+#include "flash_psram.h"
+#include "fw_boot.h"
+#include "fw_cortexm.h"
+#include "fw_key.h"
+#include "uart_cmsdk.h"
+
+extern uint32_t _sstack, _estack, _sshared;
+
+/* Static instances: the board's business (the dfukit libraries keep none). */
+static fw_boot_t boot;
+static unsigned char mbed_pool[4096];
+static uart_cmsdk_t uart;
+
+static const dfu_crypto_port_t boot_crypto = {
+    .hash_init = dfu_mbed_hash_init,
+    .hash_update = dfu_mbed_hash_update,
+    .hash_finish = dfu_mbed_hash_finish,
+    .ecdsa_verify = dfu_mbed_ecdsa_verify,
+};
+
+int main(void)
+{
+    fw_console_t con;
+    uart_cmsdk_init(&uart, BOARD_UART0_BASE, BOARD_SYSCLK_HZ, BOARD_UART_BAUD, 0);
+    uart_cmsdk_console(&uart, &con, 0);
+    mbedtls_memory_buffer_alloc_init(mbed_pool, sizeof(mbed_pool));
+    const dfu_image_key_t keys[1] = {{fw_key_der, fw_key_der_len}};
+    fw_boot_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.con = &con;
+    cfg.flash_port = &flash_psram_port;
+    cfg.crypto = &boot_crypto;
+    cfg.keys = keys;
+    cfg.key_count = 1;
+    cfg.layout =
+        FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
+    cfg.shared = &_sshared;
+    cfg.shared_size = BOARD_SHARED_SIZE;
+    cfg.stack_bottom = &_sstack;
+    cfg.stack_top = &_estack;
+    uintptr_t vt = fw_boot_run(&boot, &cfg);
+    if (vt != 0u) {
+        fw_cm_jump(vt);
+    }
+    for (;;) {
+    }
+}
