@@ -1,9 +1,12 @@
 /*
- * Thin typed CBOR layer over libcbor (its allocation-free buffer encoders `cbor_encode_*` and
- * its streaming decoder `cbor_stream_decode`). Used by the SMP server and client.
+ * The device's own CBOR codec (RFC 8949), just what SMP needs; used by the SMP server and the
+ * host client. Writer: src/smp/dfu_cbor_write.c; reader and key tables: src/smp/dfu_cbor_read.c.
+ * Tested differentially against libcbor (host-only, the test oracle):
+ * tests/smp/test_smp_cbor_diff.c, fuzz/smp/fuzz_cbor_diff.c.
  *
  * Writer: zcbor-style bool chain with a sticky error. Every put returns false once the buffer is
  * full (or any earlier put failed); build a message as one `&&` chain and check `w.err` once.
+ * Integers and lengths always get their shortest head (byte-identical to libcbor's encoders).
  *
  * Reader: a cursor over a caller buffer that yields one item head at a time, can skip whole items
  * (explicit stack, no recursion, depth bounded by DFU_CBOR_MAX_DEPTH), and decodes a request map
@@ -11,6 +14,10 @@
  * indefinite maps/arrays are accepted; unknown keys (with any nested value) are skipped; a known
  * key with a wrong type, a duplicate known key, malformed or truncated CBOR, or nesting deeper
  * than the bound give DFU_ERR_BAD_CBOR. Nothing is ever read outside [buf, buf+len).
+ * Refused as malformed (RFC 8949): reserved additional info 28-30, indefinite integers and tags,
+ * truncated heads and strings, indefinite-string chunks that are not definite strings of the same
+ * major type, a break outside an indefinite container, a map broken after a key. Also refused,
+ * though well-formed (no SMP use): simple values other than false/true/null/undefined.
  *
  * No heap, no globals, no recursion.
  */

@@ -20,15 +20,14 @@ int dfu_client_echo(dfu_client_t *c, const char *text, char *out, size_t cap)
     if (!(dfu_cbor_put_map(&w, 1) && dfu_cbor_put_str(&w, "d") && dfu_cbor_put_str(&w, text))) {
         return DFU_ERR_NOMEM;
     }
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     int rc = dfu_client_request(c, "echo", DFU_SMP_OP_WRITE, GRP_OS, 0, buf, w.len, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
-    if (!dfu_cmap_str(rsp, "r", out, cap)) {
+    if (!dfu_cmap_str(&rsp, "r", out, cap)) {
         rc = DFU_ERR_PROTO;
     }
-    cbor_decref(&rsp);
     return rc;
 }
 
@@ -47,17 +46,14 @@ int dfu_client_reset(dfu_client_t *c, bool force, int boot_mode)
         dfu_cbor_put_str(&w, "boot_mode");
         dfu_cbor_put_uint(&w, (uint64_t)boot_mode);
     }
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     int rc = dfu_client_request(c, "reset", DFU_SMP_OP_WRITE, GRP_OS, 5, buf, w.len, 0, &rsp);
-    if (rsp) {
-        cbor_decref(&rsp);
-    }
     return rc;
 }
 
 int dfu_client_params(dfu_client_t *c, dfu_client_params_t *p)
 {
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     memset(p, 0, sizeof(*p));
     int rc = dfu_client_request(c, "params", DFU_SMP_OP_READ, GRP_OS, 6, empty_map, 1, 0, &rsp);
     if (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_ENOTSUP) {
@@ -71,12 +67,10 @@ int dfu_client_params(dfu_client_t *c, dfu_client_params_t *p)
         return rc;
     }
     uint64_t bs = 0, bc = 0;
-    if (!dfu_cmap_uint(rsp, "buf_size", &bs) || !dfu_cmap_uint(rsp, "buf_count", &bc) ||
+    if (!dfu_cmap_uint(&rsp, "buf_size", &bs) || !dfu_cmap_uint(&rsp, "buf_count", &bc) ||
         bs > 65535 + 8 || bc > 1024) {
-        cbor_decref(&rsp);
         return DFU_ERR_PROTO;
     }
-    cbor_decref(&rsp);
     p->buf_size = (uint32_t)bs;
     p->buf_count = (uint32_t)(bc == 0 ? 1 : bc);
     p->supported = true;
@@ -97,15 +91,14 @@ int dfu_client_info(dfu_client_t *c, const char *format, char *out, size_t cap)
     if (w.err) {
         return DFU_ERR_INVAL;
     }
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     int rc = dfu_client_request(c, "info", DFU_SMP_OP_READ, GRP_OS, 7, buf, w.len, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
-    if (!dfu_cmap_str(rsp, "output", out, cap)) {
+    if (!dfu_cmap_str(&rsp, "output", out, cap)) {
         rc = DFU_ERR_PROTO;
     }
-    cbor_decref(&rsp);
     return rc;
 }
 
@@ -113,14 +106,13 @@ int dfu_client_bootloader(dfu_client_t *c, dfu_client_boot_t *b)
 {
     memset(b, 0, sizeof(*b));
     b->mode = -1;
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     int rc =
         dfu_client_request(c, "bootloader info", DFU_SMP_OP_READ, GRP_OS, 8, empty_map, 1, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
-    dfu_cmap_str(rsp, "bootloader", b->name, sizeof(b->name));
-    cbor_decref(&rsp);
+    dfu_cmap_str(&rsp, "bootloader", b->name, sizeof(b->name));
     static const uint8_t q[] = {0xa1, 0x65, 'q', 'u', 'e', 'r', 'y', 0x64, 'm', 'o', 'd', 'e'};
     rc =
         dfu_client_request(c, "bootloader mode", DFU_SMP_OP_READ, GRP_OS, 8, q, sizeof(q), 0, &rsp);
@@ -131,46 +123,41 @@ int dfu_client_bootloader(dfu_client_t *c, dfu_client_boot_t *b)
         return rc;
     }
     int64_t m = -1;
-    if (dfu_cmap_int(rsp, "mode", &m) && m >= -1 && m <= 255) {
+    if (dfu_cmap_int(&rsp, "mode", &m) && m >= -1 && m <= 255) {
         b->mode = (int)m;
         b->mode_known = true;
     }
-    dfu_cmap_bool(rsp, "no-downgrade", &b->no_downgrade);
-    cbor_decref(&rsp);
+    dfu_cmap_bool(&rsp, "no-downgrade", &b->no_downgrade);
     return DFU_OK;
 }
 
 /* ---- Image state ------------------------------------------------------------------------------
  */
 
-static int parse_state(const cbor_item_t *rsp, dfu_client_state_t *st)
+static int parse_state(const dfu_cval_t *rsp, dfu_client_state_t *st)
 {
     memset(st, 0, sizeof(*st));
-    const cbor_item_t *imgs = dfu_cmap_get(rsp, "images");
-    if (imgs == NULL || !cbor_isa_array(imgs)) {
+    dfu_cval_t imgs, e;
+    if (!dfu_cmap_get(rsp, "images", &imgs) || !dfu_cval_is_array(&imgs)) {
         return DFU_ERR_PROTO;
     }
-    size_t n = cbor_array_size(imgs);
-    for (size_t i = 0; i < n; i++) {
-        cbor_item_t *e = cbor_array_get(imgs, i);
+    for (size_t i = 0; dfu_carr_get(&imgs, i, &e); i++) {
         uint64_t slot = 0, image = 0;
-        bool ok = cbor_isa_map(e) && dfu_cmap_uint(e, "slot", &slot);
-        dfu_cmap_uint(e, "image", &image);
-        if (ok && image == 0 && slot < DFU_CLIENT_MAX_SLOTS) {
+        if (!dfu_cval_is_map(&e) || !dfu_cmap_uint(&e, "slot", &slot)) {
+            return DFU_ERR_PROTO;
+        }
+        dfu_cmap_uint(&e, "image", &image);
+        if (image == 0 && slot < DFU_CLIENT_MAX_SLOTS) {
             dfu_client_slot_t *s = &st->slots[slot];
             s->present = true;
             s->slot = (int)slot;
-            dfu_cmap_str(e, "version", s->version, sizeof(s->version));
-            dfu_cmap_bytes(e, "hash", s->hash, sizeof(s->hash), &s->hash_len);
-            dfu_cmap_bool(e, "bootable", &s->bootable);
-            dfu_cmap_bool(e, "pending", &s->pending);
-            dfu_cmap_bool(e, "confirmed", &s->confirmed);
-            dfu_cmap_bool(e, "active", &s->active);
-            dfu_cmap_bool(e, "permanent", &s->permanent);
-        }
-        cbor_decref(&e);
-        if (!ok) {
-            return DFU_ERR_PROTO;
+            dfu_cmap_str(&e, "version", s->version, sizeof(s->version));
+            dfu_cmap_bytes(&e, "hash", s->hash, sizeof(s->hash), &s->hash_len);
+            dfu_cmap_bool(&e, "bootable", &s->bootable);
+            dfu_cmap_bool(&e, "pending", &s->pending);
+            dfu_cmap_bool(&e, "confirmed", &s->confirmed);
+            dfu_cmap_bool(&e, "active", &s->active);
+            dfu_cmap_bool(&e, "permanent", &s->permanent);
         }
     }
     return DFU_OK;
@@ -178,14 +165,13 @@ static int parse_state(const cbor_item_t *rsp, dfu_client_state_t *st)
 
 int dfu_client_state_read(dfu_client_t *c, dfu_client_state_t *st)
 {
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     int rc =
         dfu_client_request(c, "image list", DFU_SMP_OP_READ, GRP_IMG, 0, empty_map, 1, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
-    rc = parse_state(rsp, st);
-    cbor_decref(&rsp);
+    rc = parse_state(&rsp, st);
     return rc;
 }
 
@@ -200,15 +186,14 @@ int dfu_client_state_write(dfu_client_t *c, const uint8_t *hash, bool confirm,
         (void)(dfu_cbor_put_str(&w, "hash") && dfu_cbor_put_bstr(&w, hash, 32));
     }
     (void)(dfu_cbor_put_str(&w, "confirm") && dfu_cbor_put_bool(&w, confirm));
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     const char *what = confirm ? "image confirm" : "image test";
     int rc = dfu_client_request(c, what, DFU_SMP_OP_WRITE, GRP_IMG, 0, buf, w.len, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
     dfu_client_state_t tmp;
-    rc = parse_state(rsp, st ? st : &tmp);
-    cbor_decref(&rsp);
+    rc = parse_state(&rsp, st ? st : &tmp);
     return rc;
 }
 
@@ -223,53 +208,43 @@ int dfu_client_erase(dfu_client_t *c, int slot)
     } else {
         dfu_cbor_put_map(&w, 0);
     }
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     /* Erasing a whole slot takes seconds on real flash (iOS waits 75 s). */
     int rc = dfu_client_request(c, "image erase", DFU_SMP_OP_WRITE, GRP_IMG, 5, buf, w.len,
                                 c->timeout_ms * 5, &rsp);
-    if (rsp) {
-        cbor_decref(&rsp);
-    }
     return rc;
 }
 
 int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si)
 {
     memset(si, 0, sizeof(*si));
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     int rc =
         dfu_client_request(c, "image slots", DFU_SMP_OP_READ, GRP_IMG, 6, empty_map, 1, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
-    const cbor_item_t *imgs = dfu_cmap_get(rsp, "images");
-    if (imgs == NULL || !cbor_isa_array(imgs)) {
-        cbor_decref(&rsp);
+    dfu_cval_t imgs, e, slots, sl;
+    if (!dfu_cmap_get(&rsp, "images", &imgs) || !dfu_cval_is_array(&imgs)) {
         return DFU_ERR_PROTO;
     }
-    for (size_t i = 0; i < cbor_array_size(imgs); i++) {
-        cbor_item_t *e = cbor_array_get(imgs, i);
+    for (size_t i = 0; dfu_carr_get(&imgs, i, &e); i++) {
         uint64_t image = 0, mis = 0;
-        dfu_cmap_uint(e, "image", &image);
-        const cbor_item_t *slots = dfu_cmap_get(e, "slots");
-        if (image == 0 && slots != NULL && cbor_isa_array(slots)) {
-            for (size_t k = 0; k < cbor_array_size(slots); k++) {
-                cbor_item_t *s = cbor_array_get(slots, k);
+        dfu_cmap_uint(&e, "image", &image);
+        if (image == 0 && dfu_cmap_get(&e, "slots", &slots) && dfu_cval_is_array(&slots)) {
+            for (size_t k = 0; dfu_carr_get(&slots, k, &sl); k++) {
                 uint64_t sn = 0, size = 0;
-                if (dfu_cmap_uint(s, "slot", &sn) && dfu_cmap_uint(s, "size", &size) && sn < 2 &&
-                    size <= UINT32_MAX) {
+                if (dfu_cmap_uint(&sl, "slot", &sn) && dfu_cmap_uint(&sl, "size", &size) &&
+                    sn < 2 && size <= UINT32_MAX) {
                     si->size[sn] = (uint32_t)size;
                 }
-                cbor_decref(&s);
             }
-            if (dfu_cmap_uint(e, "max_image_size", &mis) && mis <= UINT32_MAX) {
+            if (dfu_cmap_uint(&e, "max_image_size", &mis) && mis <= UINT32_MAX) {
                 si->max_image_size = (uint32_t)mis;
             }
         }
-        cbor_decref(&e);
     }
     si->supported = true;
-    cbor_decref(&rsp);
     return DFU_OK;
 }
 

@@ -73,7 +73,7 @@ static problem_t *add(doc_t *d, const char *id)
 static void probe_write(doc_t *d)
 {
     static const uint8_t req[] = {0xa1, 0x67, 'c', 'o', 'n', 'f', 'i', 'r', 'm', 0xf4};
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     dfu_client_t *c = d->c;
     int saved = c->retries;
     c->retries = 0;
@@ -83,9 +83,6 @@ static void probe_write(doc_t *d)
                                 sizeof(req), 0, &rsp);
     d->paired = dfu_client_link_security(c) > before && before > 0;
     c->retries = saved;
-    if (rsp) {
-        cbor_decref(&rsp);
-    }
     if (rc == DFU_ERR_ACCESS ||
         (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED && c->err.group_rc == 0)) {
         d->write_probe = DFU_ERR_ACCESS;

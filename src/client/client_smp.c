@@ -10,98 +10,155 @@
 #include "dfukit/dfu_smp.h"
 
 /* ---- Response getters -------------------------------------------------------------------------
- */
+ * A dfu_cval_t is read again with the bounded device reader on every call: responses are small
+ * and each getter stays safe on any bytes. Sub-items are skipped with depth 1: a response was
+ * checked as a whole against DFU_CBOR_MAX_DEPTH when it arrived. */
 
-const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key)
-{
-    if (map == NULL || !cbor_isa_map(map)) {
-        return NULL;
-    }
-    size_t n = cbor_map_size(map);
-    struct cbor_pair *pairs = cbor_map_handle(map);
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < n; i++) {
-        const cbor_item_t *k = pairs[i].key;
-        if (cbor_isa_string(k) && cbor_string_is_definite(k) && cbor_string_length(k) == kl &&
-            memcmp(cbor_string_handle(k), key, kl) == 0) {
-            return pairs[i].value;
-        }
-    }
-    return NULL;
-}
+static const uint8_t empty_map[] = {0xa0};
 
-bool dfu_cmap_uint(const cbor_item_t *map, const char *key, uint64_t *out)
+static bool cval_head(const dfu_cval_t *v, dfu_cbor_reader_t *r, dfu_cbor_item_t *it)
 {
-    const cbor_item_t *v = dfu_cmap_get(map, key);
-    if (v == NULL || !cbor_isa_uint(v)) {
+    if (v == NULL || v->p == NULL) {
         return false;
     }
-    *out = cbor_get_int(v);
+    dfu_cbor_reader_init(r, v->p, v->len);
+    return dfu_cbor_next(r, it) == DFU_OK;
+}
+
+/* Reads the next whole item of a container at r into *out; false at its end or on bad CBOR. */
+static bool cval_next(dfu_cbor_reader_t *r, dfu_cval_t *out)
+{
+    size_t start = r->pos;
+    dfu_cbor_item_t it;
+    if (dfu_cbor_next(r, &it) != DFU_OK || it.type == DFU_CBOR_BREAK ||
+        dfu_cbor_skip_rest(r, &it, 1) != DFU_OK) {
+        return false;
+    }
+    out->p = r->buf + start;
+    out->len = r->pos - start;
     return true;
 }
 
-bool dfu_cmap_int(const cbor_item_t *map, const char *key, int64_t *out)
+bool dfu_cval_is_array(const dfu_cval_t *v)
 {
-    const cbor_item_t *v = dfu_cmap_get(map, key);
-    if (v == NULL) {
+    dfu_cbor_reader_t r;
+    dfu_cbor_item_t it;
+    return cval_head(v, &r, &it) && it.type == DFU_CBOR_ARRAY;
+}
+
+bool dfu_cval_is_map(const dfu_cval_t *v)
+{
+    dfu_cbor_reader_t r;
+    dfu_cbor_item_t it;
+    return cval_head(v, &r, &it) && it.type == DFU_CBOR_MAP;
+}
+
+bool dfu_carr_get(const dfu_cval_t *arr, size_t i, dfu_cval_t *out)
+{
+    dfu_cbor_reader_t r;
+    dfu_cbor_item_t a;
+    if (!cval_head(arr, &r, &a) || a.type != DFU_CBOR_ARRAY) {
         return false;
     }
-    if (cbor_isa_uint(v)) {
-        uint64_t u = cbor_get_int(v);
-        if (u > INT64_MAX) {
+    for (uint64_t k = 0; a.indef || k < a.u; k++) {
+        if (!cval_next(&r, out)) {
             return false;
         }
-        *out = (int64_t)u;
-        return true;
-    }
-    if (cbor_isa_negint(v)) {
-        uint64_t u = cbor_get_int(v);
-        if (u > INT64_MAX) {
-            return false;
+        if (k == i) {
+            return true;
         }
-        *out = -1 - (int64_t)u;
-        return true;
     }
     return false;
 }
 
-bool dfu_cmap_bool(const cbor_item_t *map, const char *key, bool *out)
+bool dfu_cmap_get(const dfu_cval_t *map, const char *key, dfu_cval_t *out)
 {
-    const cbor_item_t *v = dfu_cmap_get(map, key);
-    if (v == NULL || !cbor_isa_float_ctrl(v) || !cbor_is_bool(v)) {
+    dfu_cbor_reader_t r;
+    dfu_cbor_item_t m;
+    if (!cval_head(map, &r, &m) || m.type != DFU_CBOR_MAP) {
         return false;
     }
-    *out = cbor_get_bool(v);
+    for (uint64_t k = 0; m.indef || k < m.u; k++) {
+        dfu_cval_t kv, vv;
+        if (!cval_next(&r, &kv) || !cval_next(&r, &vv)) {
+            return false;
+        }
+        dfu_cbor_reader_t kr;
+        dfu_cbor_item_t ki;
+        if (cval_head(&kv, &kr, &ki) && ki.type == DFU_CBOR_TSTR && !ki.indef) {
+            dfu_cbor_str_t ks = {ki.ptr, ki.len};
+            if (dfu_cbor_str_eq(&ks, key)) {
+                *out = vv;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Head of the value of `key`. */
+static bool cmap_head(const dfu_cval_t *map, const char *key, dfu_cbor_item_t *it)
+{
+    dfu_cval_t v;
+    dfu_cbor_reader_t r;
+    return dfu_cmap_get(map, key, &v) && cval_head(&v, &r, it);
+}
+
+bool dfu_cmap_uint(const dfu_cval_t *map, const char *key, uint64_t *out)
+{
+    dfu_cbor_item_t v;
+    if (!cmap_head(map, key, &v) || v.type != DFU_CBOR_UINT) {
+        return false;
+    }
+    *out = v.u;
     return true;
 }
 
-bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap)
+bool dfu_cmap_int(const dfu_cval_t *map, const char *key, int64_t *out)
 {
-    const cbor_item_t *v = dfu_cmap_get(map, key);
-    if (v == NULL || !cbor_isa_string(v) || !cbor_string_is_definite(v) || cap == 0) {
+    dfu_cbor_item_t v;
+    if (!cmap_head(map, key, &v) || (v.type != DFU_CBOR_UINT && v.type != DFU_CBOR_NINT) ||
+        v.u > INT64_MAX) {
         return false;
     }
-    size_t n = cbor_string_length(v);
-    if (n >= cap) {
-        n = cap - 1;
+    *out = v.type == DFU_CBOR_UINT ? (int64_t)v.u : -1 - (int64_t)v.u;
+    return true;
+}
+
+bool dfu_cmap_bool(const dfu_cval_t *map, const char *key, bool *out)
+{
+    dfu_cbor_item_t v;
+    if (!cmap_head(map, key, &v) || v.type != DFU_CBOR_BOOL) {
+        return false;
     }
-    memcpy(out, cbor_string_handle(v), n);
+    *out = v.u != 0;
+    return true;
+}
+
+bool dfu_cmap_str(const dfu_cval_t *map, const char *key, char *out, size_t cap)
+{
+    dfu_cbor_item_t v;
+    if (!cmap_head(map, key, &v) || v.type != DFU_CBOR_TSTR || v.indef || cap == 0) {
+        return false;
+    }
+    size_t n = v.len < cap ? v.len : cap - 1;
+    if (n > 0) {
+        memcpy(out, v.ptr, n);
+    }
     out[n] = '\0';
     return true;
 }
 
-bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap, size_t *len)
+bool dfu_cmap_bytes(const dfu_cval_t *map, const char *key, uint8_t *out, size_t cap, size_t *len)
 {
-    const cbor_item_t *v = dfu_cmap_get(map, key);
-    if (v == NULL || !cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v)) {
+    dfu_cbor_item_t v;
+    if (!cmap_head(map, key, &v) || v.type != DFU_CBOR_BSTR || v.indef || v.len > cap) {
         return false;
     }
-    size_t n = cbor_bytestring_length(v);
-    if (n > cap) {
-        return false;
+    if (v.len > 0) {
+        memcpy(out, v.ptr, v.len);
     }
-    memcpy(out, cbor_bytestring_handle(v), n);
-    *len = n;
+    *len = v.len;
     return true;
 }
 
@@ -109,12 +166,13 @@ bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_
  */
 
 int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
-                           const cbor_item_t *rsp)
+                           const dfu_cval_t *rsp)
 {
     int64_t rc = 0;
-    const cbor_item_t *err = dfu_cmap_get(rsp, "err");
+    dfu_cval_t err;
     uint64_t g = 0, grc = 0;
-    bool has_grp = err != NULL && dfu_cmap_uint(err, "group", &g) && dfu_cmap_uint(err, "rc", &grc);
+    bool has_grp = dfu_cmap_get(rsp, "err", &err) && dfu_cmap_uint(&err, "group", &g) &&
+                   dfu_cmap_uint(&err, "rc", &grc);
     bool has_rc = dfu_cmap_int(rsp, "rc", &rc);
     if ((!has_grp || grc == 0) && (!has_rc || rc == 0)) {
         return DFU_OK;
@@ -179,9 +237,10 @@ int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, con
     return dfu_link_send(&c->link, msg, 8 + plen);
 }
 
-int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t **rsp)
+int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *rsp)
 {
-    *rsp = NULL;
+    rsp->p = NULL;
+    rsp->len = 0;
     int n = dfu_link_recv(&c->link, c->rx, sizeof(c->rx), timeout_ms);
     if (n < 0) {
         return n;
@@ -197,15 +256,10 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t *
     if (h.version == DFU_SMP_VER1 && c->version != DFU_SMP_VER1) {
         c->version = DFU_SMP_VER1; /* old server: speak v1 from now on (§1.2) */
     }
-    struct cbor_load_result res;
-    cbor_item_t *item = NULL;
-    if (h.len == 0) {
-        item = cbor_new_definite_map(0);
-    } else {
-        /* Walk the payload with the device-side reader first (bounded, no allocation): libcbor
-         * allocates definite containers by their declared size, so an unchecked header claiming
-         * 2^32 entries would make a hostile device cost us gigabytes. After the walk every
-         * declared entry is known to exist in the buffer. */
+    dfu_cval_t item = {empty_map, sizeof(empty_map)}; /* no payload = empty map */
+    if (h.len > 0) {
+        /* One bounded walk of the whole map (well-formed, depth <= DFU_CBOR_MAX_DEPTH, every
+         * declared entry present); bytes after it are ignored. The getters then read in place. */
         dfu_cbor_reader_t rd;
         dfu_cbor_item_t it;
         dfu_cbor_reader_init(&rd, c->rx + 8, h.len);
@@ -213,13 +267,8 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t *
             dfu_cbor_skip_rest(&rd, &it, 1) != DFU_OK) {
             return DFU_ERR_PROTO;
         }
-        item = cbor_load(c->rx + 8, h.len, &res);
-    }
-    if (item == NULL || !cbor_isa_map(item)) {
-        if (item) {
-            cbor_decref(&item);
-        }
-        return DFU_ERR_PROTO;
+        item.p = c->rx + 8;
+        item.len = rd.pos;
     }
     if (c->log) {
         fprintf(c->log, "smp <- v%u op %u group %u id %u seq %u len %u\n", h.version + 1u, h.op,
@@ -253,7 +302,7 @@ int dfu_client_pair(dfu_client_t *c)
 
 /* Waits for the response with sequence `want` until the deadline; other responses are dropped
  * (late answers to earlier resends). */
-static int wait_for(dfu_client_t *c, uint8_t want, int timeout_ms, cbor_item_t **rsp)
+static int wait_for(dfu_client_t *c, uint8_t want, int timeout_ms, dfu_cval_t *rsp)
 {
     uint64_t end = dfu_link_now_us() + (uint64_t)timeout_ms * 1000u;
     for (;;) {
@@ -275,14 +324,14 @@ static int wait_for(dfu_client_t *c, uint8_t want, int timeout_ms, cbor_item_t *
         if (seq == want) {
             return DFU_OK;
         }
-        cbor_decref(rsp);
     }
 }
 
 int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t group, uint8_t id,
-                       const uint8_t *payload, size_t plen, int timeout_ms, cbor_item_t **rsp)
+                       const uint8_t *payload, size_t plen, int timeout_ms, dfu_cval_t *rsp)
 {
-    *rsp = NULL;
+    rsp->p = NULL;
+    rsp->len = 0;
     if (timeout_ms <= 0) {
         timeout_ms = c->timeout_ms;
     }
@@ -313,15 +362,15 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
         if (rc == DFU_OK) {
             int64_t v = 0;
             /* rc 12: device refuses v1 requests -> retry in v2; rc 13 on v2 -> v1. */
-            if (dfu_cmap_int(*rsp, "rc", &v) &&
+            if (dfu_cmap_int(rsp, "rc", &v) &&
                 ((v == 12 && ver == DFU_SMP_VER1) || (v == 13 && ver == DFU_SMP_VER2))) {
                 c->version = ver == DFU_SMP_VER1 ? DFU_SMP_VER2 : DFU_SMP_VER1;
-                cbor_decref(rsp);
                 continue;
             }
-            rc = dfu_client_check_error(c, what, group, *rsp);
+            rc = dfu_client_check_error(c, what, group, rsp);
             if (rc != DFU_OK) {
-                cbor_decref(rsp);
+                rsp->p = NULL;
+                rsp->len = 0;
             }
             if (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED &&
                 c->err.group_rc == 0 && !paired && c->kind == DFU_LINK_BLE &&

@@ -213,7 +213,7 @@ static void report(up_t *u)
 }
 
 /* Handles one answer. Returns 0 to continue, 1 when done, or an error. */
-static int on_answer(up_t *u, uint8_t seq, cbor_item_t *rsp)
+static int on_answer(up_t *u, uint8_t seq, const dfu_cval_t *rsp)
 {
     unsigned k = 0;
     while (k < u->nq && u->q[k].seq != seq) {
@@ -281,7 +281,7 @@ static int run(up_t *u)
         /* The first answer can be slow: the device may erase the slot first. */
         int tmo = u->acked == 0 ? u->c->timeout_ms * 3 : u->c->timeout_ms;
         uint8_t seq = 0;
-        cbor_item_t *rsp = NULL;
+        dfu_cval_t rsp;
         int rc = dfu_client_recv(u->c, tmo, &seq, &rsp);
         if (rc == DFU_ERR_PROTO || rc == DFU_ERR_MSGSIZE) {
             continue;
@@ -311,8 +311,7 @@ static int run(up_t *u)
             return rc;
         }
         consecutive_timeouts = 0;
-        rc = on_answer(u, seq, rsp);
-        cbor_decref(&rsp);
+        rc = on_answer(u, seq, &rsp);
         if (rc != 0) {
             return rc < 0 ? rc : DFU_OK;
         }

@@ -3,8 +3,9 @@
  * device commands, windowed upload, the `update` state machine and the `doctor` diagnosis.
  *
  * Wire facts: ../shared/docs/smp-protocol.md. Links come from dfu_link.h / dfu_host_ble.h.
- * Responses are decoded with libcbor's allocating API (host only); every getter checks types, so
- * a malformed or hostile response gives DFU_ERR_PROTO, never an out-of-bounds read.
+ * Responses are walked once with the device's bounded CBOR reader (dfu_cbor.h) and then read in
+ * place (dfu_cval_t, no allocation); every getter checks types, so a malformed or hostile
+ * response gives DFU_ERR_PROTO or "absent", never an out-of-bounds read.
  *
  * Errors: functions return 0 or a negative dfu_err. When the device refused a request
  * (SMP `rc` or v2 `err {group, rc}`) the return is DFU_ERR_DEVICE and c->err holds the codes;
@@ -17,8 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include <cbor.h>
 
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_host_ble.h"
@@ -109,41 +108,56 @@ size_t dfu_client_link_mtu(const dfu_client_t *c);
 /* Link security level (BLE 1..4), 0 when the transport has none. */
 int dfu_client_link_security(const dfu_client_t *c);
 
+/* One well-formed CBOR item (a response map or a value inside one), read in place. A response
+ * points into the client's receive buffer: valid until the next receive on that client. */
+typedef struct dfu_cval {
+    const uint8_t *p;
+    size_t len;
+} dfu_cval_t;
+
 /* ---- Requests ---------------------------------------------------------------------------------
  */
 
 /* Sends one request (payload = CBOR map) and waits for the matching response (by seq), resending
  * up to c->retries times on timeout. `timeout_ms` 0 = c->timeout_ms. On success *rsp is the
- * decoded response map (caller: cbor_decref). Returns 0, DFU_ERR_DEVICE (c->err filled),
+ * response map (valid until the next receive on c). Returns 0, DFU_ERR_DEVICE (c->err filled),
  * DFU_ERR_TIMEOUT, DFU_ERR_NOTCONN, DFU_ERR_ACCESS (BLE ATT error: link security too low),
  * DFU_ERR_PROTO (malformed response). Handles the v2 -> v1 fallback. */
 int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t group, uint8_t id,
-                       const uint8_t *payload, size_t plen, int timeout_ms, cbor_item_t **rsp);
+                       const uint8_t *payload, size_t plen, int timeout_ms, dfu_cval_t *rsp);
 
 /* Low level, for pipelining: sends without waiting; *seq receives the sequence number used. */
 int dfu_client_send(dfu_client_t *c, uint8_t op, uint16_t group, uint8_t id, const uint8_t *payload,
                     size_t plen, uint8_t *seq);
 
-/* Receives the next response. Returns 0 with *seq and *rsp (decoded map; caller decrefs), or a
+/* Receives the next response. Returns 0 with *seq and *rsp (the map, valid until the next
+ * receive on c), or a
  * link error, or DFU_ERR_PROTO for a malformed response (*seq is set when its header was
  * readable). The SMP error (if any) is in *rsp; use dfu_client_check_error(). */
-int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, cbor_item_t **rsp);
+int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *rsp);
 
 /* Checks a response map for `rc`/`err`; returns 0 or DFU_ERR_DEVICE with c->err filled. */
 int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
-                           const cbor_item_t *rsp);
+                           const dfu_cval_t *rsp);
 
 /* ---- Response map getters (type checked) --------------------------------------------------------
  */
 
-const cbor_item_t *dfu_cmap_get(const cbor_item_t *map, const char *key);
-bool dfu_cmap_uint(const cbor_item_t *map, const char *key, uint64_t *out);
-bool dfu_cmap_int(const cbor_item_t *map, const char *key, int64_t *out);
-bool dfu_cmap_bool(const cbor_item_t *map, const char *key, bool *out);
+/* Each returns false when `map` is not a map, has no definite text key `key` (the first one
+ * counts), or its value has another type. */
+bool dfu_cmap_get(const dfu_cval_t *map, const char *key, dfu_cval_t *out);
+bool dfu_cmap_uint(const dfu_cval_t *map, const char *key, uint64_t *out);
+bool dfu_cmap_int(const dfu_cval_t *map, const char *key, int64_t *out);
+bool dfu_cmap_bool(const dfu_cval_t *map, const char *key, bool *out);
 /* Copies a definite text string (NUL-terminated, truncated to cap-1). */
-bool dfu_cmap_str(const cbor_item_t *map, const char *key, char *out, size_t cap);
+bool dfu_cmap_str(const dfu_cval_t *map, const char *key, char *out, size_t cap);
 /* Copies a definite byte string; *len = its length (fails if longer than cap). */
-bool dfu_cmap_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t cap, size_t *len);
+bool dfu_cmap_bytes(const dfu_cval_t *map, const char *key, uint8_t *out, size_t cap, size_t *len);
+/* Element i of an array (false: not an array, or i out of range). */
+bool dfu_carr_get(const dfu_cval_t *arr, size_t i, dfu_cval_t *out);
+/* True if v is an array / a map. */
+bool dfu_cval_is_array(const dfu_cval_t *v);
+bool dfu_cval_is_map(const dfu_cval_t *v);
 
 /* ---- Commands
  * ------------------------------------------------------------------------------------ */

@@ -242,7 +242,7 @@ static void *randsrv_main(void *arg)
 {
     randsrv_t *o = arg;
     uint8_t in[2048], rsp[300];
-    /* fragments that make libcbor reach deeper: maps with the keys the client looks for */
+    /* fragments that make the response getters reach deeper: maps with the keys the client reads */
     static const uint8_t frags[][12] = {
         {0xa1, 0x66, 'i', 'm', 'a', 'g', 'e', 's'},
         {0x9f},

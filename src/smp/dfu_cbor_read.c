@@ -1,299 +1,21 @@
 /*
- * Typed CBOR layer over libcbor: buffer encoders for output, the streaming decoder for input.
- * libcbor's item API (cbor_load, cbor_new_*) allocates and is not used here.
+ * CBOR reader of dfu_cbor.h (RFC 8949): item heads from a caller buffer, whole-item skipping with
+ * an explicit stack (no recursion, depth bounded by DFU_CBOR_MAX_DEPTH) and request maps decoded
+ * through key tables. Never reads outside [buf, buf+len). No heap, no globals.
+ *
+ * Accepted heads are those of libcbor 0.8's streaming decoder (the test oracle), except tag
+ * numbers 6-20 in their one-byte form, which libcbor refuses as "unassigned" but RFC 8949 makes
+ * well-formed like any tag. Refused although well-formed (no SMP use; libcbor 0.8 refuses them
+ * too, and dfu_cbor_type_t has no slot for them): simple values 0-19 (E0-F3) and the two-byte
+ * simple values (F8 xx).
  */
 #include "dfukit/dfu_cbor.h"
 
 #include <string.h>
 
-#include <cbor/callbacks.h>
-#include <cbor/encoding.h>
-#include <cbor/streaming.h>
-
 #include "dfukit/dfu_err.h"
 
-/* ==== Writer ================================================================================ */
-
-void dfu_cbor_writer_init(dfu_cbor_writer_t *w, uint8_t *buf, size_t cap)
-{
-    w->buf = buf;
-    w->cap = cap;
-    w->len = 0;
-    w->err = 0;
-}
-
-/* Accounts for `n` bytes just produced by a libcbor encoder (0 = did not fit). */
-static bool writer_took(dfu_cbor_writer_t *w, size_t n)
-{
-    if (n == 0) {
-        w->err = DFU_ERR_NOMEM;
-        return false;
-    }
-    w->len += n;
-    return true;
-}
-
-static unsigned char *wr_at(dfu_cbor_writer_t *w)
-{
-    return (unsigned char *)w->buf + w->len;
-}
-
-static size_t wr_room(const dfu_cbor_writer_t *w)
-{
-    return w->cap - w->len;
-}
-
-bool dfu_cbor_put_map(dfu_cbor_writer_t *w, size_t pairs)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_map_start(pairs, wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_map_indef(dfu_cbor_writer_t *w)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_indef_map_start(wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_array(dfu_cbor_writer_t *w, size_t items)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_array_start(items, wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_array_indef(dfu_cbor_writer_t *w)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_indef_array_start(wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_break(dfu_cbor_writer_t *w)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_break(wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_uint(dfu_cbor_writer_t *w, uint64_t v)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_uint(v, wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_int(dfu_cbor_writer_t *w, int64_t v)
-{
-    if (v >= 0) {
-        return dfu_cbor_put_uint(w, (uint64_t)v);
-    }
-    /* CBOR negative integers carry -1 - v, computed without overflow for INT64_MIN. */
-    uint64_t n = (uint64_t)(-(v + 1));
-    return w->err == 0 && writer_took(w, cbor_encode_negint(n, wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_bool(dfu_cbor_writer_t *w, bool v)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_bool(v, wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_null(dfu_cbor_writer_t *w)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_null(wr_at(w), wr_room(w)));
-}
-
-/* Head from libcbor, then the payload; all-or-nothing. */
-static bool put_string(dfu_cbor_writer_t *w, bool text, const void *p, size_t len)
-{
-    if (w->err != 0) {
-        return false;
-    }
-    size_t h = text ? cbor_encode_string_start(len, wr_at(w), wr_room(w))
-                    : cbor_encode_bytestring_start(len, wr_at(w), wr_room(w));
-    if (h == 0 || wr_room(w) - h < len) {
-        w->err = DFU_ERR_NOMEM;
-        return false;
-    }
-    if (len > 0) {
-        memcpy(wr_at(w) + h, p, len);
-    }
-    w->len += h + len;
-    return true;
-}
-
-bool dfu_cbor_put_tstr(dfu_cbor_writer_t *w, const char *s, size_t len)
-{
-    return put_string(w, true, s, len);
-}
-
-bool dfu_cbor_put_str(dfu_cbor_writer_t *w, const char *s)
-{
-    return put_string(w, true, s, strlen(s));
-}
-
-bool dfu_cbor_put_bstr(dfu_cbor_writer_t *w, const uint8_t *b, size_t len)
-{
-    return put_string(w, false, b, len);
-}
-
-bool dfu_cbor_put_tstr_head(dfu_cbor_writer_t *w, size_t len)
-{
-    return w->err == 0 && writer_took(w, cbor_encode_string_start(len, wr_at(w), wr_room(w)));
-}
-
-bool dfu_cbor_put_raw(dfu_cbor_writer_t *w, const void *p, size_t len)
-{
-    if (w->err != 0 || wr_room(w) < len) {
-        w->err = DFU_ERR_NOMEM;
-        return false;
-    }
-    if (len > 0) {
-        memcpy(wr_at(w), p, len);
-    }
-    w->len += len;
-    return true;
-}
-
-/* ==== Reader: one item head through cbor_stream_decode ===================================== */
-
-/* Callback sink: libcbor reports exactly one item head per cbor_stream_decode() call. */
-typedef struct head_sink {
-    dfu_cbor_item_t *it;
-    bool got;
-} head_sink_t;
-
-static void set_item(void *ctx, dfu_cbor_type_t type, bool indef, uint64_t u)
-{
-    head_sink_t *s = ctx;
-    s->it->type = type;
-    s->it->indef = indef;
-    s->it->u = u;
-    s->it->ptr = NULL;
-    s->it->len = 0;
-    s->got = true;
-}
-
-static void cb_u8(void *c, uint8_t v)
-{
-    set_item(c, DFU_CBOR_UINT, false, v);
-}
-static void cb_u16(void *c, uint16_t v)
-{
-    set_item(c, DFU_CBOR_UINT, false, v);
-}
-static void cb_u32(void *c, uint32_t v)
-{
-    set_item(c, DFU_CBOR_UINT, false, v);
-}
-static void cb_u64(void *c, uint64_t v)
-{
-    set_item(c, DFU_CBOR_UINT, false, v);
-}
-static void cb_n8(void *c, uint8_t v)
-{
-    set_item(c, DFU_CBOR_NINT, false, v);
-}
-static void cb_n16(void *c, uint16_t v)
-{
-    set_item(c, DFU_CBOR_NINT, false, v);
-}
-static void cb_n32(void *c, uint32_t v)
-{
-    set_item(c, DFU_CBOR_NINT, false, v);
-}
-static void cb_n64(void *c, uint64_t v)
-{
-    set_item(c, DFU_CBOR_NINT, false, v);
-}
-
-static void set_str(void *c, dfu_cbor_type_t t, cbor_data p, size_t n)
-{
-    head_sink_t *s = c;
-    set_item(c, t, false, 0);
-    s->it->ptr = p;
-    s->it->len = n;
-}
-
-static void cb_bstr(void *c, cbor_data p, size_t n)
-{
-    set_str(c, DFU_CBOR_BSTR, p, n);
-}
-static void cb_tstr(void *c, cbor_data p, size_t n)
-{
-    set_str(c, DFU_CBOR_TSTR, p, n);
-}
-static void cb_bstr_indef(void *c)
-{
-    set_item(c, DFU_CBOR_BSTR, true, 0);
-}
-static void cb_tstr_indef(void *c)
-{
-    set_item(c, DFU_CBOR_TSTR, true, 0);
-}
-static void cb_arr(void *c, size_t n)
-{
-    set_item(c, DFU_CBOR_ARRAY, false, n);
-}
-static void cb_arr_indef(void *c)
-{
-    set_item(c, DFU_CBOR_ARRAY, true, 0);
-}
-static void cb_map(void *c, size_t n)
-{
-    set_item(c, DFU_CBOR_MAP, false, n);
-}
-static void cb_map_indef(void *c)
-{
-    set_item(c, DFU_CBOR_MAP, true, 0);
-}
-static void cb_tag(void *c, uint64_t v)
-{
-    set_item(c, DFU_CBOR_TAG, false, v);
-}
-static void cb_f(void *c, float v)
-{
-    (void)v;
-    set_item(c, DFU_CBOR_FLOAT, false, 0);
-}
-static void cb_d(void *c, double v)
-{
-    (void)v;
-    set_item(c, DFU_CBOR_FLOAT, false, 0);
-}
-static void cb_undef(void *c)
-{
-    set_item(c, DFU_CBOR_UNDEF, false, 0);
-}
-static void cb_null(void *c)
-{
-    set_item(c, DFU_CBOR_NULL, false, 0);
-}
-static void cb_bool(void *c, bool v)
-{
-    set_item(c, DFU_CBOR_BOOL, false, v ? 1u : 0u);
-}
-static void cb_break(void *c)
-{
-    set_item(c, DFU_CBOR_BREAK, false, 0);
-}
-
-static const struct cbor_callbacks head_callbacks = {
-    .uint8 = cb_u8,
-    .uint16 = cb_u16,
-    .uint32 = cb_u32,
-    .uint64 = cb_u64,
-    .negint8 = cb_n8,
-    .negint16 = cb_n16,
-    .negint32 = cb_n32,
-    .negint64 = cb_n64,
-    .byte_string = cb_bstr,
-    .byte_string_start = cb_bstr_indef,
-    .string = cb_tstr,
-    .string_start = cb_tstr_indef,
-    .array_start = cb_arr,
-    .indef_array_start = cb_arr_indef,
-    .map_start = cb_map,
-    .indef_map_start = cb_map_indef,
-    .tag = cb_tag,
-    .float2 = cb_f,
-    .float4 = cb_f,
-    .float8 = cb_d,
-    .undefined = cb_undef,
-    .null = cb_null,
-    .boolean = cb_bool,
-    .indef_break = cb_break,
-};
+/* ==== Reader: one item head ================================================================= */
 
 void dfu_cbor_reader_init(dfu_cbor_reader_t *r, const uint8_t *buf, size_t len)
 {
@@ -302,26 +24,97 @@ void dfu_cbor_reader_init(dfu_cbor_reader_t *r, const uint8_t *buf, size_t len)
     r->pos = 0;
 }
 
+/* Major type 7 (RFC 8949 §3.3) by additional info; false for the refused values. */
+static bool simple_item(unsigned ai, dfu_cbor_item_t *it)
+{
+    switch (ai) {
+    case 20: /* F4 false */
+    case 21: /* F5 true */
+        it->type = DFU_CBOR_BOOL;
+        it->u = ai - 20u;
+        return true;
+    case 22:
+        it->type = DFU_CBOR_NULL;
+        return true;
+    case 23:
+        it->type = DFU_CBOR_UNDEF;
+        return true;
+    case 25: /* half */
+    case 26: /* single */
+    case 27: /* double */
+        it->type = DFU_CBOR_FLOAT;
+        return true;
+    case 31:
+        it->type = DFU_CBOR_BREAK;
+        return true;
+    default: /* 0-19 unassigned simple values, 24 two-byte simple value */
+        return false;
+    }
+}
+
 int dfu_cbor_next(dfu_cbor_reader_t *r, dfu_cbor_item_t *it)
 {
     if (r->pos >= r->len) {
         return DFU_ERR_BAD_CBOR;
     }
+    const uint8_t *p = r->buf + r->pos;
     size_t room = r->len - r->pos;
-    head_sink_t sink = {.it = it, .got = false};
-    struct cbor_decoder_result res =
-        cbor_stream_decode(r->buf + r->pos, room, &head_callbacks, &sink);
-    if (res.status != CBOR_DECODER_FINISHED || !sink.got || res.read == 0 || res.read > room) {
-        return DFU_ERR_BAD_CBOR;
+    unsigned major = (unsigned)p[0] >> 5;
+    unsigned ai = p[0] & 0x1fu;
+    uint64_t arg = ai;
+    size_t used = 1;
+    if (ai >= 24u && ai <= 27u) {
+        size_t n = (size_t)1 << (ai - 24u); /* 1, 2, 4 or 8 argument bytes, big-endian */
+        if (room - 1u < n) {
+            return DFU_ERR_BAD_CBOR; /* truncated head */
+        }
+        arg = 0;
+        for (size_t i = 1; i <= n; i++) {
+            arg = (arg << 8) | p[i];
+        }
+        used += n;
+    } else if (ai >= 28u && ai <= 30u) {
+        return DFU_ERR_BAD_CBOR; /* reserved */
     }
-    /* Do not trust the decoder's length arithmetic (32-bit size_t): re-check string bounds. */
-    if ((it->type == DFU_CBOR_BSTR || it->type == DFU_CBOR_TSTR) && !it->indef) {
-        const uint8_t *end = r->buf + r->len;
-        if (it->ptr < r->buf + r->pos || it->ptr > end || it->len > (size_t)(end - it->ptr)) {
+    bool indef = ai == 31u;
+    dfu_cbor_item_t out = {.type = DFU_CBOR_UINT, .indef = false, .u = 0, .ptr = NULL, .len = 0};
+    switch (major) {
+    case 0: /* unsigned, negative, tag: no indefinite form */
+    case 1:
+    case 6:
+        if (indef) {
             return DFU_ERR_BAD_CBOR;
         }
+        out.type = major == 0 ? DFU_CBOR_UINT : major == 1 ? DFU_CBOR_NINT : DFU_CBOR_TAG;
+        out.u = arg;
+        break;
+    case 2:
+    case 3:
+        out.type = major == 2 ? DFU_CBOR_BSTR : DFU_CBOR_TSTR;
+        out.indef = indef;
+        if (!indef) {
+            if (arg > (uint64_t)(room - used)) {
+                return DFU_ERR_BAD_CBOR; /* truncated string */
+            }
+            out.ptr = p + used;
+            out.len = (size_t)arg;
+            used += (size_t)arg;
+        }
+        break;
+    case 4:
+    case 5:
+        out.type = major == 4 ? DFU_CBOR_ARRAY : DFU_CBOR_MAP;
+        out.indef = indef;
+        out.u = indef ? 0u : arg;
+        break;
+    default:
+        if (!simple_item(ai, &out)) {
+            return DFU_ERR_BAD_CBOR;
+        }
+        break;
     }
-    r->pos += res.read;
+    *it = out;
+    r->pos += used;
     return 0;
 }
 
