@@ -41,6 +41,8 @@
 #define BOARD_FLASH_SIZE 0x00080000
 #define BOARD_FLASH_SECTOR 0x1000
 #define BOARD_FLASH_ALIGN 4
+#define BOARD_FLASH_ERASE_US 85000 /* per sector, as an nRF52832 page erase */
+#define BOARD_FLASH_WORD_US 41     /* per 32-bit word written */
 
 /* Partitions (flash offsets), as `dfukit sim --geometry nrf52832`. */
 #define BOARD_SLOT0_OFF 0x0000C000

@@ -20,7 +20,7 @@ extern uint32_t _sstack, _estack, _sshared;
 
 /* Static instances: the board's business (the dfukit libraries keep none). */
 static fw_boot_t boot;
-static unsigned char mbed_pool[4096];
+static unsigned char mbed_pool[8192];
 static uart_cmsdk_t uart;
 
 static const dfu_crypto_port_t boot_crypto = {
