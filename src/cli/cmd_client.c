@@ -38,6 +38,8 @@ static void usage(FILE *out, const char *verb)
             "\n"
             "  CONN: udp:HOST[:PORT]          SMP over UDP (default port 1337)\n"
             "        serial:PATH[,baud=N]     SMP console framing over a tty\n"
+            "        tcp:HOST:PORT            SMP console framing over TCP (a UART on a TCP\n"
+            "                                 socket, e.g. scripts/qemu.sh run FLASH PORT)\n"
             "        ble-sim:PATH[,passkey=N] simulated BLE link; pairs with the passkey when\n"
             "                                 the device asks for an authenticated link\n"
             "  (default: $DFUKIT_CONN)\n"
@@ -249,7 +251,7 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     if (o->conn == NULL) {
         fprintf(stderr,
                 "dfukit %s: no connection given: use --conn udp:HOST[:PORT] | "
-                "serial:PATH | ble-sim:PATH (or set DFUKIT_CONN)\n",
+                "serial:PATH | tcp:HOST:PORT | ble-sim:PATH (or set DFUKIT_CONN)\n",
                 cmd);
         return DFU_EXIT_USAGE;
     }
@@ -262,8 +264,8 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
         fprintf(stderr,
-                "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N] or "
-                "ble-sim:PATH[,passkey=N]\n",
+                "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N], "
+                "tcp:HOST:PORT or ble-sim:PATH[,passkey=N]\n",
                 cmd, o->conn);
         return DFU_EXIT_USAGE;
     }

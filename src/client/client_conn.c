@@ -33,6 +33,27 @@ static int parse_opts(dfu_client_t *c, char *opts)
     return DFU_OK;
 }
 
+/* "HOST:PORT" of a tcp: connection (the port is required: there is no standard one). */
+static int parse_tcp(dfu_client_t *c, char *addr)
+{
+    char *colon = strrchr(addr, ':');
+    if (colon == NULL) {
+        return DFU_ERR_INVAL;
+    }
+    char *end = NULL;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || p == 0 || p > 65535) {
+        return DFU_ERR_INVAL;
+    }
+    *colon = '\0';
+    if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
+        return DFU_ERR_INVAL;
+    }
+    c->port = (uint16_t)p;
+    strcpy(c->path, addr);
+    return DFU_OK;
+}
+
 static int parse_udp(dfu_client_t *c, char *addr)
 {
     char *colon = strrchr(addr, ':');
@@ -73,6 +94,10 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
         c->kind = DFU_LINK_UDP;
         return parse_udp(c, addr);
     }
+    if (strcmp(buf, "tcp") == 0) {
+        c->kind = DFU_LINK_TCP;
+        return parse_tcp(c, addr);
+    }
     if (strcmp(buf, "serial") == 0) {
         c->kind = DFU_LINK_SERIAL;
     } else if (strcmp(buf, "ble-sim") == 0) {
@@ -103,6 +128,8 @@ static int open_link(dfu_client_t *c)
         return dfu_link_udp_client_open(&c->link, c->path, c->port, 0);
     case DFU_LINK_SERIAL:
         return dfu_link_serial_client_open(&c->link, c->path, c->baud, 0);
+    case DFU_LINK_TCP:
+        return dfu_link_tcp_client_open(&c->link, c->path, c->port, 0);
     case DFU_LINK_BLE: {
         dfu_ble_client_cfg_t bc;
         memset(&bc, 0, sizeof(bc));

@@ -59,7 +59,8 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
  */
 
 typedef struct dfu_client_cfg {
-    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]" */
+    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "tcp:HOST:PORT",
+                       * "ble-sim:PATH[,passkey=N]" */
     int timeout_ms;   /* per request; 0 = 3000 */
     int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
     FILE *log;        /* verbose protocol log, NULL = none */
@@ -70,7 +71,7 @@ typedef struct dfu_client {
     bool open;
     char conn[256];
     int kind;       /* DFU_LINK_* */
-    char path[200]; /* serial / ble-sim path, or UDP host */
+    char path[200]; /* serial / ble-sim path, or UDP / TCP host */
     uint16_t port;
     uint32_t baud;
     bool has_passkey;
