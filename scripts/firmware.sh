@@ -40,6 +40,8 @@ command -v arm-none-eabi-gcc >/dev/null || { echo "firmware: arm-none-eabi-gcc m
 . scripts/mbedtls_target.sh
 MBED_LIB=$(mbedtls_target_lib "$ROOT/$MBEDTLS_TP/mbedtls-fw")
 MBED_INC=$ROOT/$MBEDTLS_TP/mbedtls/include
+mkdir -p "$OUT"
+dirname "$MBED_LIB" > "$OUT/mbedtls.dir" # for the stack analysis (scripts/footprint_report.py)
 
 # ---- signing key -> fw_key.c -------------------------------------------------------------------
 if [ ! -f "$KEY" ]; then

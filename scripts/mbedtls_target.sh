@@ -39,6 +39,7 @@ mbedtls_target_lib() {
     root=$(pwd)
     mbedtls_target_fetch || return 1
     local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c99
+                 -fcallgraph-info=su -fno-partial-inlining
                  -I"$root/$MBEDTLS_TP/mbedtls/include" -I"$root/firmware"
                  "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"")
     local stamp

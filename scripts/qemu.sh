@@ -2,7 +2,7 @@
 # The QEMU reference port (ports/qemu-mps2-an386) from the command line:
 #   scripts/qemu.sh sign IN.bin OUT.bin VERSION   sign a raw application (build-fw/app.bin) for
 #                                                 this port's layout with the development key
-#                                                 (KEY=private.pem to use another one)
+#                                                 (SIGN_KEY=private.pem to use another one)
 #   scripts/qemu.sh install FLASH.img SIGNED.bin  create FLASH.img (16 MiB, erased) if missing,
 #                                                 erase the primary slot, write the image there
 #   scripts/qemu.sh run FLASH.img PORT            run the board in the foreground: bootloader
@@ -37,7 +37,7 @@ usage() {
 
 cmd_sign() {
     [ $# -eq 3 ] || usage
-    local in=$1 out=$2 ver=$3 key=${KEY:-$ROOT/firmware/keys/dev-ecdsa-p256.pem}
+    local in=$1 out=$2 ver=$3 key=${SIGN_KEY:-$ROOT/firmware/keys/dev-ecdsa-p256.pem}
     [ -f "$in" ] || die "sign: $in not found (build it with 'make firmware')"
     [ -x "$DFUKIT" ] || die "sign: $DFUKIT missing (make build)"
     local cmd=("$DFUKIT" image sign -k "$key" --header-size "$(board BOARD_IMG_HDR_SIZE)"
