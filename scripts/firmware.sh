@@ -77,7 +77,7 @@ ARCH=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections)
 SYSINC=()
 [ -d build-arm/sysinc ] || bash scripts/cross_build.sh >/dev/null
 SYSINC=(-isystem "$ROOT/build-arm/sysinc")
-CFLAGS=("${ARCH[@]}" -std=c11 -fcallgraph-info=su -Wall -Wextra -Werror -Wconversion
+CFLAGS=("${ARCH[@]}" -std=c11 -fcallgraph-info=su -fno-partial-inlining -Wall -Wextra -Werror -Wconversion
         -Wsign-conversion -Wmissing-prototypes -Wshadow -Wno-unused-parameter
         -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/crypto" -I"$ROOT/firmware" -I"$ROOT/$BDIR"
         -I"$OUT/gen" -I"$MBED_INC" "${SYSINC[@]}" "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\""
@@ -92,6 +92,7 @@ compile() {
     case "$s" in
     src/transport/*) comp=transport ;;
     src/*) comp=$(echo "$s" | cut -d/ -f2) ;;
+    firmware/*_main.c) comp=main ;;
     firmware/*) comp=firmware ;;
     ports/*) comp=board ;;
     */gen/*) comp=firmware ;;
@@ -106,19 +107,16 @@ compile() {
 
 rm -rf "$OUT/obj"
 mkdir -p "$OUT/obj/lib" "$OUT/obj/boot" "$OUT/obj/app" "$OUT/obj/app-noconfirm"
+# Shared by both images: the dfukit device libraries, the portable firmware layer (firmware/,
+# but the two programs) and the board port; --gc-sections keeps what each image calls.
 LIB_SRCS=$(find src/common src/image src/flash src/boot src/smp src/transport/framing \
-                src/crypto/mbedtls src/crypto/crypto_default.c firmware -name '*.c' -not -path '*/host/*' | sort)
+                src/crypto/mbedtls src/crypto/crypto_default.c firmware "$BDIR" -name '*.c' \
+                -not -path '*/host/*' -not -name boot_main.c -not -name app_main.c | sort)
 for s in $LIB_SRCS; do compile "$s" "$OUT/obj/lib"; done
 compile "$OUT/gen/fw_key.c" "$OUT/obj/boot"
-for s in $(ls "$BDIR"/*.c | sort); do
-    case "$(basename "$s")" in
-    boot_main.c) compile "$s" "$OUT/obj/boot" ;;
-    app_main.c)
-        compile "$s" "$OUT/obj/app" -DFW_APP_CONFIRM=1
-        compile "$s" "$OUT/obj/app-noconfirm" -DFW_APP_CONFIRM=0 ;;
-    *) compile "$s" "$OUT/obj/lib" ;;
-    esac
-done
+compile firmware/boot_main.c "$OUT/obj/boot"
+compile firmware/app_main.c "$OUT/obj/app" -DFW_APP_CONFIRM=1
+compile firmware/app_main.c "$OUT/obj/app-noconfirm" -DFW_APP_CONFIRM=0
 
 # ---- link --------------------------------------------------------------------------------------
 for ld in boot app; do

@@ -27,7 +27,7 @@ import sys
 LIBC_FRAME = 32  # newlib-nano memcpy/memset/strlen, libgcc helpers: leaf functions, <= 8 pushes
 BOOT_TEXT_TARGET = 32 * 1024
 IMAGES = ("boot", "app")
-ENTRY = "board_reset_handler"
+ENTRY = "fw_reset_handler"
 
 # caller (regex on the function name) -> objects whose address-taken functions it may call
 INDIRECT = [
@@ -71,7 +71,8 @@ def map_sizes(path):
                 in_discard = False
             if in_discard:
                 continue
-            m = re.match(r"^ \.(text|rodata|data|bss)\S*(\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+))?", line)
+            m = re.match(r"^ \.(text|rodata|data|bss|isr_vector|ARM\.exidx)\S*"
+                         r"(\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+))?", line)
             if m:
                 kind = m.group(1)
                 if m.group(2) is None:
@@ -83,10 +84,18 @@ def map_sizes(path):
                     kind = None
                     continue
                 size, obj = int(m2.group(2), 16), m2.group(3)
-            k = {"text": "text", "rodata": "text", "data": "data", "bss": "bss"}[kind]
+            k = {"data": "data", "bss": "bss"}.get(kind, "text")
             sizes.setdefault(component_of(obj), {"text": 0, "data": 0, "bss": 0})[k] += size
             kind = None
     return sizes
+
+
+def elf_sizes(elf):
+    """Berkeley sizes of the linked image (arm-none-eabi-size): text includes constants and the
+    vector table, data is initialised RAM (its values also occupy flash)."""
+    out = subprocess.run(["arm-none-eabi-size", elf], capture_output=True, text=True,
+                         check=True).stdout.split("\n")[1].split()
+    return {"text": int(out[0]), "data": int(out[1]), "bss": int(out[2])}
 
 
 def name_of(title):
@@ -234,7 +243,11 @@ def main():
         board = os.path.basename(fw)
         for image in IMAGES:
             sizes = map_sizes(os.path.join(fw, f"{image}.map"))
-            tot = {k: sum(v[k] for v in sizes.values()) for k in ("text", "data", "bss")}
+            tot = elf_sizes(os.path.join(fw, f"{image}.elf"))
+            for k in ("text", "data", "bss"):  # alignment padding, the NOLOAD shared area
+                rest = tot[k] - sum(v[k] for v in sizes.values())
+                if rest:
+                    sizes.setdefault("(linker)", {"text": 0, "data": 0, "bss": 0})[k] = rest
             worst, configured, unknown = stack_figure(fw, image)
             print(f"footprint {board} {image}.elf: text={tot['text']} data={tot['data']} "
                   f"bss={tot['bss']}")

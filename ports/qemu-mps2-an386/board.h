@@ -62,4 +62,7 @@
 #define BOARD_SYSCLK_HZ 25000000
 #define BOARD_UART_BAUD 115200
 
+/* Interrupt lines of the NVIC (the vector table has 16 + BOARD_IRQS entries). */
+#define BOARD_IRQS 32
+
 #endif

@@ -1,4 +1,5 @@
 /* NOR-rule flash port over memory-mapped, file-backed PSRAM (see flash_psram.h). */
+#include "board_port.h"
 #include "flash_psram.h"
 
 #include <string.h>
@@ -97,7 +98,7 @@ static int psram_erase(void *ctx, uint32_t off, size_t len)
     return 0;
 }
 
-const dfu_flash_port_t flash_psram_port = {
+const dfu_flash_port_t board_flash_port = {
     .ctx = NULL,
     .read = psram_read,
     .write = psram_write,

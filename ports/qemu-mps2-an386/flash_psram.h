@@ -15,6 +15,6 @@
 
 #include "dfukit/dfu_flash.h"
 
-extern const dfu_flash_port_t flash_psram_port;
+/* The port is board_port.h's board_flash_port. */
 
 #endif

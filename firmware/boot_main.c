@@ -1,27 +1,31 @@
 /*
- * Bootloader of the QEMU mps2-an386 board: UART0 (transmit only: input waits in QEMU for the
- * application), swap-using-move over the PSRAM flash port, ECDSA-P256 + SHA-256 through mbedTLS
- * with a static allocation pool, the key from the build (fw_key.c, generated from KEY), one boot
- * line, then the jump into the primary slot's image.
+ * The bootloader program of every board (compiled with the board's board.h and board_port.h):
+ * console transmit-only (input waits in the UART for the application), swap-using-move over the
+ * board's flash port, ECDSA-P256 + SHA-256 through mbedTLS with a static allocation pool, the
+ * key from the build (fw_key.c, generated from KEY), one boot line, then the jump into the
+ * primary slot's image.
  */
 #include <mbedtls/memory_buffer_alloc.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "board.h"
+#include "board_port.h"
 #include "crypto_backend.h"
-#include "flash_psram.h"
 #include "fw_boot.h"
 #include "fw_cortexm.h"
 #include "fw_key.h"
-#include "uart_cmsdk.h"
 
 extern uint32_t _sstack, _estack, _sshared;
+int main(void);
 
-/* Static instances: the board's business (the dfukit libraries keep none). */
+/* mbedTLS heap for one ECDSA-P256 verification (key, signature, comb table); an allocation
+ * failure would read as an invalid signature, never as a pass. */
+#define BOOT_MBEDTLS_POOL 8192
+
+/* Static instances: the program's business (the dfukit libraries keep none). */
 static fw_boot_t boot;
-static unsigned char mbed_pool[8192];
-static uart_cmsdk_t uart;
+static unsigned char mbed_pool[BOOT_MBEDTLS_POOL];
 
 static const dfu_crypto_port_t boot_crypto = {
     .hash_init = dfu_mbed_hash_init,
@@ -33,19 +37,17 @@ static const dfu_crypto_port_t boot_crypto = {
 int main(void)
 {
     fw_console_t con;
-    uart_cmsdk_init(&uart, BOARD_UART0_BASE, BOARD_SYSCLK_HZ, BOARD_UART_BAUD, 0);
-    uart_cmsdk_console(&uart, &con, 0);
+    board_console(&con, 0);
     mbedtls_memory_buffer_alloc_init(mbed_pool, sizeof(mbed_pool));
     const dfu_image_key_t keys[1] = {{fw_key_der, fw_key_der_len}};
     fw_boot_cfg_t cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.con = &con;
-    cfg.flash_port = &flash_psram_port;
+    cfg.flash_port = &board_flash_port;
     cfg.crypto = &boot_crypto;
     cfg.keys = keys;
     cfg.key_count = 1;
-    cfg.layout =
-        FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
+    cfg.layout = FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
     cfg.shared = &_sshared;
     cfg.shared_size = BOARD_SHARED_SIZE;
     cfg.stack_bottom = &_sstack;
