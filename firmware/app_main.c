@@ -38,7 +38,8 @@ int main(void)
     cfg.con = &con;
     cfg.flash_port = &board_flash_port;
     cfg.crypto = &app_crypto;
-    cfg.layout = FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
+    cfg.layout =
+        FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
     cfg.confirm = FW_APP_CONFIRM != 0;
     cfg.reset = fw_cm_sysreset;
     cfg.stack_bottom = &_sstack;

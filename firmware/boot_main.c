@@ -47,7 +47,8 @@ int main(void)
     cfg.crypto = &boot_crypto;
     cfg.keys = keys;
     cfg.key_count = 1;
-    cfg.layout = FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
+    cfg.layout =
+        FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
     cfg.shared = &_sshared;
     cfg.shared_size = BOARD_SHARED_SIZE;
     cfg.stack_bottom = &_sstack;

@@ -28,13 +28,13 @@
 #define FW_APP_BUF 1024u
 
 typedef struct fw_app_cfg {
-    const char *board;           /* node name, e.g. "qemu-mps2-an386" */
-    const fw_console_t *con;     /* must have getc */
+    const char *board;       /* node name, e.g. "qemu-mps2-an386" */
+    const fw_console_t *con; /* must have getc */
     const dfu_flash_port_t *flash_port;
     const dfu_crypto_port_t *crypto; /* SHA-256 for `match` */
     fw_layout_t layout;
-    bool confirm;                /* confirm the running image at start (if it is not yet) */
-    void (*reset)(void);         /* the board's system reset; does not return */
+    bool confirm;        /* confirm the running image at start (if it is not yet) */
+    void (*reset)(void); /* the board's system reset; does not return */
     const uint32_t *stack_bottom, *stack_top; /* painted stack, reported before a reset */
 } fw_app_cfg_t;
 

@@ -19,9 +19,9 @@ typedef struct fw_console {
 } fw_console_t;
 
 void fw_puts(const fw_console_t *c, const char *s);
-void fw_putu(const fw_console_t *c, uint32_t v);       /* decimal */
-void fw_puti(const fw_console_t *c, int32_t v);        /* decimal, signed */
-void fw_putx(const fw_console_t *c, uint32_t v);       /* "0x" + 8 hex digits */
+void fw_putu(const fw_console_t *c, uint32_t v);                   /* decimal */
+void fw_puti(const fw_console_t *c, int32_t v);                    /* decimal, signed */
+void fw_putx(const fw_console_t *c, uint32_t v);                   /* "0x" + 8 hex digits */
 void fw_puthex(const fw_console_t *c, const uint8_t *p, size_t n); /* 2 hex digits per byte */
 
 /* Image version as "MAJOR.MINOR.REVISION+BUILD". */

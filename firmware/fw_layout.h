@@ -20,7 +20,10 @@ typedef struct fw_layout {
 
 /* A swap-using-move layout with MCUboot's default trailer (max_align 8, 128 sectors). */
 #define FW_LAYOUT_MOVE(flash_addr, slot0_off, slot1_off, slot_size)                                \
-    ((fw_layout_t){(flash_addr), (slot0_off), (slot1_off), (slot_size),                            \
+    ((fw_layout_t){(flash_addr),                                                                   \
+                   (slot0_off),                                                                    \
+                   (slot1_off),                                                                    \
+                   (slot_size),                                                                    \
                    {0u, 0u, (uint8_t)DFU_BOOT_STRATEGY_MOVE, 0u}})
 
 /* The two slot areas of `flash` as the layout says (ids 1 and 2, as MCUboot numbers them). */

@@ -15,9 +15,10 @@ extern uint32_t _estack;
 /* A board's vector table: 16 system exceptions + `irqs` interrupts, all but the reset vector
  * pointing at fw_fault_entry. Place it with FW_VECTORS(irqs) in the board's vectors.c. */
 #define FW_VECTORS(irqs)                                                                           \
-    __attribute__((section(".isr_vector"), used)) static const uintptr_t fw_vectors[16 + (irqs)] = \
-        {[0] = (uintptr_t)&_estack,                                                                \
-         [1] = (uintptr_t)fw_reset_handler,                                                        \
-         [2 ... 15 + (irqs)] = (uintptr_t)fw_fault_entry}
+    __attribute__((section(".isr_vector"),                                                         \
+                   used)) static const uintptr_t fw_vectors[16 + (irqs)] = {                       \
+        [0] = (uintptr_t)&_estack,                                                                 \
+        [1] = (uintptr_t)fw_reset_handler,                                                         \
+        [2 ... 15 + (irqs)] = (uintptr_t)fw_fault_entry}
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Static analysis and format check over all project sources; any finding fails.
-#   1. clang-format (.clang-format): every .c/.h under include/ src/ tests/ fuzz/ bench/ formatted
-#   2. cppcheck: warnings, portability and performance findings in src/
+#   1. clang-format (.clang-format): every .c/.h under include/ src/ tests/ fuzz/ bench/ firmware/
+#      ports/ formatted
+#   2. cppcheck: warnings, portability and performance findings in src/, firmware/ and ports/
+#      (the firmware once per board port, with that board's headers)
 #   3. clang-tidy (.clang-tidy): analyzer + bugprone checks over src/ (needs build/compile_commands.json)
 # Usage: scripts/lint.sh [BUILD_DIR]   (FIX=1 reformats instead of checking)
 set -uo pipefail
@@ -9,7 +11,8 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 status=0
 mapfile -t files < <(git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' \
-                                  'fuzz/*.c' 'bench/*.c')
+                                  'fuzz/*.c' 'bench/*.c' 'firmware/*.c' 'firmware/*.h' \
+                                  'ports/*.c' 'ports/*.h')
 if [ "${FIX:-0}" = 1 ]; then
     clang-format -i "${files[@]}"; echo "lint: reformatted ${#files[@]} files"; exit 0
 fi
@@ -28,6 +31,19 @@ if cppcheck --quiet --std=c11 --language=c --enable=warning,portability,performa
 else
     echo "lint: cppcheck findings:"; cat /tmp/dfu-cppcheck.log; status=1
 fi
+# Firmware (Cortex-M target code): the portable layer with each board port's headers.
+for board in $(git ls-files 'ports/*/board.h' | cut -d/ -f2); do
+    mapfile -t fw < <(git ls-files 'firmware/*.c' "ports/$board/*.c")
+    if cppcheck --quiet --std=c11 --language=c --enable=warning,portability,performance \
+            --error-exitcode=1 --inline-suppr --suppress=missingIncludeSystem \
+            -Iinclude -Isrc -Isrc/crypto -Ifirmware -I"ports/$board" -D__GNUC__ -D__arm__ \
+            "${fw[@]}" 2>/tmp/dfu-cppcheck-fw.log; then
+        echo "lint: cppcheck clean (firmware for $board, ${#fw[@]} files)"
+    else
+        echo "lint: cppcheck findings (firmware for $board):"; cat /tmp/dfu-cppcheck-fw.log
+        status=1
+    fi
+done
 if [ -f "$BUILD/compile_commands.json" ]; then
     # Only files that are part of the build (present in compile_commands.json).
     mapfile -t tidy < <(for f in "${srcs[@]}"; do

@@ -1,6 +1,6 @@
 /* NOR-rule flash port over memory-mapped, file-backed PSRAM (see flash_psram.h). */
-#include "board_port.h"
 #include "flash_psram.h"
+#include "board_port.h"
 
 #include <string.h>
 
