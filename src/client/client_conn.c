@@ -33,7 +33,8 @@ static int parse_opts(dfu_client_t *c, char *opts)
     return DFU_OK;
 }
 
-/* "HOST:PORT" of a tcp: connection (the port is required: there is no standard one). */
+/* "HOST:PORT" or "[IPV6]:PORT" of a tcp: connection (the port is required: there is no
+ * standard one). */
 static int parse_tcp(dfu_client_t *c, char *addr)
 {
     char *colon = strrchr(addr, ':');
@@ -46,6 +47,11 @@ static int parse_tcp(dfu_client_t *c, char *addr)
         return DFU_ERR_INVAL;
     }
     *colon = '\0';
+    size_t n = strlen(addr);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') { /* [IPv6 address]:PORT */
+        addr[n - 1] = '\0';
+        addr++;
+    }
     if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
         return DFU_ERR_INVAL;
     }
