@@ -61,6 +61,7 @@ def component_of(path):
 def map_sizes(path):
     """{component: {text, data, bss}} from a GNU ld map (discarded sections excluded)."""
     sizes = {}
+    end_seen = {}
     in_discard = False
     kind = None
     with open(path) as f:
@@ -77,14 +78,20 @@ def map_sizes(path):
                 kind = m.group(1)
                 if m.group(2) is None:
                     continue  # name on its own line; figures follow on the next
-                size, obj = int(m.group(4), 16), m.group(5)
+                addr, size, obj = int(m.group(3), 16), int(m.group(4), 16), m.group(5)
             else:
                 m2 = re.match(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.(?:o|a)\S*)", line)
                 if not m2 or kind is None:
                     kind = None
                     continue
-                size, obj = int(m2.group(2), 16), m2.group(3)
+                addr, size, obj = int(m2.group(1), 16), int(m2.group(2), 16), m2.group(3)
             k = {"data": "data", "bss": "bss"}.get(kind, "text")
+            # Merged string sections (.str1.1) are listed at one address with their sizes before
+            # merging: count only what extends past the bytes already counted.
+            if size and k != "bss":
+                start = max(addr, end_seen.get(k, 0))
+                end_seen[k] = max(end_seen.get(k, 0), addr + size)
+                size = max(0, addr + size - start)
             sizes.setdefault(component_of(obj), {"text": 0, "data": 0, "bss": 0})[k] += size
             kind = None
     return sizes
