@@ -3,6 +3,7 @@
 # and the SMP application, raw binaries ready for `dfukit image sign` / scripts/qemu.sh sign:
 #   app.bin            confirms itself when it starts after a test swap
 #   app-noconfirm.bin  never does (the next reset reverts it)
+#   stackprobe.elf     test program (tests/qemu): overflows its stack into the MPU guard
 # Usage: scripts/firmware.sh [--board NAME] [--out DIR] [--key KEY.pem]
 #   --board  qemu-mps2-an386 (default, runs in QEMU) or nrf52832 (built and sized only)
 #   --out    output directory (default build-fw for the QEMU board, build-fw/<board> otherwise)
@@ -106,17 +107,19 @@ compile() {
 }
 
 rm -rf "$OUT/obj"
-mkdir -p "$OUT/obj/lib" "$OUT/obj/boot" "$OUT/obj/app" "$OUT/obj/app-noconfirm"
+mkdir -p "$OUT/obj/lib" "$OUT/obj/boot" "$OUT/obj/app" "$OUT/obj/app-noconfirm" \
+         "$OUT/obj/stackprobe"
 # Shared by both images: the dfukit device libraries, the portable firmware layer (firmware/,
 # but the two programs) and the board port; --gc-sections keeps what each image calls.
 LIB_SRCS=$(find src/common src/image src/flash src/boot src/smp src/transport/framing \
                 src/crypto/mbedtls src/crypto/crypto_default.c firmware "$BDIR" -name '*.c' \
-                -not -path '*/host/*' -not -name boot_main.c -not -name app_main.c | sort)
+                -not -path '*/host/*' -not -name '*_main.c' | sort)
 for s in $LIB_SRCS; do compile "$s" "$OUT/obj/lib"; done
 compile "$OUT/gen/fw_key.c" "$OUT/obj/boot"
 compile firmware/boot_main.c "$OUT/obj/boot"
 compile firmware/app_main.c "$OUT/obj/app" -DFW_APP_CONFIRM=1
 compile firmware/app_main.c "$OUT/obj/app-noconfirm" -DFW_APP_CONFIRM=0
+compile firmware/stackprobe_main.c "$OUT/obj/stackprobe"
 
 # ---- link --------------------------------------------------------------------------------------
 for ld in boot app; do
@@ -136,6 +139,7 @@ link() { # name ldscript objdir
 link boot boot "$OUT/obj/boot"
 link app app "$OUT/obj/app"
 link app-noconfirm app "$OUT/obj/app-noconfirm"
+link stackprobe boot "$OUT/obj/stackprobe" # test program: the MPU stack guard must stop it
 arm-none-eabi-objcopy -O binary "$OUT/app.elf" "$OUT/app.bin"
 arm-none-eabi-objcopy -O binary "$OUT/app-noconfirm.elf" "$OUT/app-noconfirm.bin"
 arm-none-eabi-size "$OUT/boot.elf" "$OUT/app.elf" "$OUT/app-noconfirm.elf" | sed 's/^/firmware: /'

@@ -14,7 +14,8 @@ flash, driven by `dfukit` over `--conn tcp:` exactly as a user would (scripts/qe
   4. stack    the worst-case stack from the footprint analysis fits the stacks of the linker
               scripts; every stack high-water mark the firmware reported (boot lines, app resets)
               stays inside its stack, the painted guard words untouched, and within the static
-              worst case.
+              worst case; a probe program that recurses into its stack is stopped by the MPU
+              guard region with a MemManage fault.
 
 Usage: test_qemu.py [--dfukit build/dfukit] [--fw build-fw] [--seed N] [--cuts N] [--keep]
 """
@@ -401,6 +402,29 @@ def test_stack(e, static):
         check(hw <= worst, f"{name}: run-time high-water mark {hw} B <= static worst case {worst} B")
 
 
+def test_guard(e):
+    """The MPU guard really stops an overflow on this QEMU: the probe recurses into it."""
+    log = e.path("stackprobe.log")
+    env = dict(os.environ, DFU_QEMU_BOOT=os.path.join(e.fw, "stackprobe.elf"), DFU_QEMU_LOG=log,
+               DFU_QEMU_WAIT="off")
+    p = subprocess.Popen(["bash", QEMU_SH, "run", e.flash, str(free_port())], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        text = wait_for(lambda: _read(log) if "halted" in _read(log) or "missed" in _read(log)
+                        else None, 30, "the stack probe's report")
+    finally:
+        p.kill()
+        p.wait()
+    line = [l for l in text.split("\n") if "dfukit-fault" in l or "missed" in l][0]
+    print(f"    {line}")
+    check("(stack overflow: store into the stack guard)" in line and "cfsr=0x00000082" in line,
+          "stack probe: the MPU guard stopped the overflow (MemManage, data access at the guard)")
+
+
+def _read(path):
+    return open(path, "rb").read().decode("latin-1") if os.path.exists(path) else ""
+
+
 def static_stacks(fw):
     """Worst-case stack per firmware image and its configured size (footprint analysis)."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "footprint_report.py"),
@@ -424,7 +448,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    for f in ("boot.elf", "app.bin", "app-noconfirm.bin"):
+    for f in ("boot.elf", "app.bin", "app-noconfirm.bin", "stackprobe.elf"):
         if not os.path.exists(os.path.join(args.fw, f)):
             print(f"test_qemu: {args.fw}/{f} missing: run 'make firmware' first")
             return 2
@@ -447,6 +471,7 @@ def main():
         test_powercut(e, imgs, seed, args.cuts)
         test_wrongkey(e, imgs)
         test_stack(e, static)
+        test_guard(e)
         ok = True
     except (TestFailure, subprocess.TimeoutExpired) as x:
         print(f"FAIL: {x}")
