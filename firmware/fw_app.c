@@ -48,19 +48,10 @@ static int read_version(fw_app_t *a, const dfu_flash_area_t *primary, dfu_image_
         strcpy(a->version, "unknown");
         return rc;
     }
-    char *p = a->version;
+    char *p = a->version; /* at most 3 + 3 + 5 + 10 digits and 3 separators: fits */
     const uint32_t parts[4] = {h->ver.major, h->ver.minor, h->ver.revision, h->ver.build};
     for (unsigned i = 0; i < 4u; i++) {
-        char digits[10];
-        unsigned n = 0;
-        uint32_t v = parts[i];
-        do {
-            digits[n++] = (char)('0' + v % 10u);
-            v /= 10u;
-        } while (v != 0u);
-        while (n > 0u) {
-            *p++ = digits[--n];
-        }
+        p += fw_fmt_u32(p, parts[i]);
         *p++ = i < 2u ? '.' : (i == 2u ? '+' : '\0');
     }
     return 0;

@@ -10,15 +10,24 @@ void fw_puts(const fw_console_t *c, const char *s)
     c->write(c->ctx, (const uint8_t *)s, strlen(s));
 }
 
-void fw_putu(const fw_console_t *c, uint32_t v)
+size_t fw_fmt_u32(char out[10], uint32_t v)
 {
-    uint8_t buf[10];
-    size_t i = sizeof(buf);
+    char rev[10];
+    size_t n = 0;
     do {
-        buf[--i] = (uint8_t)('0' + v % 10u);
+        rev[n++] = (char)('0' + v % 10u);
         v /= 10u;
     } while (v != 0u);
-    c->write(c->ctx, buf + i, sizeof(buf) - i);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = rev[n - 1u - i];
+    }
+    return n;
+}
+
+void fw_putu(const fw_console_t *c, uint32_t v)
+{
+    char buf[10];
+    c->write(c->ctx, (const uint8_t *)buf, fw_fmt_u32(buf, v));
 }
 
 void fw_puti(const fw_console_t *c, int32_t v)

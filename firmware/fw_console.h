@@ -18,6 +18,9 @@ typedef struct fw_console {
     void (*drain)(void *ctx);
 } fw_console_t;
 
+/* Decimal digits of v into out (no terminator); returns how many (1..10). */
+size_t fw_fmt_u32(char out[10], uint32_t v);
+
 void fw_puts(const fw_console_t *c, const char *s);
 void fw_putu(const fw_console_t *c, uint32_t v);                   /* decimal */
 void fw_puti(const fw_console_t *c, int32_t v);                    /* decimal, signed */

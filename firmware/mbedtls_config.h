@@ -10,16 +10,10 @@
 #ifndef DFU_FW_MBEDTLS_CONFIG_H
 #define DFU_FW_MBEDTLS_CONFIG_H
 
-/* Upstream defaults (the tarball's include/mbedtls/config.h, copied by mbedtls_target.sh). */
-#include "mbedtls/config_upstream.h"
+/* Upstream defaults (the source package's include/mbedtls/config.h) minus the OS-dependent parts,
+ * as dfukit's backend uses them on any Cortex-M target (src/crypto/mbedtls). */
+#include "mbedtls/dfu_mbedtls_target.h"
 
-#undef MBEDTLS_THREADING_C
-#undef MBEDTLS_THREADING_PTHREAD
-#undef MBEDTLS_FS_IO
-#undef MBEDTLS_NET_C
-#undef MBEDTLS_TIMING_C
-#undef MBEDTLS_HAVE_TIME
-#undef MBEDTLS_HAVE_TIME_DATE
 #undef MBEDTLS_ENTROPY_C
 #undef MBEDTLS_PSA_CRYPTO_C
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
@@ -30,6 +24,13 @@
 #undef MBEDTLS_SSL_COOKIE_C
 #undef MBEDTLS_SSL_TICKET_C
 #undef MBEDTLS_SSL_CACHE_C
+#undef MBEDTLS_SSL_PROTO_TLS1
+#undef MBEDTLS_SSL_PROTO_TLS1_1
+#undef MBEDTLS_SSL_DTLS_ANTI_REPLAY
+#undef MBEDTLS_SSL_DTLS_BADMAC_LIMIT
+#undef MBEDTLS_SSL_SERVER_NAME_INDICATION
+#undef MBEDTLS_CERTS_C
+#undef MBEDTLS_SSL_CBC_RECORD_SPLITTING
 #undef MBEDTLS_X509_CRT_PARSE_C
 #undef MBEDTLS_X509_CRL_PARSE_C
 #undef MBEDTLS_X509_CSR_PARSE_C
@@ -102,5 +103,8 @@
 void *fw_mbedtls_no_calloc(size_t n, size_t size);
 void fw_mbedtls_no_free(void *p);
 
+/* config.h already ran the consistency checks on the upstream defaults; run them again on
+ * this configuration. */
+#undef MBEDTLS_CHECK_CONFIG_H
 #include "mbedtls/check_config.h"
 #endif

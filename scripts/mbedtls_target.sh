@@ -29,8 +29,6 @@ mbedtls_target_fetch() {
     fi
     mkdir -p "$MBEDTLS_TP/mbedtls"
     tar xf "$tarball" -C "$MBEDTLS_TP/mbedtls" --strip-components=1
-    cp "$MBEDTLS_TP/mbedtls/include/mbedtls/config.h" \
-       "$MBEDTLS_TP/mbedtls/include/mbedtls/config_upstream.h"
     echo "mbedtls: source $(basename "$tarball")" >&2
 }
 
@@ -40,10 +38,11 @@ mbedtls_target_lib() {
     mbedtls_target_fetch || return 1
     local flags=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c99
                  -fcallgraph-info=su -fno-partial-inlining
-                 -I"$root/$MBEDTLS_TP/mbedtls/include" -I"$root/firmware"
+                 -I"$root/$MBEDTLS_TP/mbedtls/include" -I"$root/firmware" -I"$root/src/crypto"
                  "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"")
     local stamp
-    stamp=$(cat firmware/mbedtls_config.h <(echo "${flags[*]}") | sha256sum | cut -c1-16)
+    stamp=$(cat firmware/mbedtls_config.h src/crypto/mbedtls/dfu_mbedtls_target.h \
+                <(echo "${flags[*]}") | sha256sum | cut -c1-16)
     local lib="$out/libmbedcrypto-fw.a"
     if [ ! -f "$lib" ] || [ "$(cat "$out/.config" 2>/dev/null)" != "$stamp" ]; then
         rm -rf "$out"; mkdir -p "$out"
