@@ -51,8 +51,8 @@ test-asan: deps
 cross: deps
 	@bash scripts/cross_build.sh
 
-footprint: cross
-	@bash scripts/footprint.sh
+footprint: cross dfukit
+	@DFUKIT=$(BUILD)/dfukit bash scripts/footprint.sh
 
 lint: build
 	@bash scripts/lint.sh $(BUILD)
