@@ -16,7 +16,7 @@
 #include "fw_cortexm.h"
 #include "fw_key.h"
 
-extern uint32_t _sstack, _estack, _sshared;
+extern uint32_t _sstack, _estack;
 int main(void);
 
 /* mbedTLS heap for one ECDSA-P256 verification (key, signature, comb table); an allocation
@@ -49,8 +49,6 @@ int main(void)
     cfg.key_count = 1;
     cfg.layout =
         FW_LAYOUT_MOVE(BOARD_FLASH_ADDR, BOARD_SLOT0_OFF, BOARD_SLOT1_OFF, BOARD_SLOT_SIZE);
-    cfg.shared = &_sshared;
-    cfg.shared_size = BOARD_SHARED_SIZE;
     cfg.stack_bottom = &_sstack;
     cfg.stack_top = &_estack;
     uintptr_t vt = fw_boot_run(&boot, &cfg);

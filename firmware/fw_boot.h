@@ -1,7 +1,8 @@
 /*
  * The bootloader of a board, portable part: one dfu_boot_go() over the board's flash port
- * (swap-using-move, images validated with the board's crypto port and keys), the boot-outcome
- * hand-off in the shared RAM area, one boot line on the console, and the address to jump to.
+ * (swap-using-move, images validated with the board's crypto port and keys), one boot line on
+ * the console, and the address to jump to. (The RAM area both linker scripts reserve for a
+ * boot-outcome hand-off, _sshared / BOARD_SHARED_ADDR, is not written yet.)
  *
  * Boot line (one per boot; "dfukit-boot: " is written before the boot core runs, the rest when
  * it returns, so a host can time the boot from the console):
@@ -29,8 +30,6 @@ typedef struct fw_boot_cfg {
     const dfu_image_key_t *keys;     /* accepted signing keys (SubjectPublicKeyInfo DER) */
     size_t key_count;
     fw_layout_t layout;
-    void *shared;       /* boot-outcome area handed to the application (NULL = none) */
-    size_t shared_size; /* its size */
     const uint32_t *stack_bottom, *stack_top; /* painted stack, for the figure in the line */
 } fw_boot_cfg_t;
 
