@@ -15,6 +15,7 @@
 #include "mbedtls/dfu_mbedtls_target.h"
 
 #undef MBEDTLS_ENTROPY_C
+#undef MBEDTLS_HAVEGE_C
 #undef MBEDTLS_PSA_CRYPTO_C
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
 #undef MBEDTLS_PSA_ITS_FILE_C
