@@ -12,11 +12,10 @@ command -v $CC >/dev/null || { echo "cross: $CC missing (run scripts/deps.sh)"; 
 mkdir -p "$OUT"
 find "$OUT" -mindepth 1 -maxdepth 1 ! -name third_party -exec rm -rf {} +
 mkdir -p "$OUT/sysinc"
-# Third-party headers only (no host libc): mbedTLS, PSA, libcbor, libsodium.
-for h in mbedtls psa cbor cbor.h sodium sodium.h; do
+# Third-party headers only (no host libc): mbedTLS, PSA, libsodium. (CBOR is dfukit's own code.)
+for h in mbedtls psa sodium sodium.h; do
     [ -e /usr/include/$h ] && cp -r /usr/include/$h "$OUT/sysinc/"
 done
-[ -d /usr/include/x86_64-linux-gnu/cbor ] && cp -r /usr/include/x86_64-linux-gnu/cbor/. "$OUT/sysinc/cbor/" 2>/dev/null || true
 CFLAGS=(-mcpu=cortex-m4 -mthumb -Os -std=c11 -ffunction-sections -fdata-sections -fstack-usage
         -Wall -Wextra -Werror -Wconversion -Wsign-conversion -Wmissing-prototypes -Wshadow
         -Wno-unused-parameter -Iinclude -isystem "$OUT/sysinc" -DDFU_TARGET_CORTEX_M=1)

@@ -75,13 +75,10 @@ echo "firmware: bootloader key from $KEY"
 
 # ---- compile -----------------------------------------------------------------------------------
 ARCH=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections)
-SYSINC=()
-[ -d build-arm/sysinc ] || bash scripts/cross_build.sh >/dev/null
-SYSINC=(-isystem "$ROOT/build-arm/sysinc")
 CFLAGS=("${ARCH[@]}" -std=c11 -fcallgraph-info=su -fno-partial-inlining -Wall -Wextra -Werror -Wconversion
         -Wsign-conversion -Wmissing-prototypes -Wshadow -Wno-unused-parameter
         -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/crypto" -I"$ROOT/firmware" -I"$ROOT/$BDIR"
-        -I"$OUT/gen" -I"$MBED_INC" "${SYSINC[@]}" "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\""
+        -I"$OUT/gen" -I"$MBED_INC" "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\""
         -DDFU_BOOT_STRATEGIES=1u -DDFU_IMAGE_ENC=0)
 # Build options (bootloader and application agree): swap-using-move only, no encrypted images.
 

@@ -165,8 +165,7 @@ bool dfu_cmap_bytes(const dfu_cval_t *map, const char *key, uint8_t *out, size_t
 /* ---- Errors -------------------------------------------------------------------------------------
  */
 
-int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group,
-                           const dfu_cval_t *rsp)
+int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group, const dfu_cval_t *rsp)
 {
     int64_t rc = 0;
     dfu_cval_t err;

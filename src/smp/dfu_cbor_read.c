@@ -11,8 +11,6 @@
  */
 #include "dfukit/dfu_cbor.h"
 
-#include <string.h>
-
 #include "dfukit/dfu_err.h"
 
 /* ==== Reader: one item head ================================================================= */
@@ -24,31 +22,25 @@ void dfu_cbor_reader_init(dfu_cbor_reader_t *r, const uint8_t *buf, size_t len)
     r->pos = 0;
 }
 
-/* Major type 7 (RFC 8949 §3.3) by additional info; false for the refused values. */
-static bool simple_item(unsigned ai, dfu_cbor_item_t *it)
+/* Major type 7 (RFC 8949 §3.3): the item type by additional info, or -1 for refused values. */
+static int simple_type(unsigned ai)
 {
     switch (ai) {
     case 20: /* F4 false */
     case 21: /* F5 true */
-        it->type = DFU_CBOR_BOOL;
-        it->u = ai - 20u;
-        return true;
+        return DFU_CBOR_BOOL;
     case 22:
-        it->type = DFU_CBOR_NULL;
-        return true;
+        return DFU_CBOR_NULL;
     case 23:
-        it->type = DFU_CBOR_UNDEF;
-        return true;
+        return DFU_CBOR_UNDEF;
     case 25: /* half */
     case 26: /* single */
     case 27: /* double */
-        it->type = DFU_CBOR_FLOAT;
-        return true;
+        return DFU_CBOR_FLOAT;
     case 31:
-        it->type = DFU_CBOR_BREAK;
-        return true;
+        return DFU_CBOR_BREAK;
     default: /* 0-19 unassigned simple values, 24 two-byte simple value */
-        return false;
+        return -1;
     }
 }
 
@@ -64,79 +56,80 @@ int dfu_cbor_next(dfu_cbor_reader_t *r, dfu_cbor_item_t *it)
     uint64_t arg = ai;
     size_t used = 1;
     if (ai >= 24u && ai <= 27u) {
-        size_t n = (size_t)1 << (ai - 24u); /* 1, 2, 4 or 8 argument bytes, big-endian */
-        if (room - 1u < n) {
+        used += (size_t)1 << (ai - 24u); /* 1, 2, 4 or 8 argument bytes, big-endian */
+        if (room < used) {
             return DFU_ERR_BAD_CBOR; /* truncated head */
         }
         arg = 0;
-        for (size_t i = 1; i <= n; i++) {
+        for (size_t i = 1; i < used; i++) {
             arg = (arg << 8) | p[i];
         }
-        used += n;
     } else if (ai >= 28u && ai <= 30u) {
         return DFU_ERR_BAD_CBOR; /* reserved */
     }
     bool indef = ai == 31u;
-    dfu_cbor_item_t out = {.type = DFU_CBOR_UINT, .indef = false, .u = 0, .ptr = NULL, .len = 0};
+    /* Checks first, so that *it is only written for a good head. */
+    if (indef ? major <= 1u || major == 6u : (major == 2u || major == 3u) && arg > room - used) {
+        return DFU_ERR_BAD_CBOR; /* indefinite integer or tag; truncated string */
+    }
+    int simple = major == 7u ? simple_type(ai) : 0;
+    if (simple < 0) {
+        return DFU_ERR_BAD_CBOR;
+    }
+    it->indef = indef && major != 7u;
+    it->u = arg;
+    it->ptr = NULL;
+    it->len = 0;
     switch (major) {
-    case 0: /* unsigned, negative, tag: no indefinite form */
+    case 0:
+        it->type = DFU_CBOR_UINT;
+        break;
     case 1:
-    case 6:
-        if (indef) {
-            return DFU_ERR_BAD_CBOR;
-        }
-        out.type = major == 0 ? DFU_CBOR_UINT : major == 1 ? DFU_CBOR_NINT : DFU_CBOR_TAG;
-        out.u = arg;
+        it->type = DFU_CBOR_NINT;
         break;
     case 2:
     case 3:
-        out.type = major == 2 ? DFU_CBOR_BSTR : DFU_CBOR_TSTR;
-        out.indef = indef;
+        it->type = major == 2u ? DFU_CBOR_BSTR : DFU_CBOR_TSTR;
+        it->u = 0;
         if (!indef) {
-            if (arg > (uint64_t)(room - used)) {
-                return DFU_ERR_BAD_CBOR; /* truncated string */
-            }
-            out.ptr = p + used;
-            out.len = (size_t)arg;
+            it->ptr = p + used;
+            it->len = (size_t)arg;
             used += (size_t)arg;
         }
         break;
     case 4:
     case 5:
-        out.type = major == 4 ? DFU_CBOR_ARRAY : DFU_CBOR_MAP;
-        out.indef = indef;
-        out.u = indef ? 0u : arg;
+        it->type = major == 4u ? DFU_CBOR_ARRAY : DFU_CBOR_MAP;
+        it->u = indef ? 0u : arg;
         break;
-    default:
-        if (!simple_item(ai, &out)) {
-            return DFU_ERR_BAD_CBOR;
-        }
+    case 6:
+        it->type = DFU_CBOR_TAG;
+        break;
+    default: /* 7 */
+        it->type = (dfu_cbor_type_t)simple;
+        it->u = ai == 20u || ai == 21u ? ai - 20u : 0u;
         break;
     }
-    *it = out;
     r->pos += used;
     return 0;
 }
 
 /* ==== Reader: skipping with an explicit stack ============================================== */
 
-/* Remaining-item counter of one open container; `indef` ones end at BREAK. A string counter
- * only accepts chunks of its own major type. */
+/* One open container. Definite: items still to come (never more than the bytes left, so a
+ * size_t holds it); indefinite: items seen so far (only the parity matters, for maps), ends at
+ * BREAK. An indefinite string only accepts definite chunks of its own major type. */
 typedef struct skip_level {
-    uint64_t left;
+    size_t left;
+    uint8_t type; /* dfu_cbor_type_t: ARRAY, MAP, TAG, or BSTR/TSTR (indefinite string) */
     bool indef;
-    bool chunks; /* indefinite string: only definite chunks of `chunk_type` allowed */
-    dfu_cbor_type_t chunk_type;
 } skip_level_t;
 
 /* Pushes the container opened by `it`, if it is one; returns 1 if pushed, 0 if scalar, <0 err. */
 static int skip_push(skip_level_t *st, unsigned *top, const dfu_cbor_item_t *it, size_t remain)
 {
     bool str = (it->type == DFU_CBOR_BSTR || it->type == DFU_CBOR_TSTR) && it->indef;
-    bool cont = it->type == DFU_CBOR_ARRAY || it->type == DFU_CBOR_MAP;
-    if (it->type == DFU_CBOR_TAG) {
-        cont = true; /* a tag wraps exactly one item */
-    }
+    bool cont = it->type == DFU_CBOR_ARRAY || it->type == DFU_CBOR_MAP || it->type == DFU_CBOR_TAG;
     if (!str && !cont) {
         return 0;
     }
@@ -144,18 +137,17 @@ static int skip_push(skip_level_t *st, unsigned *top, const dfu_cbor_item_t *it,
         return DFU_ERR_BAD_CBOR;
     }
     skip_level_t *l = &st[*top];
+    l->type = (uint8_t)it->type;
     l->indef = it->indef;
-    l->chunks = str;
-    l->chunk_type = it->type;
-    l->left = it->type == DFU_CBOR_TAG ? 1u : it->u;
-    if (!it->indef && it->type == DFU_CBOR_MAP) {
+    l->left = 0;
+    if (!it->indef) {
+        /* a tag wraps exactly one item; a map holds 2 items per pair */
+        uint64_t items = it->type == DFU_CBOR_TAG ? 1u : it->u;
         /* Every item is at least one byte: a count beyond the input is malformed. */
-        if (it->u > remain / 2u) {
+        if (items > remain || (it->type == DFU_CBOR_MAP && items > remain / 2u)) {
             return DFU_ERR_BAD_CBOR;
         }
-        l->left = it->u * 2u;
-    } else if (!it->indef && l->left > remain) {
-        return DFU_ERR_BAD_CBOR;
+        l->left = it->type == DFU_CBOR_MAP ? (size_t)items * 2u : (size_t)items;
     }
     (*top)++;
     return 1;
@@ -195,13 +187,14 @@ int dfu_cbor_skip_rest(dfu_cbor_reader_t *r, const dfu_cbor_item_t *it, unsigned
                 return DFU_ERR_BAD_CBOR;
             }
             /* A map broken after a key only (odd count) is malformed. */
-            if (l->chunk_type == DFU_CBOR_MAP && (l->left & 1u) != 0) {
+            if (l->type == DFU_CBOR_MAP && (l->left & 1u) != 0) {
                 return DFU_ERR_BAD_CBOR;
             }
             top--;
             continue;
         }
-        if (l->chunks && (sub.type != l->chunk_type || sub.indef)) {
+        bool in_string = l->type == DFU_CBOR_BSTR || l->type == DFU_CBOR_TSTR;
+        if (in_string && (sub.type != (dfu_cbor_type_t)l->type || sub.indef)) {
             return DFU_ERR_BAD_CBOR;
         }
         if (l->indef) {
@@ -221,8 +214,13 @@ int dfu_cbor_skip_rest(dfu_cbor_reader_t *r, const dfu_cbor_item_t *it, unsigned
 
 bool dfu_cbor_str_eq(const dfu_cbor_str_t *a, const char *s)
 {
-    size_t n = strlen(s);
-    return a->len == n && (n == 0 || memcmp(a->ptr, s, n) == 0);
+    /* no strlen: stops at the first differing byte, or at s's NUL */
+    for (size_t i = 0; i < a->len; i++) {
+        if (s[i] == '\0' || (uint8_t)s[i] != a->ptr[i]) {
+            return false;
+        }
+    }
+    return s[a->len] == '\0';
 }
 
 static int find_key(const dfu_cbor_key_t *keys, size_t nkeys, const dfu_cbor_item_t *k)
@@ -282,9 +280,10 @@ static int store_value(const dfu_cbor_key_t *key, const dfu_cbor_item_t *v)
     return DFU_ERR_BAD_CBOR;
 }
 
-/* Handles one key/value pair whose key head `k` was read; updates *found. */
+/* Handles one key/value pair whose key head `k` was read; updates *found, and *nulls for
+ * nullable keys that came as null (absent, but a second occurrence is still a duplicate). */
 static int decode_pair(dfu_cbor_reader_t *r, const dfu_cbor_item_t *k, const dfu_cbor_key_t *keys,
-                       size_t nkeys, uint32_t *found)
+                       size_t nkeys, uint32_t *found, uint32_t *nulls)
 {
     int idx = -1;
     if (k->type == DFU_CBOR_TSTR && !k->indef) {
@@ -305,7 +304,7 @@ static int decode_pair(dfu_cbor_reader_t *r, const dfu_cbor_item_t *k, const dfu
         return dfu_cbor_skip_rest(r, &v, 2);
     }
     uint32_t bit = 1u << (unsigned)idx;
-    if ((*found & bit) != 0) {
+    if (((*found | *nulls) & bit) != 0) {
         return DFU_ERR_BAD_CBOR; /* duplicate key */
     }
     rc = store_value(&keys[idx], &v);
@@ -313,8 +312,8 @@ static int decode_pair(dfu_cbor_reader_t *r, const dfu_cbor_item_t *k, const dfu
         return rc;
     }
     if (rc == 0) {
-        /* null accepted as absent; still mark seen to refuse a later duplicate */
-        return dfu_cbor_skip_rest(r, &v, 2);
+        *nulls |= bit; /* null accepted as absent */
+        return 0;
     }
     *found |= bit;
     return 0;
@@ -323,7 +322,7 @@ static int decode_pair(dfu_cbor_reader_t *r, const dfu_cbor_item_t *k, const dfu
 int dfu_cbor_decode_map(const uint8_t *buf, size_t len, const dfu_cbor_key_t *keys, size_t nkeys,
                         uint32_t *found)
 {
-    uint32_t seen = 0;
+    uint32_t seen = 0, nulls = 0;
     if (found != NULL) {
         *found = 0;
     }
@@ -355,7 +354,7 @@ int dfu_cbor_decode_map(const uint8_t *buf, size_t len, const dfu_cbor_key_t *ke
             }
             break;
         }
-        rc = decode_pair(&r, &k, keys, nkeys, &seen);
+        rc = decode_pair(&r, &k, keys, nkeys, &seen, &nulls);
         if (rc != 0) {
             return rc;
         }
