@@ -1,5 +1,6 @@
 /* libFuzzer harness: the whole SMP server (OS + image groups, `secure` or `open` policy) on a
- * RAM flash. Input: byte 0 = options (link level, policy, ALLOW_ERASE_PENDING), then requests
+ * RAM flash. Input: byte 0 = options (link level, policy, ALLOW_ERASE_PENDING, no_v1, no_rsn,
+ * 0x80: boot records served: a last_boot record and a log of 25 records), then requests
  * as [BE16 length][bytes] records, each handed to dfu_smp_server_process (a record may hold
  * several messages). Every response must carry a header length equal to its payload size. */
 #include <stdbool.h>
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dfukit/dfu_boot_record.h"
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_smp.h"
 #include "dfukit/dfu_smp_img.h"
@@ -17,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SECTOR 4096u
 #define P_SIZE (17u * SECTOR)
 #define S_SIZE (16u * SECTOR)
+#define LOG_SIZE (2u * SECTOR)
 
-static uint8_t mem[P_SIZE + S_SIZE];
+static uint8_t mem[P_SIZE + S_SIZE + LOG_SIZE];
 
 static int rf_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
@@ -49,7 +52,7 @@ static int rf_erase(void *ctx, uint32_t off, size_t len)
 static const dfu_flash_port_t port = {.read = rf_read,
                                       .write = rf_write,
                                       .erase = rf_erase,
-                                      .size = P_SIZE + S_SIZE,
+                                      .size = P_SIZE + S_SIZE + LOG_SIZE,
                                       .sector_size = SECTOR,
                                       .write_align = 8,
                                       .erased_val = 0xff};
@@ -122,6 +125,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .reset = on_reset, .time_get = on_time_get, .time_set = on_time_set};
     dfu_smp_os_t os;
     dfu_smp_os_cfg_t oc = {.port = &osp, .mcuboot_mode = 3};
+    static dfu_flash_area_t log;
+    static dfu_boot_result_t last;
+    if (data[0] & 0x80) {
+        log = (dfu_flash_area_t){&fl, P_SIZE + S_SIZE, LOG_SIZE, 5};
+        memset(&last, 0, sizeof(last));
+        for (unsigned i = 0; i < 25; i++) {
+            last.booted = 1;
+            last.swap_type = (uint8_t)(1 + i % 5);
+            last.reason_code = (uint8_t)(i % DFU_BOOT_REASON_COUNT);
+            last.has_other = (uint8_t)(i & 1);
+            last.image.ver_build = i * 1000003u;
+            last.image.hash_len = 32;
+            if (dfu_boot_log_append(&log, &last) != 0) {
+                __builtin_trap();
+            }
+        }
+        oc.last_boot = &last;
+        oc.boot_log = &log;
+    }
     dfu_smp_os_register(&srv, &os, &oc);
     static dfu_smp_img_t img;
     dfu_smp_img_cfg_t ic = {

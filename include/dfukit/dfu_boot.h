@@ -197,6 +197,12 @@ typedef struct dfu_boot_validator {
     0x4u /* skip full validation of P before booting (MCUboot                                      \
           * without VALIDATE_PRIMARY_SLOT): only its header */
 
+/* Time source of the bootloader (a free-running millisecond counter; wrap-around is fine). */
+typedef struct dfu_boot_clock {
+    void *ctx;
+    uint32_t (*now_ms)(void *ctx);
+} dfu_boot_clock_t;
+
 typedef struct dfu_boot_cfg {
     dfu_flash_area_t primary;       /* slot 0 */
     dfu_flash_area_t secondary;     /* slot 1 */
@@ -206,11 +212,29 @@ typedef struct dfu_boot_cfg {
     uint8_t *buf;   /* copy buffer, caller-owned; length a multiple of the write alignment */
     size_t buf_len; /* >= 64; MCUboot uses 1024 */
     uint32_t flags; /* DFU_BOOT_F_* */
+    /* Boot outcome report (optional, dfu_boot_record.h). After each boot that reaches a decision
+     * dfu_boot_go appends the outcome to the persistent record log `log` (the first two sectors
+     * of the area; size 0 = no log) and writes it into the RAM hand-off area `handoff` /
+     * `handoff_size` (>= DFU_BOOT_HANDOFF_SIZE bytes, any alignment; NULL = none), which the
+     * application reads with dfu_boot_handoff_read(). `clock` measures the time the boot took
+     * (NULL = not measured, time_ms 0). */
+    dfu_flash_area_t log;
+    void *handoff;
+    size_t handoff_size;
+    const dfu_boot_clock_t *clock;
 } dfu_boot_cfg_t;
 
-/* Last-boot record: the outcome of one dfu_boot_go(). Kept in RAM by the caller (the simulator
- * passes it on to the application); dfu_boot_record_encode/decode give a fixed 32-byte form for
- * storing it in a storage partition. */
+/* Image version (MCUboot ih_ver). */
+typedef struct dfu_boot_version {
+    uint8_t major;
+    uint8_t minor;
+    uint16_t revision;
+    uint32_t build;
+} dfu_boot_version_t;
+
+/* Last-boot record: the outcome of one dfu_boot_go(). Handed to the application (RAM hand-off
+ * area) and kept in the persistent record log; codec, log, hand-off and reason texts in
+ * dfu_boot_record.h. */
 typedef struct dfu_boot_result {
     uint8_t swap_type;     /* swap performed or resumed this boot: DFU_BOOT_SWAP_* (NONE if none;
                             * FAIL: the candidate was invalid, scrambled, P confirmed) */
@@ -219,8 +243,17 @@ typedef struct dfu_boot_result {
     uint8_t booted;        /* 1 if the primary slot holds a valid image to jump to */
     int32_t secondary_err; /* why a pending secondary was refused (0 = not refused) */
     int32_t primary_err;   /* why the primary failed validation (0 = ok) */
-    const char *reason;    /* short static text describing the outcome */
+    const char *reason;    /* short static text describing the outcome (= dfu_boot_reason_text) */
     dfu_boot_image_info_t image; /* booted image (when booted) */
+    uint8_t reason_code;         /* dfu_boot_reason_t (dfu_boot_record.h) */
+    uint8_t has_other;           /* `other` is set */
+    dfu_boot_version_t other;    /* the other image of the decision: the one swapped out (TEST,
+                                  * PERM), reverted from (REVERT), or refused */
+    uint32_t boot_count;         /* sequence number in the record log (1 = first; 0 = no log) */
+    uint32_t flash_erases;       /* flash operations of this boot (before the record is stored) */
+    uint32_t flash_writes;
+    uint32_t flash_bytes; /* bytes programmed */
+    uint32_t time_ms;     /* time the boot took (cfg->clock; 0 without one) */
 } dfu_boot_result_t;
 
 /* Boot instance; caller-allocated, fields private. */
@@ -277,22 +310,6 @@ uint32_t dfu_boot_max_image_size_for(const dfu_boot_trailer_cfg_t *tcfg,
                                      const dfu_flash_area_t *primary,
                                      const dfu_flash_area_t *secondary,
                                      const dfu_flash_area_t *scratch);
-
-/* Fixed 32-byte little-endian encoding of a result (reason and hash omitted): "DFBR", version,
- * swap_type, resumed, reverted, booted, secondary_err, primary_err, image version, security
- * counter. decode returns DFU_ERR_CORRUPT on a wrong tag. */
-#define DFU_BOOT_RECORD_SIZE 32u
-void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_RECORD_SIZE]);
-int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r);
-
-/* Persistent last-boot record: an append-only log of 32-byte records in the sector starting at
- * `off` (sector aligned) of `fa` (e.g. the storage partition). store() appends after the last
- * record, erasing the sector only when it is full (one erase per sector_size/32 boots); load()
- * returns the newest record that decodes. A torn append leaves an undecodable slot that load()
- * skips (the previous record is reported). Returns 0, DFU_ERR_NOT_FOUND (load: no record),
- * DFU_ERR_INVAL (bad offset) or a flash error. */
-int dfu_boot_record_store(const dfu_flash_area_t *fa, uint32_t off, const dfu_boot_result_t *r);
-int dfu_boot_record_load(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_t *r);
 
 /* Strategy from its name ("move", "scratch", "offset", "overwrite", as the strategy tables name
  * them): a dfu_boot_strategy_t value, or -1 for an unknown name. */

@@ -1,6 +1,7 @@
 /*
  * SMP OS management group (group 0): echo (0), datetime get/set (4), reset (5), MCUmgr params
- * (6), OS/application info (7), bootloader info (8). Wire details: smp-protocol.md §3.2.
+ * (6), OS/application info (7), bootloader info (8, plus dfukit's boot outcome queries "last_boot"
+ * and "boot_log"). Wire details: smp-protocol.md §3.2, docs/SPEC-smp.md section 4.
  * Task stats (2) and memory pool stats (3) are not provided (rc 8).
  *
  * Everything platform specific comes through dfu_smp_os_port_t; a NULL function makes the
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dfukit/dfu_boot.h"
+#include "dfukit/dfu_flash.h"
 #include "dfukit/dfu_smp.h"
 
 #ifdef __cplusplus
@@ -85,6 +88,13 @@ typedef struct dfu_smp_os_cfg {
     int8_t mcuboot_mode; /* DFU_SMP_MODE_*, the configured swap strategy */
     bool no_downgrade;   /* adds "no-downgrade": true to the mode answer */
     bool datetime_ms;    /* datetime with ".ms" (CONFIG_MCUMGR_GRP_OS_DATETIME_MS) */
+    /* Boot outcome, served by bootloader info queries "last_boot" and "boot_log"
+     * (docs/SPEC-smp.md section 4.1). Without them those queries answer exactly as an unknown
+     * query ({"rc": 3}, as Zephyr). */
+    const dfu_boot_result_t *last_boot; /* this boot's record, e.g. from dfu_boot_handoff_read()
+                                         * (kept by the caller); NULL = none */
+    const dfu_flash_area_t *boot_log;   /* the bootloader's record log (dfu_boot_record.h);
+                                         * NULL = none */
 } dfu_smp_os_cfg_t;
 
 /* OS group instance (caller-allocated). */

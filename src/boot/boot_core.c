@@ -13,12 +13,11 @@
 #include <string.h>
 
 #include "boot_priv.h"
+#include "dfukit/dfu_boot_record.h"
 
 /* Strategies built in (DFU_BOOT_STRATEGIES, dfu_boot.h): a strategy left out is not referenced,
  * so --gc-sections drops its code; dfu_boot_init() refuses it. */
 #define HAS_STRATEGY(s) ((DFU_BOOT_STRATEGIES & (1u << (s))) != 0u)
-
-static const char reason_ok[] = "ok";
 
 static const dfu_swap_geom_t *strategy_geom(uint8_t s)
 {
@@ -123,6 +122,15 @@ int dfu_boot_init(dfu_boot_t *b, const dfu_boot_cfg_t *cfg)
     int rc = bind_geometry(b, cfg);
     if (rc < 0) {
         return rc;
+    }
+    const dfu_flash_area_t *log = &cfg->log;
+    if ((log->size != 0u && (dfu_boot_log_check(log) < 0 ||
+                             (log->flash == cfg->primary.flash &&
+                              (overlaps(log, &cfg->primary) || overlaps(log, &cfg->secondary) ||
+                               (cfg->scratch.size != 0u && overlaps(log, &cfg->scratch)))))) ||
+        (cfg->handoff != NULL && cfg->handoff_size < DFU_BOOT_HANDOFF_SIZE)) {
+        b->cfg = NULL;
+        return DFU_ERR_INVAL;
     }
     b->ops = strategy_ops(cfg->trailer.strategy);
     return DFU_OK;
@@ -283,11 +291,6 @@ int dfu_boot_status_init(dfu_boot_t *b, const dfu_flash_area_t *fa,
 #define IMG_F_ENCRYPTED 0x0cu   /* AES-128 | AES-256 */
 #define IMG_F_COMPRESSED 0xe00u /* LZMA1 | LZMA2 | ARM-Thumb filter */
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 /* Total bytes of the image at `off` (header + payload + TLVs) from its header and TLV info
  * headers, bounds-checked against the area. DFU_ERR_BAD_MAGIC if there is no image. */
 static int image_sizes(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out, uint32_t *unprot)
@@ -297,12 +300,12 @@ static int image_sizes(const dfu_flash_area_t *fa, uint32_t off, uint32_t *out, 
     if (rc < 0) {
         return rc;
     }
-    if (le32(h) != IMG_MAGIC) {
+    if (dfu_boot_get_le32(h) != IMG_MAGIC) {
         return DFU_ERR_BAD_MAGIC;
     }
     uint64_t hdr = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
     uint64_t prot = (uint32_t)h[10] | ((uint32_t)h[11] << 8);
-    uint64_t end = off + hdr + le32(h + 12) + prot;
+    uint64_t end = off + hdr + dfu_boot_get_le32(h + 12) + prot;
     if (hdr < 32u || end + 4u > fa->size) {
         return DFU_ERR_BAD_HEADER;
     }
@@ -435,11 +438,17 @@ static int scramble_secondary(dfu_boot_t *b, uint32_t img_off)
 
 /* MCUboot's FAIL: the secondary was invalid (and has been scrambled). P's image_ok is written
  * (if unset) so that neither a revert nor the request is retried; nothing else is written. */
-static int fail(dfu_boot_t *b, dfu_boot_result_t *res, const char *reason)
+static void set_reason(dfu_boot_result_t *res, uint8_t code)
+{
+    res->reason_code = code;
+    res->reason = dfu_boot_reason_text(code);
+}
+
+static int fail(dfu_boot_t *b, dfu_boot_result_t *res, uint8_t reason)
 {
     dfu_boot_slot_state_t st;
     res->swap_type = DFU_BOOT_SWAP_FAIL;
-    res->reason = reason;
+    set_reason(res, reason);
     b->swap_type = DFU_BOOT_SWAP_FAIL;
     if (b->tcfg.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
         return DFU_OK; /* no revert to prevent, as MCUboot's overwrite-only */
@@ -455,8 +464,8 @@ static int fail(dfu_boot_t *b, dfu_boot_result_t *res, const char *reason)
 static int enc_flagged(const dfu_flash_area_t *fa, uint32_t off)
 {
     uint8_t h[20];
-    return dfu_flash_read(fa, off, h, sizeof(h)) == 0 && le32(h) == IMG_MAGIC &&
-           (le32(h + 16) & IMG_F_ENCRYPTED) != 0u;
+    return dfu_flash_read(fa, off, h, sizeof(h)) == 0 && dfu_boot_get_le32(h) == IMG_MAGIC &&
+           (dfu_boot_get_le32(h + 16) & IMG_F_ENCRYPTED) != 0u;
 }
 
 /* MCUboot's "no bootable image" in the secondary: the header magic is erased (*none = 1), or the
@@ -472,8 +481,28 @@ static int no_image(const dfu_flash_area_t *fa, uint32_t off, int *none)
     *none = 0;
     if (h[0] == ev && h[1] == ev && h[2] == ev && h[3] == ev) {
         *none = 1;
-    } else if (le32(h) == IMG_MAGIC && (le32(h + 16) & IMG_F_NON_BOOTABLE) != 0u) {
+    } else if (dfu_boot_get_le32(h) == IMG_MAGIC &&
+               (dfu_boot_get_le32(h + 16) & IMG_F_NON_BOOTABLE) != 0u) {
         *none = 2;
+    }
+    return DFU_OK;
+}
+
+/* Notes the version in the header at `off` of `fa` as the "other" image of this boot (cleared
+ * when no header is there). Only a power cut is an error: the note is informational. */
+static int note_other(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_t *res)
+{
+    uint8_t h[28];
+    int rc = dfu_flash_read(fa, off, h, sizeof(h));
+    if (rc == DFU_ERR_POWER_CUT) {
+        return rc;
+    }
+    res->has_other = (uint8_t)(rc == 0 && dfu_boot_get_le32(h) == IMG_MAGIC);
+    if (res->has_other) {
+        res->other.major = h[20];
+        res->other.minor = h[21];
+        res->other.revision = (uint16_t)dfu_boot_get_le16(h + 22);
+        res->other.build = dfu_boot_get_le32(h + 24);
     }
     return DFU_OK;
 }
@@ -543,15 +572,18 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     uint32_t s_off = type == DFU_BOOT_SWAP_REVERT ? 0u : dfu_boot_secondary_image_off(&b->tcfg, s);
     int none = 0;
     int rc = no_image(s, s_off, &none);
+    if (rc == 0) {
+        rc = note_other(s, s_off, res); /* the candidate, until it is accepted */
+    }
     if (rc < 0) {
         return rc;
     }
     if (none) {
         res->secondary_err = DFU_ERR_NOT_FOUND;
         if (from_status) {
-            return fail(b, res, "interrupted request: no image in the secondary (fail)");
+            return fail(b, res, DFU_BOOT_REASON_INTERRUPTED);
         }
-        res->reason = "secondary: no bootable image";
+        set_reason(res, DFU_BOOT_REASON_NO_IMAGE);
         /* A request left for an erased header (e.g. overwrite-only cut between its two
          * scrambles) can never be honoured: clear it. No image data is touched. */
         dfu_boot_slot_state_t st;
@@ -593,13 +625,13 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
             return erc;
         }
         if (from_status) {
-            return fail(b, res, "interrupted request: secondary invalid (fail)");
+            return fail(b, res, DFU_BOOT_REASON_INTERRUPTED);
         }
         if (rc == DFU_ERR_DOWNGRADE) {
-            res->reason = "secondary refused: downgrade";
+            set_reason(res, DFU_BOOT_REASON_DOWNGRADE);
             return DFU_OK;
         }
-        return fail(b, res, "secondary refused: invalid image (fail)");
+        return fail(b, res, dfu_boot_reason_for_refusal(rc));
     }
     int src = swap_size_of(b, si.total_size, s_off);
     if (src < 0) {
@@ -607,7 +639,7 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     }
     if (b->swap_size > dfu_boot_max_image_size(b)) {
         res->secondary_err = DFU_ERR_NOSPC;
-        res->reason = "not enough free space to run the swap; secondary kept";
+        set_reason(res, DFU_BOOT_REASON_TOO_LARGE); /* not enough free space; S kept */
         return DFU_OK;
     }
     b->swap_type = (uint8_t)type;
@@ -626,7 +658,10 @@ static int start_new(dfu_boot_t *b, int type, int from_status, dfu_boot_status_t
     const dfu_swap_ops_t *ops = b->ops;
     res->swap_type = (uint8_t)type;
     res->reverted = (uint8_t)revert;
-    rc = ops->run(b, bs);
+    rc = note_other(&b->cfg->primary, 0, res); /* the image being replaced / reverted from */
+    if (rc == 0) {
+        rc = ops->run(b, bs);
+    }
     return rc == 0 ? finalize(b) : rc;
 }
 
@@ -659,11 +694,11 @@ static int resume_decrypt(dfu_boot_t *b, const dfu_boot_status_t *bs)
     if (rc < 0) {
         return rc;
     }
-    if (le32(h) != IMG_MAGIC) {
+    if (dfu_boot_get_le32(h) != IMG_MAGIC) {
         return DFU_ERR_BAD_STATUS;
     }
     b->enc_hdr_size = (uint32_t)h[8] | ((uint32_t)h[9] << 8);
-    b->enc_img_size = le32(h + 12);
+    b->enc_img_size = dfu_boot_get_le32(h + 12);
     b->enc_key_len = (uint8_t)kl;
     b->decrypting = 1;
     return DFU_OK;
@@ -689,7 +724,7 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
         rc = ops->read_status(b, &p, &s, &bs);
     }
     if (rc == DFU_ERR_BAD_STATUS) {
-        res->reason = "swap status inconsistent; not resumed";
+        set_reason(res, DFU_BOOT_REASON_INCONSISTENT);
         return DFU_OK;
     }
     if (rc < 0) {
@@ -700,7 +735,7 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
         b->swap_size = bs.swap_size;
         rc = resume_decrypt(b, &bs);
         if (rc == DFU_ERR_BAD_STATUS) {
-            res->reason = "swap status inconsistent (encrypted image header lost); not resumed";
+            set_reason(res, DFU_BOOT_REASON_INCONSISTENT); /* encrypted image header lost */
             return DFU_OK;
         }
         if (rc < 0) {
@@ -710,7 +745,14 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
         res->swap_type = bs.swap_type;
         res->reverted = bs.swap_type == DFU_BOOT_SWAP_REVERT;
         rc = ops->run(b, &bs);
-        return rc == 0 ? finalize(b) : rc;
+        if (rc == 0) {
+            rc = finalize(b);
+        }
+        /* the image swapped out is in S now: at offset 0, except after an offset revert
+         * (S + 1 sector); overwrite-only erased it (no note) */
+        uint32_t out_off =
+            res->reverted ? dfu_boot_secondary_image_off(&b->tcfg, &c->secondary) : 0u;
+        return rc == 0 ? note_other(&c->secondary, out_off, res) : rc;
     }
     if (bs.source != DFU_BOOT_SRC_NONE && bs.swap_type != DFU_BOOT_SWAP_NONE) {
         return start_new(b, bs.swap_type, 1, &bs, res);
@@ -728,7 +770,7 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
             if (rc < 0) {
                 return rc;
             }
-            res->reason = "cleared a corrupt secondary trailer";
+            set_reason(res, DFU_BOOT_REASON_CLEARED_TRAILER);
         }
     }
     if (type == DFU_BOOT_SWAP_REVERT && c->trailer.strategy == DFU_BOOT_STRATEGY_OVERWRITE) {
@@ -743,17 +785,30 @@ static int do_upgrade(dfu_boot_t *b, dfu_boot_result_t *res)
     return start_new(b, type, 0, &bs, res);
 }
 
-int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
+/* Reason of a boot that booted without an earlier cause being set. */
+static uint8_t swap_reason(const dfu_boot_result_t *res)
 {
-    if (b == NULL || b->cfg == NULL || res == NULL) {
-        return DFU_ERR_INVAL;
+    if (res->resumed) {
+        return DFU_BOOT_REASON_RESUMED;
     }
+    if (res->reverted) {
+        return DFU_BOOT_REASON_REVERT;
+    }
+    if (res->swap_type == DFU_BOOT_SWAP_TEST) {
+        return DFU_BOOT_REASON_TEST;
+    }
+    return res->swap_type == DFU_BOOT_SWAP_PERM ? DFU_BOOT_REASON_PERM : DFU_BOOT_REASON_NONE;
+}
+
+static int boot_run(dfu_boot_t *b, dfu_boot_result_t *res)
+{
     memset(res, 0, sizeof(*res));
     res->swap_type = DFU_BOOT_SWAP_NONE;
-    res->reason = reason_ok;
+    set_reason(res, DFU_BOOT_REASON_NONE);
     int rc = do_upgrade(b, res);
     if (rc < 0) {
-        res->reason = rc == DFU_ERR_POWER_CUT ? "power cut during upgrade" : "flash error";
+        set_reason(res, rc == DFU_ERR_POWER_CUT ? DFU_BOOT_REASON_POWER_CUT
+                                                : DFU_BOOT_REASON_FLASH_ERROR);
         return rc;
     }
     dfu_boot_image_info_t pi;
@@ -770,132 +825,46 @@ int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
     }
     if (rc < 0) {
         res->primary_err = rc;
-        if (res->reason == reason_ok) {
-            res->reason = "no bootable image in the primary slot"; /* else keep the cause */
+        if (res->reason_code == DFU_BOOT_REASON_NONE) {
+            set_reason(res, DFU_BOOT_REASON_NO_BOOTABLE); /* else keep the cause */
         }
         return DFU_ERR_NOT_FOUND;
     }
     res->booted = 1;
     res->image = pi;
-    return DFU_OK;
-}
-
-/* ---- last-boot record ---------------------------------------------------------------------- */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-void dfu_boot_record_encode(const dfu_boot_result_t *r, uint8_t out[DFU_BOOT_RECORD_SIZE])
-{
-    memset(out, 0, DFU_BOOT_RECORD_SIZE);
-    memcpy(out, "DFBR", 4);
-    out[4] = 1; /* record version */
-    out[5] = r->swap_type;
-    out[6] = r->resumed;
-    out[7] = r->reverted;
-    out[8] = r->booted;
-    put32(out + 12, (uint32_t)r->secondary_err);
-    put32(out + 16, (uint32_t)r->primary_err);
-    out[20] = r->image.ver_major;
-    out[21] = r->image.ver_minor;
-    out[22] = (uint8_t)r->image.ver_revision;
-    out[23] = (uint8_t)(r->image.ver_revision >> 8);
-    put32(out + 24, r->image.ver_build);
-    put32(out + 28, r->image.security_counter);
-}
-
-int dfu_boot_record_decode(const uint8_t in[DFU_BOOT_RECORD_SIZE], dfu_boot_result_t *r)
-{
-    if (memcmp(in, "DFBR", 4) != 0 || in[4] != 1u) {
-        return DFU_ERR_CORRUPT;
-    }
-    memset(r, 0, sizeof(*r));
-    r->swap_type = in[5];
-    r->resumed = in[6];
-    r->reverted = in[7];
-    r->booted = in[8];
-    r->secondary_err = (int32_t)le32(in + 12);
-    r->primary_err = (int32_t)le32(in + 16);
-    r->image.ver_major = in[20];
-    r->image.ver_minor = in[21];
-    r->image.ver_revision = (uint16_t)(in[22] | (in[23] << 8));
-    r->image.ver_build = le32(in + 24);
-    r->image.security_counter = le32(in + 28);
-    r->reason = "stored record";
-    return DFU_OK;
-}
-
-/* Index of the first fully erased record slot in the log sector (n if full). */
-static int record_scan(const dfu_flash_area_t *fa, uint32_t off, uint32_t n, uint32_t *first_free,
-                       int32_t *newest)
-{
-    *first_free = n;
-    *newest = -1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t rec[DFU_BOOT_RECORD_SIZE];
-        int rc = dfu_flash_read(fa, off + i * DFU_BOOT_RECORD_SIZE, rec, sizeof(rec));
-        if (rc < 0) {
-            return rc;
-        }
-        dfu_boot_result_t tmp;
-        if (dfu_boot_record_decode(rec, &tmp) == 0) {
-            *newest = (int32_t)i;
-        }
-        int erased = 1;
-        for (size_t k = 0; k < sizeof(rec); k++) {
-            erased &= rec[k] == dfu_flash_erased_val(fa);
-        }
-        if (erased) {
-            *first_free = i;
-            return DFU_OK;
-        }
+    if (res->reason_code == DFU_BOOT_REASON_NONE) {
+        set_reason(res, swap_reason(res));
     }
     return DFU_OK;
 }
 
-int dfu_boot_record_store(const dfu_flash_area_t *fa, uint32_t off, const dfu_boot_result_t *r)
+int dfu_boot_go(dfu_boot_t *b, dfu_boot_result_t *res)
 {
-    if (dfu_flash_area_check(fa) < 0 || off % dfu_flash_sector_size(fa) != 0u || off >= fa->size ||
-        dfu_flash_align(fa) > DFU_BOOT_RECORD_SIZE) {
+    if (b == NULL || b->cfg == NULL || res == NULL) {
         return DFU_ERR_INVAL;
     }
-    uint32_t n = dfu_flash_sector_size(fa) / DFU_BOOT_RECORD_SIZE;
-    uint32_t slot = 0;
-    int32_t newest = -1;
-    int rc = record_scan(fa, off, n, &slot, &newest);
-    if (rc < 0) {
-        return rc;
+    const dfu_boot_cfg_t *c = b->cfg;
+    const dfu_flash_stats_t st0 = c->primary.flash->stats;
+    const dfu_boot_clock_t *clk = c->clock != NULL && c->clock->now_ms != NULL ? c->clock : NULL;
+    uint32_t t0 = clk != NULL ? clk->now_ms(clk->ctx) : 0u;
+    int rc = boot_run(b, res);
+    if (rc < 0 && rc != DFU_ERR_NOT_FOUND) {
+        return rc; /* nothing decided: a power cut or a flash error (not recorded) */
     }
-    if (slot >= n) {
-        rc = dfu_flash_erase(fa, off, dfu_flash_sector_size(fa));
-        slot = 0;
+    const dfu_flash_stats_t *st = &c->primary.flash->stats;
+    res->flash_erases = st->erases - st0.erases;
+    res->flash_writes = st->writes - st0.writes;
+    res->flash_bytes = (uint32_t)(st->bytes_written - st0.bytes_written);
+    res->time_ms = clk != NULL ? clk->now_ms(clk->ctx) - t0 : 0u;
+    /* The report never stops a boot: a log that cannot be written leaves boot_count 0. */
+    if (c->log.size != 0u) {
+        int lrc = dfu_boot_log_append(&c->log, res);
+        if (lrc == DFU_ERR_POWER_CUT) {
+            return lrc;
+        }
     }
-    uint8_t rec[DFU_BOOT_RECORD_SIZE];
-    dfu_boot_record_encode(r, rec);
-    return rc < 0 ? rc : dfu_flash_write(fa, off + slot * DFU_BOOT_RECORD_SIZE, rec, sizeof(rec));
-}
-
-int dfu_boot_record_load(const dfu_flash_area_t *fa, uint32_t off, dfu_boot_result_t *r)
-{
-    if (dfu_flash_area_check(fa) < 0 || off % dfu_flash_sector_size(fa) != 0u || off >= fa->size) {
-        return DFU_ERR_INVAL;
+    if (c->handoff != NULL) {
+        (void)dfu_boot_handoff_write(c->handoff, c->handoff_size, res);
     }
-    uint32_t n = dfu_flash_sector_size(fa) / DFU_BOOT_RECORD_SIZE;
-    uint32_t slot = 0;
-    int32_t newest = -1;
-    int rc = record_scan(fa, off, n, &slot, &newest);
-    if (rc < 0) {
-        return rc;
-    }
-    if (newest < 0) {
-        return DFU_ERR_NOT_FOUND;
-    }
-    uint8_t rec[DFU_BOOT_RECORD_SIZE];
-    rc = dfu_flash_read(fa, off + (uint32_t)newest * DFU_BOOT_RECORD_SIZE, rec, sizeof(rec));
-    return rc < 0 ? rc : dfu_boot_record_decode(rec, r);
+    return rc;
 }

@@ -52,6 +52,34 @@ extern const dfu_swap_ops_t dfu_swap_overwrite_ops;
 extern const dfu_swap_ops_t dfu_swap_scratch_ops;
 extern const dfu_swap_ops_t dfu_swap_offset_ops;
 
+/* ---- little-endian byte access (trailer fields, image headers, records) ---- */
+static inline uint32_t dfu_boot_get_le16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+}
+
+static inline uint32_t dfu_boot_get_le32(const uint8_t *p)
+{
+    return dfu_boot_get_le16(p) | (dfu_boot_get_le16(p + 2) << 16);
+}
+
+static inline void dfu_boot_put_le16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void dfu_boot_put_le32(uint8_t *p, uint32_t v)
+{
+    dfu_boot_put_le16(p, v);
+    dfu_boot_put_le16(p + 2, v >> 16);
+}
+
+/* ---- boot records (boot_record.c) ---- */
+/* Tag, version and CRC of a record, without decoding it: 0 and *boot_count (may be NULL), or
+ * DFU_ERR_CORRUPT. */
+int dfu_boot_record_check(const uint8_t *in, uint32_t *boot_count);
+
 /* ---- trailer helpers (boot_trailer.c) ---- */
 const dfu_boot_trailer_cfg_t *dfu_boot_tcfg(const dfu_boot_trailer_cfg_t *tcfg,
                                             dfu_boot_trailer_cfg_t *tmp);

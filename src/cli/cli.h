@@ -8,6 +8,8 @@
 #ifndef DFU_CLI_H
 #define DFU_CLI_H
 
+#include <stdbool.h>
+
 #define DFU_EXIT_OK 0
 #define DFU_EXIT_FAIL 1
 #define DFU_EXIT_USAGE 2
@@ -26,6 +28,12 @@ int dfu_cli_client(int argc, char **argv);
 /* Device image verbs `image list|upload|test|confirm|erase|slots` (cmd_client.c); argv[0] is the
  * image verb. */
 int dfu_cli_client_image(int argc, char **argv);
+
+/* `dfukit bootloader --last-boot` / `--log` (cmd_bootrec.c) on an open client: prints the
+ * device's boot outcome record(s). Returns an exit code, or a negative dfu_err for the caller's
+ * failure report. A device without records gets one line saying so (exit 0, "supported": false). */
+struct dfu_client;
+int dfu_cli_bootrec(struct dfu_client *c, bool last_boot, bool log, bool json);
 
 /* Prints that `what` is not available in this build and returns DFU_EXIT_FAIL. */
 int dfu_cli_unavailable(const char *what);

@@ -29,6 +29,8 @@ typedef struct {
     int wait_s;
     const char *pos[4];
     int npos;
+    bool last_boot; /* bootloader --last-boot */
+    bool boot_log;  /* bootloader --log */
 } opts_t;
 
 static void usage(FILE *out, const char *verb)
@@ -50,6 +52,8 @@ static void usage(FILE *out, const char *verb)
             "  params                         SMP buffer size/count\n"
             "  info [--format LETTERS]        OS/application info\n"
             "  bootloader                     bootloader name, mode, downgrade policy\n"
+            "  bootloader --last-boot | --log what the bootloader did at the last boot (and\n"
+            "                                 the earlier ones it keeps) and why\n"
             "  image list                     slots: version, hash, flags, next-reset fate\n"
             "  image upload FILE [--image N] [--upgrade] [--window N]\n"
             "  image test HASH | image confirm [HASH] | image erase [SLOT] | image slots\n"
@@ -107,6 +111,10 @@ static int parse(int argc, char **argv, opts_t *o)
             o->clear = true;
         } else if (strcmp(a, "--upgrade") == 0) {
             o->upgrade = true;
+        } else if (strcmp(a, "--last-boot") == 0) {
+            o->last_boot = true;
+        } else if (strcmp(a, "--log") == 0) {
+            o->boot_log = true;
         } else if (strcmp(a, "--conn") == 0) {
             NEED_VALUE;
             o->conn = v;
@@ -356,6 +364,10 @@ static int run_os(dfu_client_t *c, const opts_t *o, const char *verb)
         return DFU_EXIT_OK;
     }
     /* bootloader */
+    if (o->last_boot || o->boot_log) {
+        rc = dfu_cli_bootrec(c, o->last_boot, o->boot_log, o->json);
+        return rc < 0 ? report_fail(c, o, verb, rc) : rc;
+    }
     dfu_client_boot_t b;
     if ((rc = dfu_client_bootloader(c, &b)) != DFU_OK) {
         return report_fail(c, o, verb, rc);

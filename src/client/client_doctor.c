@@ -26,8 +26,10 @@ typedef struct {
     dfu_client_state_t st;
     dfu_client_slotinfo_t si;
     int rc_params, rc_boot, rc_state, rc_slots;
-    int write_probe; /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
-    bool paired;     /* the probe had to pair (with the given passkey) */
+    dfu_client_bootrec_t lb; /* the device's record of the last boot */
+    int rc_lb;               /* 0, DFU_ERR_NOTSUP (not reported) or a request error */
+    int write_probe;         /* 0 allowed, DFU_ERR_ACCESS refused for security, else unknown */
+    bool paired;             /* the probe had to pair (with the given passkey) */
     size_t first_chunk;
     size_t msg_max;
     problem_t pr[MAX_PROBLEMS];
@@ -96,6 +98,7 @@ static void probe_write(doc_t *d)
 static void gather(doc_t *d)
 {
     dfu_client_t *c = d->c;
+    d->rc_lb = dfu_client_last_boot(c, &d->lb);
     d->rc_params = dfu_client_params(c, &d->p);
     d->rc_boot = dfu_client_bootloader(c, &d->b);
     d->rc_state = dfu_client_state_read(c, &d->st);
@@ -184,9 +187,24 @@ static void analyse(doc_t *d)
     }
 }
 
+/* The first line: what the bootloader did at the last reset, and why. */
+static void last_boot_line(const doc_t *d, char *buf, size_t cap)
+{
+    if (d->rc_lb == DFU_OK) {
+        dfu_client_bootrec_explain(&d->lb, buf, cap);
+    } else if (d->rc_lb == DFU_ERR_NOTSUP) {
+        snprintf(buf, cap, "%s", DFU_CLIENT_NO_BOOTREC);
+    } else {
+        snprintf(buf, cap, "the boot outcome could not be read (%s)", dfu_strerror(d->rc_lb));
+    }
+}
+
 static void print_text(doc_t *d, FILE *out)
 {
     dfu_client_t *c = d->c;
+    char lb[600];
+    last_boot_line(d, lb, sizeof(lb));
+    fprintf(out, "doctor: %s\n", lb);
     int sec = dfu_client_link_security(c);
     fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1,
             sec ? (sec == 1   ? "L1 (none)"
@@ -242,6 +260,16 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_t j;
     dfu_json_init(&j, out);
     dfu_json_obj(&j);
+    char lb[600];
+    last_boot_line(d, lb, sizeof(lb));
+    dfu_json_key(&j, "last_boot_summary");
+    dfu_json_str(&j, lb);
+    dfu_json_key(&j, "last_boot");
+    if (d->rc_lb == DFU_OK) {
+        dfu_json_bootrec(&j, &d->lb);
+    } else {
+        dfu_json_null(&j);
+    }
     dfu_json_key(&j, "link");
     dfu_json_obj(&j);
     dfu_json_key(&j, "conn");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dfu_client.h"
+#include "dfukit/dfu_boot_record.h"
 #include "dfukit/dfu_smp.h"
 #include "dfukit/dfu_smp_os.h"
 
@@ -481,19 +482,49 @@ static int do_reset_wait(upd_t *u)
     return -1;
 }
 
+/* The fix for a new image the bootloader did not keep, from its boot record. */
+static const char *bootrec_next(const dfu_client_bootrec_t *r)
+{
+    switch (r->reason_code) {
+    case DFU_BOOT_REASON_BAD_SIGNATURE:
+        return "sign the image with the key the bootloader expects (dfukit image sign -k KEY), "
+               "then run 'dfukit update' again";
+    case DFU_BOOT_REASON_DOWNGRADE:
+        return "sign the image with a version higher than the running one (dfukit image sign "
+               "--version ...), then run 'dfukit update' again";
+    case DFU_BOOT_REASON_REVERT:
+        return "the new image must confirm itself at start-up (or stay up until 'dfukit image "
+               "confirm'); it was reset before that: check that it starts without crashing";
+    case DFU_BOOT_REASON_BAD_HASH:
+        return "run the same 'dfukit update' again (the image is uploaded again)";
+    default:
+        return "run 'dfukit bootloader --log' and 'dfukit doctor' for the device's view";
+    }
+}
+
 static int do_verify_confirm(upd_t *u)
 {
     const dfu_client_slot_t *s0 = &u->st.slots[0];
     if (!(same_hash(s0, u->f.hash) && s0->active)) {
-        char msg[300];
-        snprintf(msg, sizeof(msg),
-                 "after the reset the device runs %s, not the new image %s: "
-                 "MCUboot did not apply it (signature/key rejected, or it "
-                 "reverted)",
-                 s0->present ? s0->version : "nothing", u->f.version);
+        /* the bootloader's own record says why, on devices that keep one */
+        dfu_client_bootrec_t lb;
+        int lrc = dfu_client_last_boot(u->c, &lb);
+        char why[600], msg[900];
+        const char *next = "check that the image is signed with the key the bootloader expects";
+        if (lrc == DFU_OK) {
+            dfu_client_bootrec_explain(&lb, why, sizeof(why));
+            next = bootrec_next(&lb);
+        } else {
+            snprintf(why, sizeof(why),
+                     "MCUboot did not apply it (signature/key rejected, or it reverted; %s)",
+                     lrc == DFU_ERR_NOTSUP
+                         ? "the device does not report boot outcomes, so which is not known"
+                         : "the device's boot outcome could not be read");
+        }
+        snprintf(msg, sizeof(msg), "after the reset the device runs %s, not the new image %s: %s",
+                 s0->present ? s0->version : "nothing", u->f.version, why);
         event(u, "verify", "fail", "%s", msg);
-        return verdict(u, EXIT_FAIL, "verify", msg,
-                       "check that the image is signed with the key the bootloader expects");
+        return verdict(u, EXIT_FAIL, "verify", msg, next);
     }
     event(u, "verify", "ok", "slot 0 runs the new image %s", u->f.version);
     if (u->cfg->mode == DFU_MODE_TEST_ONLY) {

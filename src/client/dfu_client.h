@@ -211,6 +211,44 @@ int dfu_client_state_write(dfu_client_t *c, const uint8_t *hash, bool confirm,
 int dfu_client_erase(dfu_client_t *c, int slot);
 int dfu_client_slot_info(dfu_client_t *c, dfu_client_slotinfo_t *si);
 
+/* The device's record of a boot (OS bootloader info "last_boot", entries of "boot_log"; keys:
+ * docs/SPEC-smp.md section 4.1). */
+typedef struct dfu_client_bootrec {
+    uint32_t boot; /* boot number in the device's record log (0 = no log) */
+    char swap[12]; /* none, test, perm, revert, fail */
+    bool resumed;  /* a swap interrupted by a power cut was completed */
+    bool booted;   /* the primary image was started */
+    int slot;      /* slot running (0) */
+    char version[40];
+    uint8_t hash[32];
+    size_t hash_len;        /* 0: not reported (log entries) */
+    char reason[96];        /* the device's reason text */
+    int reason_code;        /* dfu_boot_reason_t, -1 if absent */
+    bool has_other;         /* other_version is set */
+    char other_version[40]; /* image swapped out / reverted from / refused */
+    int64_t refused_err;    /* dfu_err of a refused candidate (0 = none) */
+    int64_t primary_err;
+    bool has_flash; /* flash figures reported (last_boot) */
+    uint64_t flash_erases, flash_writes, flash_bytes, time_ms;
+} dfu_client_bootrec_t;
+
+/* Reads the record of the last boot. 0; DFU_ERR_NOTSUP when the device does not report boot
+ * outcomes (it answered as for an unknown query: Zephyr, Mynewt; c->err is left as it was);
+ * DFU_ERR_PROTO for a malformed answer; or a request error. */
+int dfu_client_last_boot(dfu_client_t *c, dfu_client_bootrec_t *r);
+/* Reads up to `max` records of the boot log, newest first (pages with "before" as the response
+ * buffer allows). *n = records read, *total = records the device keeps. Errors as above. */
+int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, size_t *n,
+                        uint32_t *total);
+/* One line saying what the bootloader did at that boot and why, with the fix when one is needed,
+ * e.g. "at the last reset the bootloader reverted 2.0.0 -> 1.0.0 because 2.0.0 never confirmed
+ * itself: confirm it at start-up or with `dfukit image confirm`". */
+void dfu_client_bootrec_explain(const dfu_client_bootrec_t *r, char *buf, size_t cap);
+/* The line printed when the device does not report boot outcomes. */
+#define DFU_CLIENT_NO_BOOTREC                                                                      \
+    "the device does not report boot outcomes (no bootloader last_boot record, as Zephyr's and "   \
+    "Mynewt's SMP servers); everything else works"
+
 /* What MCUboot will do at the next reset, from the state flags (static text). */
 const char *dfu_client_next_reset(const dfu_client_state_t *st);
 /* Per-slot "next reset" column text. */
@@ -323,6 +361,8 @@ void dfu_json_end(dfu_json_t *j);
 /* Writes the error fields {"error":{...}} of `e` (name, meaning, fix, codes) into an open
  * object. */
 void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e);
+/* Writes one boot record object (device keys, hash in hex, plus "explanation"). */
+void dfu_json_bootrec(dfu_json_t *j, const dfu_client_bootrec_t *r);
 /* Writes one slot entry object. */
 void dfu_json_slot(dfu_json_t *j, const dfu_client_state_t *st, int slot);
 

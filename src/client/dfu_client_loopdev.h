@@ -2,7 +2,8 @@
  * In-process simulated device for the client tests and the goodput bench (host only): simulated
  * nRF52832 flash, the dfukit boot core (swap-using-move), the dfukit SMP server with the OS and
  * image groups, served on a UDP, pty serial or modelled BLE link from a background thread.
- * Used until/besides `dfukit sim`; it is the same device code the simulator runs.
+ * Used until/besides `dfukit sim`; it is the same device code the simulator runs, without boot
+ * records (no log, no hand-off block): it answers bootloader info "last_boot" as Zephyr does.
  */
 #ifndef DFU_CLIENT_LOOPDEV_H
 #define DFU_CLIENT_LOOPDEV_H

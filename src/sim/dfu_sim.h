@@ -14,6 +14,10 @@
  * in the --log file when one is given); on the log sink (stderr or --log FILE) one line per boot
  *   sim: boot #N: <swap performed, booted slot, version, hash, flash ops, reason>
  * and the app events (confirmed, crash, reset, power cut, stop).
+ *
+ * The boot core hands its outcome to the app through a RAM hand-off block (dfu_boot_record.h)
+ * and appends it to the boot record log in storage sectors 1-2; the app serves both through
+ * OS bootloader info queries "last_boot" and "boot_log".
  */
 #ifndef DFU_SIM_H
 #define DFU_SIM_H
@@ -132,6 +136,7 @@ typedef struct dfu_sim_opts {
     bool torn;
     uint32_t drop_after; /* link drops after N packets (0 = never) */
     bool flash_timing;   /* sleep the modelled flash erase/write time of every op */
+    uint32_t boot_flags; /* dfu_boot_cfg_t.flags: --downgrade version|seccnt */
 } dfu_sim_opts_t;
 
 /* Parses `dfukit sim` arguments (argv[0] = "sim"). Returns 0, or DFU_SIM_EXIT_USAGE after

@@ -190,6 +190,9 @@ static int smp_setup(sim_dev_t *d)
         .platform = d->g.name,
         .os_name = "dfukit-sim",
         .mcuboot_mode = mcuboot_mode(d->o->strategy),
+        .no_downgrade = d->o->boot_flags != 0u,
+        .last_boot = d->has_last_boot ? &d->last_boot : NULL,
+        .boot_log = &d->bootlog,
     };
     rc = dfu_smp_os_register(&d->srv, &d->os, &ocfg);
     if (rc < 0) {
@@ -235,15 +238,19 @@ static void log_boot(sim_dev_t *d, int rc)
                        dfu_strerror(r->secondary_err));
     }
     if (rc == 0 && r->booted) {
-        sim_log(d, "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\"",
+        sim_log(d,
+                "boot #%u: swap=%s%s slot=0 version=%u.%u.%u+%u hash=%s ops=%llu reason=\"%s\" "
+                "record=%u",
                 d->boots, dfu_boot_swap_name(r->swap_type), extra, r->image.ver_major,
                 r->image.ver_minor, r->image.ver_revision, r->image.ver_build, hash,
-                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
+                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "",
+                r->boot_count);
     } else {
-        sim_log(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\"", d->boots,
-                dfu_boot_swap_name(r->swap_type), extra,
+        sim_log(d, "boot #%u: swap=%s%s no bootable image (%s) ops=%llu reason=\"%s\" record=%u",
+                d->boots, dfu_boot_swap_name(r->swap_type), extra,
                 dfu_strerror(r->primary_err != 0 ? r->primary_err : rc),
-                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "");
+                (unsigned long long)d->ff.sf.ops, r->reason != NULL ? r->reason : "",
+                r->boot_count);
     }
 }
 
@@ -287,6 +294,9 @@ int sim_boot(sim_dev_t *d)
             return DFU_ERR_POWER_CUT;
         }
         log_boot(d, rc);
+        /* the app starts: it takes the record the bootloader left in RAM */
+        d->has_last_boot =
+            dfu_boot_handoff_read(d->handoff, sizeof(d->handoff), 1, &d->last_boot) == DFU_OK;
         if (rc < 0 || !d->res.booted) {
             sim_log(d, "no app running: the device stays in the bootloader (seed an empty "
                        "primary slot with --install IMAGE)");

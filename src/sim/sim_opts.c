@@ -20,6 +20,8 @@ void dfu_sim_usage(FILE *f)
             "  --serial PATH       SMP console framing on a pty linked at PATH\n"
             "  --ble PATH          modelled BLE link on a Unix socket at PATH\n"
             "  --install IMAGE     seed an empty primary slot with IMAGE\n"
+            "  --downgrade version|seccnt  the bootloader refuses older images (MCUboot's "
+            "downgrade prevention)\n"
             "  --link SPEC         timing model, e.g. ble,phy=2m,dle=251,ci=7.5,mtu=247, "
             "serial,baud=115200 or net,kbps=1000,lat=10\n"
             "  --power-cut-at N    lose power before flash op N of this run (exit 3); --torn: "
@@ -114,6 +116,10 @@ int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
             o->ble = v;
         } else if (strcmp(a, "--install") == 0) {
             o->install = v;
+        } else if (strcmp(a, "--downgrade") == 0) {
+            bad = strcmp(v, "version") != 0 && strcmp(v, "seccnt") != 0;
+            o->boot_flags |= strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT
+                                                      : DFU_BOOT_F_DOWNGRADE_VERSION;
         } else if (strcmp(a, "--log") == 0) {
             o->log = v;
         } else if (strcmp(a, "--link") == 0) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "dfu_sim.h"
+#include "dfukit/dfu_boot_record.h"
 #include "dfukit/dfu_boot_validate.h"
 #include "dfukit/dfu_link.h"
 #include "dfukit/dfu_smp.h"
@@ -23,6 +24,9 @@ typedef struct sim_dev {
     dfu_boot_imgval_t iv;
     dfu_boot_t boot;
     dfu_boot_result_t res;
+    dfu_boot_result_t last_boot;            /* the app's copy of the bootloader's hand-off record */
+    dfu_boot_clock_t clock;                 /* bootloader clock: modelled flash time */
+    uint8_t handoff[DFU_BOOT_HANDOFF_SIZE]; /* RAM that survives the jump to the app */
     dfu_sim_flashfile_t ff;
     dfu_smp_server_t srv;
     dfu_smp_os_t os;
@@ -33,6 +37,7 @@ typedef struct sim_dev {
     dfu_geometry_t g;
     dfu_flash_t fl;
     dfu_flash_area_t primary, secondary, scratch, storage;
+    dfu_flash_area_t bootlog; /* boot record log: storage sectors 1 and 2 */
     dfu_sim_bonds_t bonds;
     dfu_sim_app_t app;
     const dfu_sim_opts_t *o;
@@ -53,6 +58,7 @@ typedef struct sim_dev {
     bool reset_pending;
     bool time_valid;
     bool has_udp, has_serial, has_ble;
+    bool has_last_boot; /* the app found a valid hand-off block */
 } sim_dev_t;
 
 /* Log line to the sink ("sim: " prefix added), flushed. */

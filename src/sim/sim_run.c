@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_host_ble.h"
@@ -224,6 +225,23 @@ static int serve(sim_dev_t *d)
     return DFU_OK;
 }
 
+/* The bootloader's clock: modelled flash time (deterministic, whatever the host's load). */
+static uint32_t sim_model_ms(void *ctx)
+{
+    const dfu_simflash_t *sf = ctx;
+    return (uint32_t)(sf->time_us / 1000.0);
+}
+
+/* Power-on RAM: whatever the cells hold (pseudo-random, seeded by the process). */
+static void ram_power_on(uint8_t *p, size_t n)
+{
+    uint32_t x = (uint32_t)getpid() * 2654435761u + 1u;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        p[i] = (uint8_t)(x >> 16);
+    }
+}
+
 static int setup_flash(sim_dev_t *d)
 {
     const dfu_sim_opts_t *o = d->o;
@@ -243,6 +261,9 @@ static int setup_flash(sim_dev_t *d)
     d->secondary = (dfu_flash_area_t){&d->fl, g->slot1.off, g->slot1.size, 2};
     d->storage = (dfu_flash_area_t){&d->fl, g->storage.off, g->storage.size, 4};
     d->bonds.area = d->storage;
+    /* the boot record log follows the bond sector */
+    d->bootlog =
+        (dfu_flash_area_t){&d->fl, g->storage.off + g->sector_size, 2u * g->sector_size, 5};
     d->bcfg.primary = d->primary;
     d->bcfg.secondary = d->secondary;
     if (o->strategy == DFU_BOOT_STRATEGY_SCRATCH) {
@@ -256,6 +277,12 @@ static int setup_flash(sim_dev_t *d)
         .max_align = 8, .max_sectors = 128, .strategy = (uint8_t)o->strategy};
     d->bcfg.buf = d->bbuf;
     d->bcfg.buf_len = sizeof(d->bbuf);
+    d->bcfg.flags = o->boot_flags;
+    d->bcfg.log = d->bootlog;
+    d->bcfg.handoff = d->handoff;
+    d->bcfg.handoff_size = sizeof(d->handoff);
+    d->clock = (dfu_boot_clock_t){&d->ff.sf, sim_model_ms};
+    d->bcfg.clock = &d->clock;
     for (int i = 0; i < o->nkeys; i++) {
         size_t len = 0;
         uint8_t *der = sim_load_key(o->keys[i], &len);
@@ -280,6 +307,7 @@ static int run(sim_dev_t *d)
     if (rc < 0) {
         return rc == DFU_ERR_INVAL ? DFU_SIM_EXIT_USAGE : DFU_SIM_EXIT_FAIL;
     }
+    ram_power_on(d->handoff, sizeof(d->handoff));
     if (d->o->power_cut_at != 0) { /* op numbers count from power-on, --install included */
         dfu_simflash_cut_after(&d->ff.sf, d->o->power_cut_at, d->o->torn);
     }

@@ -218,6 +218,11 @@ static void test_args(void)
     CHECK_EQ_INT(parse(7, badlink, &o), DFU_SIM_EXIT_USAGE);
     const char *badcut[] = {"sim", "--flash", "f", "--udp", ":0", "--power-cut-at", "0"};
     CHECK_EQ_INT(parse(7, badcut, &o), DFU_SIM_EXIT_USAGE);
+    const char *down[] = {"sim", "--flash", "f", "--udp", ":0", "--downgrade", "seccnt"};
+    CHECK_EQ_INT(parse(7, down, &o), 0);
+    CHECK_EQ_INT(o.boot_flags, DFU_BOOT_F_DOWNGRADE_SECCNT);
+    const char *baddown[] = {"sim", "--flash", "f", "--udp", ":0", "--downgrade", "always"};
+    CHECK_EQ_INT(parse(7, baddown, &o), DFU_SIM_EXIT_USAGE);
     const char *novalue[] = {"sim", "--flash"};
     CHECK_EQ_INT(parse(2, novalue, &o), DFU_SIM_EXIT_USAGE);
     const char *unknown[] = {"sim", "--flash", "f", "--udp", ":0", "--frobnicate", "1"};

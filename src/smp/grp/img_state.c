@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dfukit/dfu_err.h"
+#include "grp_version.h"
 #include "img_priv.h"
 
 /* ==== Slot access ============================================================================ */
@@ -95,30 +96,6 @@ const char *dfu_smp_img_in_use_rsn(const dfu_smp_img_state_t *st)
 
 /* ==== State list ============================================================================= */
 
-static void version_string(const dfu_image_version_t *v, char *out, size_t cap)
-{
-    /* "major.minor.revision[.build]": at most 3+1+3+1+5+1+10 = 24 chars. */
-    uint32_t parts[4] = {v->major, v->minor, v->revision, v->build};
-    unsigned count = v->build != 0 ? 4u : 3u;
-    size_t n = 0;
-    for (unsigned i = 0; i < count; i++) {
-        char tmp[10];
-        unsigned d = 0;
-        uint32_t x = parts[i];
-        do {
-            tmp[d++] = (char)('0' + x % 10u);
-            x /= 10u;
-        } while (x != 0 && d < sizeof(tmp));
-        if (i > 0 && n + 1 < cap) {
-            out[n++] = '.';
-        }
-        while (d > 0 && n + 1 < cap) {
-            out[n++] = tmp[--d];
-        }
-    }
-    out[n] = '\0';
-}
-
 static bool put_flag(dfu_cbor_writer_t *w, bool frugal, const char *key, bool v)
 {
     if (frugal && !v) {
@@ -131,7 +108,8 @@ static bool write_entry(dfu_cbor_writer_t *w, const dfu_smp_img_t *img,
                         const dfu_smp_img_state_t *st, unsigned slot, const img_slot_info_t *in)
 {
     char ver[28];
-    version_string(&in->hdr.ver, ver, sizeof(ver));
+    (void)dfu_smp_version_str(in->hdr.ver.major, in->hdr.ver.minor, in->hdr.ver.revision,
+                              in->hdr.ver.build, ver, sizeof(ver));
     int t = st->swap_type;
     bool active = slot == st->active;
     bool pending = slot == 1u && (t == DFU_BOOT_SWAP_TEST || t == DFU_BOOT_SWAP_PERM);

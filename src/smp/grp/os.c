@@ -3,6 +3,7 @@
 
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_smp_os.h"
+#include "os_priv.h"
 
 static dfu_smp_os_t *os_of(dfu_smp_req_t *req)
 {
@@ -316,15 +317,19 @@ static int os_bootloader(dfu_smp_req_t *req)
 {
     dfu_smp_os_t *os = os_of(req);
     dfu_cbor_str_t q = {NULL, 0};
+    uint64_t count = 0;
+    uint64_t before = 0;
     uint32_t found = 0;
-    const dfu_cbor_key_t keys[] = {{"query", DFU_CBOR_WANT_TSTR, 0, &q}};
-    int rc = dfu_smp_req_decode(req, keys, 1, &found);
+    const dfu_cbor_key_t keys[] = {{"query", DFU_CBOR_WANT_TSTR, 0, &q},
+                                   {"count", DFU_CBOR_WANT_UINT, 0, &count},
+                                   {"before", DFU_CBOR_WANT_UINT, 0, &before}};
+    int rc = dfu_smp_req_decode(req, keys, 3, &found);
     if (rc != 0) {
         return rc;
     }
     dfu_cbor_writer_t *w = req->w;
     bool ok;
-    if (found == 0) {
+    if ((found & 1u) == 0) {
         ok = dfu_cbor_put_str(w, "bootloader") && dfu_cbor_put_str(w, "MCUboot");
     } else if (dfu_cbor_str_eq(&q, "mode")) {
         ok = dfu_cbor_put_str(w, "mode") && dfu_cbor_put_int(w, os->cfg.mcuboot_mode);
@@ -332,8 +337,16 @@ static int os_bootloader(dfu_smp_req_t *req)
             ok = dfu_cbor_put_str(w, "no-downgrade") && dfu_cbor_put_bool(w, true);
         }
     } else {
-        dfu_smp_req_set_rsn(req, "unknown query; supported: mode");
-        return DFU_ERR_SMP_NO_ANSWER;
+        rc = dfu_smp_os_boot_query(req, os, &q, count, before);
+        if (rc == DFU_ERR_SMP_NO_ANSWER) {
+            static const char *const rsn[4] = {
+                "unknown query; supported: mode", "unknown query; supported: mode, last_boot",
+                "unknown query; supported: mode, boot_log",
+                "unknown query; supported: mode, last_boot, boot_log"};
+            dfu_smp_req_set_rsn(
+                req, rsn[(os->cfg.last_boot != NULL ? 1 : 0) + (os->cfg.boot_log != NULL ? 2 : 0)]);
+        }
+        return rc;
     }
     return ok ? 0 : DFU_ERR_NOMEM;
 }
