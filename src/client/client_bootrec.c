@@ -23,7 +23,7 @@ static bool unknown_query(const dfu_client_err_t *e)
 }
 
 static int query(dfu_client_t *c, const char *what, const char *q, uint64_t count, uint64_t before,
-                 cbor_item_t **rsp)
+                 dfu_cval_t *rsp)
 {
     uint8_t buf[96];
     dfu_cbor_writer_t w;
@@ -48,17 +48,17 @@ static int query(dfu_client_t *c, const char *what, const char *q, uint64_t coun
     return rc;
 }
 
-static uint64_t get_u(const cbor_item_t *m, const char *k)
+static uint64_t get_u(const dfu_cval_t *m, const char *k)
 {
     uint64_t v = 0;
     return dfu_cmap_uint(m, k, &v) ? v : 0u;
 }
 
-static int parse(const cbor_item_t *m, dfu_client_bootrec_t *r)
+static int parse(const dfu_cval_t *m, dfu_client_bootrec_t *r)
 {
     memset(r, 0, sizeof(*r));
     uint64_t boot = 0;
-    if (!cbor_isa_map(m) || !dfu_cmap_uint(m, "boot", &boot) || boot > UINT32_MAX ||
+    if (!dfu_cval_is_map(m) || !dfu_cmap_uint(m, "boot", &boot) || boot > UINT32_MAX ||
         !dfu_cmap_str(m, "swap", r->swap, sizeof(r->swap)) ||
         !dfu_cmap_str(m, "reason", r->reason, sizeof(r->reason))) {
         return DFU_ERR_PROTO;
@@ -74,7 +74,8 @@ static int parse(const cbor_item_t *m, dfu_client_bootrec_t *r)
     r->has_other = dfu_cmap_str(m, "other_version", r->other_version, sizeof(r->other_version));
     dfu_cmap_int(m, "refused_err", &r->refused_err);
     dfu_cmap_int(m, "primary_err", &r->primary_err);
-    r->has_flash = dfu_cmap_get(m, "flash_erases") != NULL;
+    dfu_cval_t fe;
+    r->has_flash = dfu_cmap_get(m, "flash_erases", &fe);
     r->flash_erases = get_u(m, "flash_erases");
     r->flash_writes = get_u(m, "flash_writes");
     r->flash_bytes = get_u(m, "flash_bytes");
@@ -84,15 +85,13 @@ static int parse(const cbor_item_t *m, dfu_client_bootrec_t *r)
 
 int dfu_client_last_boot(dfu_client_t *c, dfu_client_bootrec_t *r)
 {
-    cbor_item_t *rsp = NULL;
+    dfu_cval_t rsp;
     memset(r, 0, sizeof(*r));
     int rc = query(c, "bootloader last_boot", "last_boot", 0, 0, &rsp);
     if (rc != DFU_OK) {
         return rc;
     }
-    rc = parse(rsp, r);
-    cbor_decref(&rsp);
-    return rc;
+    return parse(&rsp, r);
 }
 
 int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, size_t *n,
@@ -102,24 +101,21 @@ int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, 
     *total = 0;
     uint64_t before = 0;
     while (*n < max) {
-        cbor_item_t *rsp = NULL;
+        dfu_cval_t rsp, arr, e;
         int rc = query(c, "bootloader boot_log", "boot_log", max - *n, before, &rsp);
         if (rc != DFU_OK) {
             return rc;
         }
         uint64_t t = 0;
-        const cbor_item_t *arr = dfu_cmap_get(rsp, "boot_log");
-        if (!dfu_cmap_uint(rsp, "total", &t) || t > UINT32_MAX || arr == NULL ||
-            !cbor_isa_array(arr)) {
-            cbor_decref(&rsp);
+        if (!dfu_cmap_uint(&rsp, "total", &t) || t > UINT32_MAX ||
+            !dfu_cmap_get(&rsp, "boot_log", &arr) || !dfu_cval_is_array(&arr)) {
             return DFU_ERR_PROTO;
         }
         *total = (uint32_t)t;
-        size_t got = cbor_array_size(arr);
-        for (size_t i = 0; i < got && *n < max && rc == DFU_OK; i++) {
-            cbor_item_t *e = cbor_array_get(arr, i);
-            rc = parse(e, &out[*n]);
-            cbor_decref(&e);
+        size_t got = 0;
+        for (size_t i = 0; *n < max && rc == DFU_OK && dfu_carr_get(&arr, i, &e); i++) {
+            got++;
+            rc = parse(&e, &out[*n]);
             /* boot numbers must go down, or paging would never end */
             if (rc == DFU_OK && before != 0u && out[*n].boot >= before) {
                 rc = DFU_ERR_PROTO;
@@ -129,7 +125,6 @@ int dfu_client_boot_log(dfu_client_t *c, dfu_client_bootrec_t *out, size_t max, 
                 (*n)++;
             }
         }
-        cbor_decref(&rsp);
         if (rc != DFU_OK) {
             return rc;
         }
