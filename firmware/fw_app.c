@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "dfukit/dfu_boot_record.h"
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_image.h"
 #include "fw_cortexm.h"
@@ -87,9 +88,12 @@ static int app_setup(fw_app_t *a, const fw_app_cfg_t *cfg, const char **confirme
     if (rc != 0) {
         return rc;
     }
+    /* The record first: nothing may reuse the hand-off area's RAM before it is taken. */
+    bool have_last = cfg->handoff != NULL &&
+                     dfu_boot_handoff_read(cfg->handoff, cfg->handoff_size, 1, &a->last_boot) == 0;
     dfu_smp_img_cfg_t icfg;
     memset(&icfg, 0, sizeof(icfg));
-    fw_layout_areas(&cfg->layout, &a->flash, &icfg.primary, &icfg.secondary);
+    fw_layout_areas(&cfg->layout, &a->flash, &icfg.primary, &icfg.secondary, &a->log);
     icfg.trailer = cfg->layout.trailer;
     icfg.crypto = cfg->crypto;
     dfu_image_header_t hdr;
@@ -106,6 +110,8 @@ static int app_setup(fw_app_t *a, const fw_app_cfg_t *cfg, const char **confirme
     ocfg.release = a->version;
     ocfg.platform = cfg->board;
     ocfg.mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE;
+    ocfg.last_boot = have_last ? &a->last_boot : NULL;
+    ocfg.boot_log = a->log.size != 0u ? &a->log : NULL;
     dfu_smp_server_cfg_t scfg;
     memset(&scfg, 0, sizeof(scfg));
     scfg.buf = a->rsp;
@@ -137,6 +143,12 @@ int fw_app_run(fw_app_t *a, const fw_app_cfg_t *cfg)
     fw_puts(c, a->version);
     fw_puts(c, " confirmed=");
     fw_puts(c, confirmed);
+    fw_puts(c, " last_boot=");
+    if (a->last_boot.boot_count != 0u || a->last_boot.booted) {
+        fw_putu(c, a->last_boot.boot_count);
+    } else {
+        fw_puts(c, "none");
+    }
     if (rc != 0) {
         fw_puts(c, " setup failed: ");
         fw_puts(c, dfu_strerror(rc));

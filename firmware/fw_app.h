@@ -1,10 +1,13 @@
 /*
  * The SMP application of a board, portable part: SMP console framing on the board's UART, the
  * SMP server with the OS and Image groups on the board's flash, SHA-256 for the upload `match`,
- * reset after the response has left the UART, and the image's own confirmation at boot.
+ * the bootloader's outcome record (taken from the RAM hand-off area at start, the record log in
+ * flash) served by bootloader info "last_boot" / "boot_log", reset after the response has left
+ * the UART, and the image's own confirmation at boot.
  *
  * Console lines it prints besides SMP frames (an SMP client ignores them):
- *   dfukit-app: <board> version=M.m.r+b confirmed=<yes|now|no> (at start: "yes" = nothing to
+ *   dfukit-app: <board> version=M.m.r+b confirmed=<yes|now|no> last_boot=<n|none>
+ *               (at start: "yes" = nothing to
  *               confirm (permanent image), "now" = a test boot it has just confirmed, "no" = a
  *               test boot it leaves unconfirmed: the next reset reverts it)
  *   dfukit-app: reset stack=<used>/<size> guard=<ok|HIT> (before every reset it performs)
@@ -33,6 +36,8 @@ typedef struct fw_app_cfg {
     const dfu_flash_port_t *flash_port;
     const dfu_crypto_port_t *crypto; /* SHA-256 for `match` */
     fw_layout_t layout;
+    void *handoff; /* the bootloader's RAM hand-off area (NULL = none) */
+    size_t handoff_size;
     bool confirm;        /* confirm the running image at start (if it is not yet) */
     void (*reset)(void); /* the board's system reset; does not return */
     const uint32_t *stack_bottom, *stack_top; /* painted stack, reported before a reset */
@@ -47,6 +52,8 @@ typedef struct fw_app {
     dfu_smp_img_t img;
     dfu_smp_os_port_t os_port;
     dfu_serial_decoder_t dec;
+    dfu_flash_area_t log;        /* the bootloader's record log */
+    dfu_boot_result_t last_boot; /* this boot's record, from the hand-off area */
     char version[32];
     uint8_t rsp[FW_APP_BUF];
     uint8_t rx[FW_APP_BUF + 4u];

@@ -6,15 +6,12 @@
 #include "dfukit/dfu_err.h"
 #include "fw_cortexm.h"
 
-static void put_kv(const fw_console_t *c, const char *key, const char *val)
-{
-    fw_puts(c, key);
-    fw_puts(c, val);
-}
-
 static void print_outcome(const fw_console_t *c, const dfu_boot_result_t *r, int rc)
 {
-    put_kv(c, "swap=", dfu_boot_swap_name(r->swap_type));
+    fw_puts(c, "boot=");
+    fw_putu(c, r->boot_count);
+    fw_puts(c, " swap=");
+    fw_puts(c, dfu_boot_swap_name(r->swap_type));
     if (r->resumed) {
         fw_puts(c, " resumed=yes");
     }
@@ -22,9 +19,8 @@ static void print_outcome(const fw_console_t *c, const dfu_boot_result_t *r, int
         fw_puts(c, " reverted=yes");
     }
     if (r->secondary_err != 0) {
-        fw_puts(c, " secondary_refused=\"");
-        fw_puts(c, dfu_strerror(r->secondary_err));
-        fw_puts(c, "\"");
+        fw_puts(c, " secondary_err=");
+        fw_puti(c, r->secondary_err);
     }
     if (rc == 0 && r->booted) {
         fw_puts(c, " slot=0 version=");
@@ -33,9 +29,9 @@ static void print_outcome(const fw_console_t *c, const dfu_boot_result_t *r, int
         fw_puts(c, " hash=");
         fw_puthex(c, r->image.hash, r->image.hash_len < 8u ? r->image.hash_len : 8u);
     } else {
-        fw_puts(c, " no bootable image (");
-        fw_puts(c, dfu_strerror(r->primary_err != 0 ? r->primary_err : rc));
-        fw_puts(c, ")");
+        fw_puts(c, " primary_err=");
+        fw_puti(c, r->primary_err != 0 ? r->primary_err : rc);
+        fw_puts(c, " no bootable image");
     }
 }
 
@@ -76,8 +72,11 @@ static int boot_setup(fw_boot_t *b, const fw_boot_cfg_t *cfg)
     b->iv.verify.scratch_len = sizeof(b->scratch);
     b->iv.verify.hash_alg = DFU_HASH_SHA256;
     memset(&b->cfg, 0, sizeof(b->cfg));
-    fw_layout_areas(&cfg->layout, &b->flash, &b->cfg.primary, &b->cfg.secondary);
+    fw_layout_areas(&cfg->layout, &b->flash, &b->cfg.primary, &b->cfg.secondary, &b->cfg.log);
     b->cfg.trailer = cfg->layout.trailer;
+    b->cfg.handoff = cfg->handoff;
+    b->cfg.handoff_size = cfg->handoff_size;
+    b->cfg.clock = cfg->clock;
     b->cfg.buf = b->copy_buf;
     b->cfg.buf_len = sizeof(b->copy_buf);
     dfu_boot_image_validator(&b->cfg.validator, &b->iv);
@@ -110,7 +109,7 @@ uintptr_t fw_boot_run(fw_boot_t *b, const fw_boot_cfg_t *cfg)
         fw_puts(c, " halted");
     }
     fw_puts(c, " reason=\"");
-    fw_puts(c, b->res.reason != NULL ? b->res.reason : dfu_strerror(rc));
+    fw_puts(c, b->res.reason != NULL ? b->res.reason : "set-up failed");
     fw_puts(c, "\"\n");
     if (c->drain != NULL) {
         c->drain(c->ctx);

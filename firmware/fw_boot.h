@@ -1,15 +1,18 @@
 /*
  * The bootloader of a board, portable part: one dfu_boot_go() over the board's flash port
- * (swap-using-move, images validated with the board's crypto port and keys), one boot line on
- * the console, and the address to jump to. (The RAM area both linker scripts reserve for a
- * boot-outcome hand-off, _sshared / BOARD_SHARED_ADDR, is not written yet.)
+ * (swap-using-move, images validated with the board's crypto port and keys), the boot outcome
+ * record (appended to the record log in flash and written into the RAM hand-off area the
+ * application reads, dfu_boot_record.h), one boot line on the console, and the address to jump
+ * to.
  *
  * Boot line (one per boot; "dfukit-boot: " is written before the boot core runs, the rest when
  * it returns, so a host can time the boot from the console):
- *   dfukit-boot: swap=<none|test|perm|revert|fail> [resumed=yes] [reverted=yes]
- *                [secondary_refused=<err>] slot=0 version=M.m.r+b hash=<16 hex>
+ *   dfukit-boot: boot=<n> swap=<none|test|perm|revert|fail> [resumed=yes] [reverted=yes]
+ *                [secondary_err=<dfu_err>] slot=0 version=M.m.r+b hash=<16 hex>
  *                stack=<used>/<size> guard=<ok|HIT> start=<vector table> reason="<text>"
- * or, with nothing to boot:  dfukit-boot: ... no bootable image (<err>) ... halted
+ * or, with nothing to boot: ... [primary_err=<dfu_err>] no bootable image ... halted reason=...
+ * n is the record's sequence number in the log (0 without a log); the reason is the record's
+ * (dfu_boot_reason_text).
  */
 #ifndef DFU_FW_BOOT_H
 #define DFU_FW_BOOT_H
@@ -30,6 +33,9 @@ typedef struct fw_boot_cfg {
     const dfu_image_key_t *keys;     /* accepted signing keys (SubjectPublicKeyInfo DER) */
     size_t key_count;
     fw_layout_t layout;
+    void *handoff;                 /* RAM hand-off area for the application (NULL = none) */
+    size_t handoff_size;           /* >= DFU_BOOT_HANDOFF_SIZE */
+    const dfu_boot_clock_t *clock; /* time the boot took, for the record (NULL = none) */
     const uint32_t *stack_bottom, *stack_top; /* painted stack, for the figure in the line */
 } fw_boot_cfg_t;
 

@@ -29,21 +29,32 @@ BOOT_TEXT_TARGET = 32 * 1024
 IMAGES = ("boot", "app")
 ENTRY = "fw_reset_handler"
 
-# caller (regex on the function name) -> objects whose address-taken functions it may call
+# caller (regex on the function name) -> [(object regex, function-name regex)]: the address-taken
+# functions an indirect call in that caller may reach (port functions, tables' entries)
+ANY = r"."
+READERS = r"^(?!dfu_)\w*read$"  # dfu_image_reader_t.read implementations (static helpers)
 INDIRECT = [
-    (r"dfu_flash_(read|write|erase)$", r"board__flash_"),
-    (r"fw_put\w*$|fw_app_run$|fw_boot_run$|app_send$", r"board__uart_"),
-    (r"app_reset$", r"board__uart_|firmware__fw_cortexm"),
-    (r"dfu_image_\w+$|read_pair$", r"crypto__crypto_mbedtls|boot__boot_validate|smp__img_\w+"),
-    (r"bind_geometry$|dfu_boot_max_image_size$", r"boot__swap_"),
-    (r"start_new$|validate$|dfu_boot_go$|dfu_boot_copy$", r"boot__swap_|boot__boot_validate"),
-    (r"dfu_smp_img_upload$", r"crypto__crypto_mbedtls"),
-    (r"os_\w+$", r"firmware__fw_app"),
-    (r"dfu_smp_server_(handle|process|finish)$", r"smp__(os|img_\w+)$|firmware__fw_app"),
-    (r"mbedtls_calloc$|mbedtls_free$", r"mbedtls__memory_buffer_alloc"),
-    (r"mbedtls_platform_zeroize$", r"^$"),  # memset through a volatile pointer: libc, below
-    (r"mbedtls_mpi_mul_mod$|ecp_modp$", r"mbedtls__ecp_curves"),
-    (r"mpi_fill_random_internal$", r"^$"),  # f_rng: verification passes none
+    (r"dfu_flash_(read|write|erase)$", [(r"board__flash_", ANY)]),
+    (r"fw_put\w*$|fw_app_run$|fw_boot_run$|app_send$", [(r"board__uart_", ANY)]),
+    (r"app_reset$", [(r"board__uart_", ANY), (r"firmware__fw_cortexm", r"^fw_cm_sysreset$")]),
+    (r"dfu_image_\w+$|read_pair$", [(r"crypto__crypto_mbedtls", ANY),
+                                    (r"boot__boot_validate|smp__img\w*|image__image_header",
+                                     READERS)]),
+    (r"bind_geometry$", [(r"boot__swap_", r"_check$")]),
+    (r"dfu_boot_max_image_size$", [(r"boot__swap_", r"_max$")]),
+    (r"start_new$|dfu_boot_go$",
+     [(r"boot__swap_", r"_(read_status|run|hdr_loc)$"), (r"boot__boot_validate", r"^imgval_"),
+      (r"main__boot_main", r"_ms$")]),  # + the boot clock
+    (r"validate$", [(r"boot__boot_validate", r"^imgval_")]),
+    (r"dfu_boot_copy$", [(r"boot__boot_validate", r"xcrypt$")]),
+    (r"dfu_smp_img_upload$", [(r"crypto__crypto_mbedtls", ANY)]),
+    (r"os_\w+$", [(r"firmware__fw_app", r"^app_")]),
+    (r"dfu_smp_server_(handle|process|finish)$",
+     [(r"smp__(os\w*|img\w*)$", r"^(os_|img_|dfu_smp_img_)"), (r"firmware__fw_app", r"^app_")]),
+    (r"mbedtls_calloc$|mbedtls_free$", [(r"mbedtls__memory_buffer_alloc", ANY)]),
+    (r"mbedtls_platform_zeroize$", []),  # memset through a volatile pointer: libc, below
+    (r"mbedtls_mpi_mul_mod$|ecp_modp$", [(r"mbedtls__ecp_curves", ANY)]),
+    (r"mpi_fill_random_internal$", []),  # f_rng: verification passes none
 ]
 INDIRECT_LIBC = {"mbedtls_platform_zeroize": ["memset"]}
 
@@ -171,50 +182,61 @@ def stack_figure(fw, image):
 
     def resolve(title):
         """Titles of the functions an indirect call in `title` may reach: address-taken, linked,
-        defined in an object the rule names."""
+        defined in an object (and named as) a rule says."""
         name = name_of(title)
-        for pat, objpat in INDIRECT:
+        for pat, targets in INDIRECT:
             if re.search(pat, name):
                 out = set(INDIRECT_LIBC.get(name, []))
                 for t, obj in owner.items():
                     fn = name_of(t)
-                    if fn in all_taken and fn in linked and re.search(objpat, obj):
+                    if fn in all_taken and fn in linked and any(
+                            re.search(op, obj) and re.search(np, fn) for op, np in targets):
                         out.add(t)
                 return out
         return None
 
-    memo, unknown, unresolved = {}, set(), set()
+    memo, unknown, unresolved, cycles = {}, set(), set(), set()
 
     def walk(t, stack):
+        """(worst bytes from t, whether a call cycle was cut below t). Results reached through a
+        cut cycle depend on the path, so only cut-free results are memoised."""
         if t in memo:
-            return memo[t]
+            return memo[t], False
         if t in stack:
-            return 0  # recursion: counted once (none expected in device code)
+            cycles.add(name_of(t))
+            return 0, True
         own = frames.get(t)
         if own is None:
             unknown.add(name_of(t))
             own = LIBC_FRAME
-        best = 0
-        for callee in sorted(edges.get(t, ())):
+        best, cut = 0, False
+        callees = set()
+        for callee in edges.get(t, ()):
             if callee == "__indirect_call":
                 targets = resolve(t)
                 if targets is None:
                     unresolved.add(name_of(t))
                     continue
-                for x in sorted(targets):
-                    best = max(best, walk(x, stack | {t}))
+                callees |= targets
             else:
-                best = max(best, walk(callee, stack | {t}))
-        memo[t] = own + best
-        return memo[t]
+                callees.add(callee)
+        for x in sorted(callees):
+            v, c = walk(x, stack | {t})
+            best, cut = max(best, v), cut or c
+        if not cut:
+            memo[t] = own + best
+        return own + best, cut
 
-    worst = walk(ENTRY, frozenset())
+    worst = walk(ENTRY, frozenset())[0]
     syms = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True).stdout
     m = re.search(r"^([0-9a-f]+) A _stack_size$", syms, re.M)
     configured = int(m.group(1), 16) if m else 0
     if unresolved:
         raise SystemExit(f"footprint: {elf}: indirect calls without a rule in "
                          f"scripts/footprint_report.py INDIRECT: {', '.join(sorted(unresolved))}")
+    if cycles:
+        raise SystemExit(f"footprint: {elf}: call cycles through {', '.join(sorted(cycles))}: "
+                         f"recursion (or an INDIRECT rule too wide); the stack has no bound")
     return worst, configured, sorted(unknown)
 
 

@@ -1,7 +1,8 @@
 /*
  * nRF52832 glue for the portable firmware (board_port.h): UART0 with the legacy UART registers
- * (nRF52832 Product Specification, UART): polled, TXDRDY / RXDRDY events. The flash port is
- * flash_nvmc.c's board_flash_port.
+ * (nRF52832 Product Specification, UART): polled, TXDRDY / RXDRDY events; the Cortex-M4 DWT
+ * cycle counter (64 MHz) as the uptime clock. The flash port is flash_nvmc.c's
+ * board_flash_port.
  */
 #include <stdint.h>
 
@@ -61,4 +62,20 @@ void board_console(fw_console_t *con, int rx)
     con->write = uart_write;
     con->getc = rx ? uart_getc : NULL;
     con->drain = uart_drain;
+}
+
+#define DEMCR (*(volatile uint32_t *)0xE000EDFCu)
+#define DWT_CTRL (*(volatile uint32_t *)0xE0001000u)
+#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+#define DEMCR_TRCENA (1u << 24)
+#define DWT_CYCCNTENA 1u
+
+uint32_t board_uptime_ms(void)
+{
+    if ((DWT_CTRL & DWT_CYCCNTENA) == 0u) {
+        DEMCR |= DEMCR_TRCENA;
+        DWT_CYCCNT = 0u;
+        DWT_CTRL |= DWT_CYCCNTENA;
+    }
+    return DWT_CYCCNT / (BOARD_CPU_HZ / 1000u);
 }

@@ -48,6 +48,9 @@
 #define BOARD_SLOT0_OFF 0x0000C000
 #define BOARD_SLOT1_OFF 0x0003E000
 #define BOARD_SLOT_SIZE 0x00032000
+/* Boot outcome record log: sectors 1-2 of the storage partition (0x7A000), as dfukit sim. */
+#define BOARD_BOOTLOG_OFF 0x0007B000
+#define BOARD_BOOTLOG_SIZE 0x00002000
 
 /* Image header size (imgtool --header-size): the vector table follows it, 512-byte aligned. */
 #define BOARD_IMG_HDR_SIZE 0x200
@@ -57,8 +60,9 @@
 #define BOARD_APP_ADDR (BOARD_FLASH_ADDR + BOARD_SLOT0_OFF + BOARD_IMG_HDR_SIZE)
 #define BOARD_APP_SIZE (BOARD_SLOT_SIZE - BOARD_IMG_HDR_SIZE - 0x3000)
 
-/* CMSDK APB UART0 and its clock (QEMU's SYSCLK for MPS2). */
+/* CMSDK APB UART0, timer 0 and their clock (QEMU's SYSCLK for MPS2). */
 #define BOARD_UART0_BASE 0x40004000
+#define BOARD_TIMER0_BASE 0x40000000
 #define BOARD_SYSCLK_HZ 25000000
 #define BOARD_UART_BAUD 115200
 

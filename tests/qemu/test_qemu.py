@@ -10,7 +10,11 @@ flash, driven by `dfukit` over `--conn tcp:` exactly as a user would (scripts/qe
               the same FLASH.img each time; every few cuts a copy of the flash is booted to the
               end; finally the device runs v4, `dfukit doctor` explains the state.
   3. wrongkey v5 signed with another key, uploaded and marked for test: refused at boot, v4 keeps
-              running, the boot line and `dfukit update` say why.
+              running; the boot line, `dfukit update`, the boot record and `dfukit doctor` say
+              why.
+  Boot records (issue 14) along the way: `dfukit bootloader --last-boot` after each outcome
+  (test swap, revert, swap resumed after power cuts, refused signature) and `--log` (the history
+  kept in flash across the power cuts, newest first).
   4. stack    the worst-case stack from the footprint analysis fits the stacks of the linker
               scripts; every stack high-water mark the firmware reported (boot lines, app resets)
               stays inside its stack, the painted guard words untouched, and within the static
@@ -43,6 +47,7 @@ TRAILER_SIZE = 0x630
 TRAILER_FIELDS = 48
 STATUS_W = 4
 COPY_DONE_FROM_END = 32
+IMAGE_OK_FROM_END = 24
 
 
 def board_defines():
@@ -147,6 +152,21 @@ class Env:
             raise TestFailure(f"image list failed ({rc}): {out}")
         return {img["slot"]: img for img in json.loads(out)["images"]}
 
+    def last_boot(self, q):
+        rc, out = self.dfukit_cmd(q, "bootloader", "--last-boot", "--json", timeout=60)
+        if rc != 0:
+            raise TestFailure(f"bootloader --last-boot failed ({rc}): {out}")
+        doc = json.loads(out)
+        if not doc.get("supported"):
+            raise TestFailure(f"the firmware does not serve boot records: {out}")
+        return doc["last_boot"]
+
+    def boot_log(self, q):
+        rc, out = self.dfukit_cmd(q, "bootloader", "--log", "--json", timeout=60)
+        if rc != 0:
+            raise TestFailure(f"bootloader --log failed ({rc}): {out}")
+        return json.loads(out)
+
     def sign(self, raw, out, version, key=None):
         env = {"SIGN_KEY": key} if key else None
         rc, txt = self.run(["bash", QEMU_SH, "sign", os.path.join(self.fw, raw), self.path(out),
@@ -206,6 +226,12 @@ def test_update(e, imgs):
         check(s[0]["version"] == "2.0.0" and s[0]["active"] and s[0]["confirmed"],
               "image list: slot 0 runs 2.0.0, confirmed")
         check(s.get(1, {}).get("version") == "1.0.0", "image list: slot 1 holds 1.0.0 (revert copy)")
+        lb = e.last_boot(q)
+        check(lb["swap"] == "test" and lb["version"] == "2.0.0" and lb["other_version"] == "1.0.0"
+              and lb["reason_code"] == 1, f"boot record: test swap 1.0.0 -> 2.0.0 ({lb['reason']})")
+        check(lb["flash_erases"] > 0 and lb["flash_bytes"] > 0 and lb["time_ms"] > 1000,
+              f"boot record: {lb['flash_erases']} erases, {lb['flash_bytes']} bytes programmed, "
+              f"{lb['time_ms']} ms in the bootloader (QEMU timer 0)")
         rc, out = e.dfukit_cmd(q, "update", imgs["v3"], "--mode", "test-only")
         check(rc == 0 and "VERDICT: OK" in out, "dfukit update v3 --mode test-only: verdict OK")
         s = e.image_list(q)
@@ -220,6 +246,12 @@ def test_update(e, imgs):
         s = wait_for(lambda: _list_or_none(e, q), 60, "the device after the revert")
         check(s[0]["version"] == "2.0.0" and s[0]["active"] and s[0]["confirmed"],
               "after the reset: slot 0 runs 2.0.0 again, confirmed (reverted)")
+        lb = e.last_boot(q)
+        check(lb["swap"] == "revert" and lb["reason_code"] == 3 and lb["version"] == "2.0.0"
+              and lb["other_version"] == "3.0.0",
+              f"boot record: reverted 3.0.0 -> 2.0.0 ({lb['reason']})")
+        check("never confirmed" in lb["explanation"] or "not confirmed" in lb["explanation"],
+              f"boot record explanation: {lb['explanation']}")
         lines = boot_lines(q.uart())
         check(any("swap=test" in l and "version=2.0.0" in l for l in lines),
               "boot line: swap=test installed 2.0.0")
@@ -292,7 +324,16 @@ def calibrate(e):
     return total, pre, t_rec
 
 
+def image_ok_set(flash):
+    """image_ok of the primary slot's trailer (the running test image confirmed itself)."""
+    end = BOARD["BOARD_SLOT0_OFF"] + BOARD["BOARD_SLOT_SIZE"]
+    with open(flash, "rb") as f:
+        f.seek(end - IMAGE_OK_FROM_END)
+        return f.read(1) == b"\x01"
+
+
 def test_powercut(e, imgs, seed, ncuts):
+    """Returns the version the device runs afterwards."""
     print(f"test 2: {ncuts} power cuts (kill -9) spread over a swap, seed {seed}")
     rng = random.Random(seed)
     q = Qemu(e.flash, e.newlog("upload-v4"))
@@ -305,10 +346,13 @@ def test_powercut(e, imgs, seed, ncuts):
     finally:
         q.cut()  # a power cut while the application idles: harmless
     total, pre, t_rec = calibrate(e)
-    cuts = []
+    # Targets: stratified over the swap's records, the last two left out so a cut does not land
+    # after the swap's end (it can still: a run goes as fast as it goes).
+    span = total - 2
+    cuts, completed_at = [], None
     for i in range(ncuts):
         p = status_records(e.flash)
-        target = int((i + rng.random()) * total / ncuts)
+        target = int((i + rng.random()) * span / ncuts)
         delay = (pre if p == 0 else 0.0) + max(0, target - p) * t_rec + rng.random() * t_rec
         q = Qemu(e.flash, e.newlog(f"cut{i + 1:02d}"), wait=False)
         try:
@@ -316,13 +360,16 @@ def test_powercut(e, imgs, seed, ncuts):
             time.sleep(delay)
         finally:
             q.cut()
-        after = status_records(e.flash)
-        finished = any(l.endswith('"') for l in boot_lines(q.uart()))
+        after, done = trailer_progress(e.flash)
+        finished = done or any(l.endswith('"') for l in boot_lines(q.uart()))
         cuts.append((after, finished))
         print(f"  cut {i + 1:2d}: {delay * 1000:5.0f} ms after the marker, status records "
               f"{p:2d} -> {after:2d} of {total}"
-              f"{' (the swap had finished)' if finished else ''}")
-        if (i + 1) % 6 == 0 and not finished:
+              f"{' (the swap had finished: copy_done set)' if finished else ''}")
+        if finished:
+            completed_at = i + 1
+            break
+        if (i + 1) % 6 == 0:
             # From this state the device must still boot a valid image: boot a copy to the end.
             probe = e.path("probe.img")
             shutil.copyfile(e.flash, probe)
@@ -331,47 +378,80 @@ def test_powercut(e, imgs, seed, ncuts):
             check("version=4.0.0" in line and "start=" in line,
                   f"a copy of the flash after cut {i + 1} boots to the end and runs v4")
     during = [a for a, f in cuts if not f]
-    check(len(during) >= 20, f"{len(during)} of {ncuts} cuts landed inside the swap (>= 20)")
+    check(len(during) >= 20, f"{len(during)} of {len(cuts)} cuts landed inside the swap (>= 20)")
     quarters = {min(3, 4 * a // total) for a in during}
     check(quarters == {0, 1, 2, 3}, "the cuts are spread over all four quarters of the swap")
+    # What the next boot must do: finish the interrupted swap and run v4 (which confirms itself),
+    # or, if a cut came after the swap's end but before v4 confirmed itself, revert to v2.
+    reverts = completed_at is not None and not image_ok_set(e.flash)
+    expect = "2.0.0" if reverts else "4.0.0"
+    if reverts:
+        print(f"  note: cut {completed_at} came after the swap's end, before v4 confirmed itself: "
+              f"MCUboot reverts at the next boot")
     q = Qemu(e.flash, e.newlog("after-cuts"))
     try:
         s = wait_for(lambda: _list_or_none(e, q), 90, "the device after the cuts")
         lines = boot_lines(q.uart())
-        check(lines and "version=4.0.0" in lines[-1], f"final boot runs v4: {lines[-1] if lines else ''}")
-        check(s[0]["version"] == "4.0.0" and s[0]["active"] and s[0]["confirmed"],
-              "image list: slot 0 runs 4.0.0 and it confirmed itself")
-        check(s.get(1, {}).get("version") == "2.0.0", "image list: slot 1 holds 2.0.0")
+        last = lines[-1] if lines else ""
+        check(f"version={expect}" in last and "start=" in last, f"final boot runs {expect}: {last}")
+        check(s[0]["version"] == expect and s[0]["active"] and s[0]["confirmed"],
+              f"image list: slot 0 runs {expect}, confirmed")
+        lb = e.last_boot(q)
+        if reverts:
+            check(lb["swap"] == "revert" and lb["version"] == "2.0.0",
+                  f"boot record: the unconfirmed v4 was reverted ({lb['reason']})")
+        else:
+            check(s.get(1, {}).get("version") == "2.0.0", "image list: slot 1 holds 2.0.0")
+            check(lb["swap"] == "test" and lb["version"] == "4.0.0" and
+                  (lb["resumed"] or completed_at is not None),
+                  f"boot record: the swap was resumed after the power cuts ({lb['reason']})")
+        log = e.boot_log(q)
+        recs = log["boot_log"]
+        boots = [r["boot"] for r in recs]
+        uart_boots = [int(m) for t in map(_read, e.logs) for m in re.findall(r"boot=(\d+) ", t)]
+        check(boots == sorted(boots, reverse=True) and boots[0] == lb["boot"] == max(uart_boots),
+              f"record log: {log['total']} records, newest first, newest = boot #{boots[0]} "
+              f"(the highest number on the UART)")
+        swaps = [r["swap"] for r in recs]
+        check("revert" in swaps and swaps.count("test") >= 2,
+              "record log keeps the earlier outcomes (test swaps, the revert) across power cuts")
         rc, out = e.dfukit_cmd(q, "doctor")
         print("    " + "\n    ".join(out.strip().split("\n")))
-        check(rc == 0 and "slot 0: version 4.0.0" in out and "verdict: healthy" in out,
-              "dfukit doctor explains the state: v4 running, healthy")
+        check(rc == 0 and f"slot 0: version {expect}" in out and "verdict: healthy" in out,
+              f"dfukit doctor explains the state: {expect} running, healthy")
     finally:
         q.cut()
+    return expect
 
 
 # ---- 3. wrong key --------------------------------------------------------------------------------
 
 
-def test_wrongkey(e, imgs):
-    print("test 3: v5 signed with a wrong key is refused at boot, v4 keeps running")
+def test_wrongkey(e, imgs, running):
+    print(f"test 3: v5 signed with a wrong key is refused at boot, {running} keeps running")
     q = Qemu(e.flash, e.newlog("wrongkey"))
     try:
         rc, out = e.dfukit_cmd(q, "update", imgs["v5"], "--mode", "test-only")
         print("    " + "\n    ".join(out.strip().split("\n")[-4:]))
-        check(rc == 1 and "signature/key rejected" in out,
-              "dfukit update: fails at verify, says the signature/key was rejected")
+        check(rc == 1 and "refused 5.0.0 because its signature is invalid" in out,
+              "dfukit update: fails at verify, says the bootloader refused the signature")
         lines = boot_lines(q.uart())
-        check(any('swap=fail secondary_refused="no matching public key"' in l for l in lines),
-              "boot line: the bootloader refused slot 1 (no matching public key)")
-        check("version=4.0.0" in lines[-1], "boot line: it booted v4 instead")
+        check(any("swap=fail secondary_err=" in l and 'reason="secondary signature invalid' in l
+                  for l in lines), "boot line: the bootloader refused slot 1 (signature)")
+        check(f"version={running}" in lines[-1], f"boot line: it booted {running} instead")
         s = e.image_list(q)
-        check(s[0]["version"] == "4.0.0" and s[0]["active"] and s[0]["confirmed"],
-              "image list: slot 0 still runs 4.0.0, confirmed")
+        check(s[0]["version"] == running and s[0]["active"] and s[0]["confirmed"],
+              f"image list: slot 0 still runs {running}, confirmed")
         check(1 not in s or not s[1].get("bootable", False), "image list: slot 1 was scrambled")
+        lb = e.last_boot(q)
+        check(lb["swap"] == "fail" and lb["reason_code"] == 5 and lb["version"] == running
+              and lb["other_version"] == "5.0.0",
+              f"boot record: 5.0.0 refused, signature ({lb['reason']}; {lb['refused_err_text']})")
         rc, out = e.dfukit_cmd(q, "doctor")
         print("    " + "\n    ".join(out.strip().split("\n")))
-        check(rc == 0 and "slot 0: version 4.0.0" in out, "dfukit doctor: v4 runs")
+        first = out.strip().split("\n")[0]
+        check(rc == 0 and f"slot 0: version {running}" in out and "refused 5.0.0" in first
+              and "signature" in first, f"dfukit doctor says why: {first}")
     finally:
         q.cut()
 
@@ -468,8 +548,8 @@ def main():
                 "v4": e.sign("app.bin", "v4.bin", "4.0.0"),
                 "v5": e.sign("app.bin", "v5.bin", "5.0.0", key=wrong)}
         test_update(e, imgs)
-        test_powercut(e, imgs, seed, args.cuts)
-        test_wrongkey(e, imgs)
+        running = test_powercut(e, imgs, seed, args.cuts)
+        test_wrongkey(e, imgs, running)
         test_stack(e, static)
         test_guard(e)
         ok = True
