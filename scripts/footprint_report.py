@@ -13,9 +13,10 @@ Sizes come from the GNU ld map (input sections kept after --gc-sections). The st
 the call graph GCC writes with -fcallgraph-info=su (dfukit, firmware and mbedTLS objects) from
 the reset handler: frame sizes plus the deepest callee. Calls through function pointers are
 resolved by INDIRECT: for each calling function, the address-taken functions (R_ARM_ABS32
-relocations) of the objects that provide those pointers (flash port, UART, crypto port, image
-readers, swap strategy, SMP handlers, mbedTLS allocator, curve reduction); an indirect call
-from a reachable function without a rule fails the report, so a new one must be accounted for.
+relocations), by defining object and name, that its pointer can hold (flash port, UART, crypto
+port, image readers, swap strategy, validator, boot clock, SMP handlers, mbedTLS allocator,
+curve reduction). An indirect call from a reachable function without a rule, or a call cycle
+(recursion, or a rule too wide), fails the report, so a new one must be accounted for.
 libc/libgcc functions have no frame information: each is counted as LIBC_FRAME bytes.
 """
 import glob
