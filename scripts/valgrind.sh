@@ -34,3 +34,11 @@ dd if="$D/app2.padded.bin" of="$D/flash.bin" bs=1 seek=$((0x3E000)) conv=notrunc
 run "$X" boot --flash "$D/flash.bin" --geometry nrf52832 --strategy move -k "$D/k.pub.pem"
 grep -q '"swap_type":"test"' "$D/out.txt" && grep -q '"version":"2.0.0+0"' "$D/out.txt" ||
     { echo "valgrind: expected a test swap from dfukit boot:"; cat "$D/out.txt"; exit 1; }
+# --conn ble: through the BlueZ stand-in on a private dbus-daemon: scan, pairing (no passkey,
+# wrong, right), doctor, upload, update A -> B -> A with a forgotten bond, dfukit under memcheck.
+if [ -x "$BUILD/bluez-standin" ] && command -v dbus-daemon >/dev/null; then
+    if ! bash tests/bluez/test_bluez.sh "$BUILD" --valgrind >"$D/bluez.txt" 2>&1; then
+        echo "valgrind: test_bluez --valgrind failed:"; tail -30 "$D/bluez.txt"; exit 1
+    fi
+    echo "valgrind: clean: dfukit over ble: ($(tail -1 "$D/bluez.txt"))"
+fi

@@ -60,7 +60,11 @@ typedef enum dfu_err {
     DFU_ERR_SMP_NO_ANSWER = -1108,    /* query has no answer (unknown bootloader query) */
     DFU_ERR_SMP_ERASE_FAILED = -1109, /* a flash erase of the upload slot failed */
     /* Host link codes (-1200..-1209). */
-    DFU_ERR_PAIRING = -1200, /* BLE pairing failed (wrong passkey, refused) */
+    DFU_ERR_PAIRING = -1200,        /* BLE pairing failed (wrong passkey, refused) */
+    DFU_ERR_PASSKEY_NEEDED = -1201, /* BLE: the device asks for passkey pairing, none given */
+    DFU_ERR_STALE_BOND = -1202,     /* BLE: the device no longer has our bond (key missing) */
+    DFU_ERR_NO_BLUEZ = -1203,       /* no BlueZ (org.bluez) on the system bus */
+    DFU_ERR_BUS_DENIED = -1204,     /* the D-Bus policy refused a call to BlueZ */
     /* Client codes (-1300..-1309). */
     DFU_ERR_SMP_DEVICE = -1300, /* the device refused a request (SMP rc / group err) */
 } dfu_err_t;

@@ -41,7 +41,8 @@ typedef enum dfu_link_kind {
     DFU_LINK_SERIAL = 2,   /* SMP console framing over a tty / pty */
     DFU_LINK_BLE = 3,      /* modelled BLE link over a Unix socket (docs/LINKS.md) */
     DFU_LINK_LOOPBACK = 4, /* in-process pair, for tests */
-    DFU_LINK_TCP = 5,      /* SMP console framing over a TCP byte stream (client end) */
+    DFU_LINK_BLUEZ = 5,    /* real BLE through BlueZ over D-Bus (dfu_host_bluez.h) */
+    DFU_LINK_TCP = 6,      /* SMP console framing over a TCP byte stream (client end) */
 } dfu_link_kind_t;
 
 /* Operations of one link implementation. Called only through the dfu_link_* wrappers. */
@@ -255,12 +256,15 @@ int dfu_link_loopback_set_pump(dfu_link_t *l, int (*pump)(void *ctx), void *ctx)
  *   "serial:PATH[,baud=N][,mtu=N]"    client: tty path; server: pty symlink path (baud ignored)
  *   "tcp:HOST:PORT[,mtu=N]"           client only (server: DFU_ERR_NOTSUP): console framing over
  *                                     TCP
- *   "ble:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,perm=1..4][,sec=0..4][,bond=0|1]"
+ *   "ble-sim:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,perm=1..4][,sec=0..4][,bond=0|1]"
  *                                     BLE model socket. Server: name, passkey (6 digits: device
  *                                     displays it), level reached by passkey pairing, perm = level
  *                                     needed to enable notifications (cccd_level). Client:
  *                                     sec = level to reach at connect, passkey to enter, bond.
  *                                     Bonds are not persisted this way (use dfu_host_ble.h).
+ *   "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]"
+ *                                     client only: real BLE through BlueZ (dfu_host_bluez.h);
+ *                                     TARGET is an address or an advertised name.
  * server selects the device end. Returns DFU_OK, DFU_ERR_INVAL (bad string) or the open error.
  */
 int dfu_link_open(dfu_link_t *l, const char *spec, bool server);

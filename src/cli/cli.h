@@ -35,6 +35,9 @@ int dfu_cli_client_image(int argc, char **argv);
 struct dfu_client;
 int dfu_cli_bootrec(struct dfu_client *c, bool last_boot, bool log, bool json);
 
+/* `dfukit scan`: SMP devices advertising over Bluetooth LE, through BlueZ (cmd_scan.c). */
+int dfu_cli_scan(int argc, char **argv);
+
 /* Prints that `what` is not available in this build and returns DFU_EXIT_FAIL. */
 int dfu_cli_unavailable(const char *what);
 

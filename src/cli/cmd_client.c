@@ -44,6 +44,9 @@ static void usage(FILE *out, const char *verb)
             "                                 socket, e.g. scripts/qemu.sh run FLASH PORT)\n"
             "        ble-sim:PATH[,passkey=N] simulated BLE link; pairs with the passkey when\n"
             "                                 the device asks for an authenticated link\n"
+            "        ble:TARGET[,passkey=NNNNNN][,adapter=hciN]\n"
+            "                                 Bluetooth LE through BlueZ; TARGET = address or\n"
+            "                                 advertised name ('dfukit scan' lists them)\n"
             "  (default: $DFUKIT_CONN)\n"
             "\n"
             "commands:\n"
@@ -179,8 +182,9 @@ static int exit_for(int rc)
     case DFU_ERR_NOTCONN:
     case DFU_ERR_IO:
     case DFU_ERR_NODEV:
-    case DFU_ERR_PAIRING:
     case DFU_ERR_BUSY:
+    case DFU_ERR_NO_BLUEZ:
+    case DFU_ERR_BUS_DENIED:
         return DFU_EXIT_CONN;
     default:
         return DFU_EXIT_FAIL;
@@ -259,7 +263,7 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     if (o->conn == NULL) {
         fprintf(stderr,
                 "dfukit %s: no connection given: use --conn udp:HOST[:PORT] | "
-                "serial:PATH | tcp:HOST:PORT | ble-sim:PATH (or set DFUKIT_CONN)\n",
+                "serial:PATH | tcp:HOST:PORT | ble:TARGET | ble-sim:PATH (or set DFUKIT_CONN)\n",
                 cmd);
         return DFU_EXIT_USAGE;
     }
@@ -273,14 +277,15 @@ static int connect(dfu_client_t *c, const opts_t *o, const char *cmd)
     if (rc == DFU_ERR_INVAL) {
         fprintf(stderr,
                 "dfukit %s: bad --conn '%s': use udp:HOST[:PORT], serial:PATH[,baud=N], "
-                "tcp:HOST:PORT or ble-sim:PATH[,passkey=N]\n",
+                "tcp:HOST:PORT, ble:TARGET[,passkey=NNNNNN][,adapter=hciN] or "
+                "ble-sim:PATH[,passkey=N]\n",
                 cmd, o->conn);
         return DFU_EXIT_USAGE;
     }
     if (rc != DFU_OK) {
-        c->err.code = rc;
-        c->err.group = -1;
-        snprintf(c->err.what, sizeof(c->err.what), "connect to %s", o->conn);
+        char what[48];
+        snprintf(what, sizeof(what), "connect to %s", o->conn);
+        (void)dfu_client_link_err(c, rc, what);
         return report_fail(c, o, cmd, rc);
     }
     return -1;

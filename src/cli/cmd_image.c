@@ -393,7 +393,7 @@ static const char sign_usage[] =
     "      --sim-app K=V,...       simulator app descriptor as protected TLV 0x00a5; keys:\n"
     "                              name=TEXT security=1..4 passkey=NNNNNN policy=open|secure\n"
     "                              confirm=never|boot|after:SECONDS|healthy healthy=yes|no\n"
-    "                              buf_size=N buf_count=N\n"
+    "                              buf_size=N buf_count=N cccd_security=1..4 bonds=yes|no\n"
     "      --boot-record SW_TYPE   measured-boot CBOR record (<= 12 chars)\n"
     "      --public-key-format hash|full   KEYHASH (default) or full PUBKEY TLV\n"
     "      --pad-sig               pad ECDSA signatures to a fixed length (MCUboot < 1.5)\n"

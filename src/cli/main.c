@@ -21,6 +21,7 @@ static const dfu_cli_cmd_t commands[] = {
     {"params", dfu_cli_client, "read the device's SMP buffer parameters"},
     {"info", dfu_cli_client, "read OS/application info"},
     {"bootloader", dfu_cli_client, "read bootloader info"},
+    {"scan", dfu_cli_scan, "list Bluetooth LE devices advertising the SMP service (BlueZ)"},
 };
 
 static void usage(FILE *out)

@@ -6,7 +6,8 @@
 
 #include "dfu_client.h"
 
-/* Parses "key=value" options after the address; only the keys `allowed` (space separated). */
+/* Parses "key=value" options after the address (baud for serial; passkey for BLE; adapter for
+ * BlueZ). */
 static int parse_opts(dfu_client_t *c, char *opts)
 {
     char *save = NULL;
@@ -16,6 +17,13 @@ static int parse_opts(dfu_client_t *c, char *opts)
             return DFU_ERR_INVAL;
         }
         *eq++ = '\0';
+        if (c->kind == DFU_LINK_BLUEZ && strcmp(kv, "adapter") == 0) {
+            if (*eq == '\0' || strlen(eq) >= sizeof(c->adapter) || strchr(eq, '/') != NULL) {
+                return DFU_ERR_INVAL;
+            }
+            strcpy(c->adapter, eq);
+            continue;
+        }
         char *end = NULL;
         unsigned long v = strtoul(eq, &end, 10);
         if (*eq == '\0' || *end != '\0') {
@@ -23,7 +31,8 @@ static int parse_opts(dfu_client_t *c, char *opts)
         }
         if (c->kind == DFU_LINK_SERIAL && strcmp(kv, "baud") == 0 && v > 0 && v <= 4000000) {
             c->baud = (uint32_t)v;
-        } else if (c->kind == DFU_LINK_BLE && strcmp(kv, "passkey") == 0 && v <= 999999) {
+        } else if ((c->kind == DFU_LINK_BLE || c->kind == DFU_LINK_BLUEZ) &&
+                   strcmp(kv, "passkey") == 0 && v <= 999999 && strlen(eq) <= 6) {
             c->has_passkey = true;
             c->passkey = (uint32_t)v;
         } else {
@@ -96,6 +105,7 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
     char *addr = colon + 1;
     c->has_passkey = false;
     c->baud = 115200;
+    c->adapter[0] = '\0';
     if (strcmp(buf, "udp") == 0) {
         c->kind = DFU_LINK_UDP;
         return parse_udp(c, addr);
@@ -108,6 +118,8 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
         c->kind = DFU_LINK_SERIAL;
     } else if (strcmp(buf, "ble-sim") == 0) {
         c->kind = DFU_LINK_BLE;
+    } else if (strcmp(buf, "ble") == 0) {
+        c->kind = DFU_LINK_BLUEZ; /* real BLE through BlueZ: TARGET is an address or a name */
     } else {
         return DFU_ERR_INVAL;
     }
@@ -125,11 +137,37 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
     return DFU_OK;
 }
 
+static int open_bluez(dfu_client_t *c)
+{
+    dfu_bluez_cfg_t bc;
+    memset(&bc, 0, sizeof(bc));
+    bc.target = c->resolved[0] ? c->resolved : c->path; /* the address found first, if any */
+    bc.adapter = c->adapter[0] ? c->adapter : NULL;
+    bc.has_passkey = c->has_passkey;
+    bc.passkey = c->passkey;
+    bc.timeout_ms = c->timeout_ms > 10000 ? c->timeout_ms : 10000;
+    /* discovery (device not known to BlueZ): 3 x --timeout, within 3..30 s */
+    int scan = c->timeout_ms * 3;
+    bc.scan_ms = scan < 3000 ? 3000 : (scan > 30000 ? 30000 : scan);
+    bc.log = c->log;
+    bc.why = c->link_why;
+    bc.why_cap = sizeof(c->link_why);
+    int rc = dfu_link_bluez_open(&c->link, &bc);
+    dfu_bluez_info_t info;
+    if (rc == DFU_OK && dfu_link_bluez_info(&c->link, &info) == DFU_OK) {
+        snprintf(c->resolved, sizeof(c->resolved), "%s", info.address);
+    }
+    return rc;
+}
+
 static int open_link(dfu_client_t *c)
 {
     memset(&c->link, 0, sizeof(c->link));
     c->pair_tried = false;
+    c->link_why[0] = '\0';
     switch (c->kind) {
+    case DFU_LINK_BLUEZ:
+        return open_bluez(c);
     case DFU_LINK_UDP:
         return dfu_link_udp_client_open(&c->link, c->path, c->port, 0);
     case DFU_LINK_SERIAL:
@@ -210,6 +248,28 @@ void dfu_client_close(dfu_client_t *c)
         dfu_link_close(&c->link);
         c->open = false;
     }
+}
+
+bool dfu_client_is_ble(const dfu_client_t *c)
+{
+    return c->kind == DFU_LINK_BLE || c->kind == DFU_LINK_BLUEZ;
+}
+
+int dfu_client_link_err(dfu_client_t *c, int code, const char *what)
+{
+    memset(&c->err, 0, sizeof(c->err));
+    c->err.code = code;
+    c->err.group = -1;
+    if (c->kind == DFU_LINK_BLE && c->open) {
+        c->err.att = dfu_link_ble_last_att_error(&c->link);
+    }
+    if (code == DFU_ERR_ACCESS && c->err.att == 0 && c->kind == DFU_LINK_BLE) {
+        c->err.att = DFU_BLE_ATT_ERR_INSUFF_AUTHEN;
+    }
+    const char *why = c->kind == DFU_LINK_BLUEZ && c->open ? dfu_link_bluez_why(&c->link) : "";
+    snprintf(c->err.detail, sizeof(c->err.detail), "%s", why[0] ? why : c->link_why);
+    snprintf(c->err.what, sizeof(c->err.what), "%s", what);
+    return code;
 }
 
 size_t dfu_client_link_mtu(const dfu_client_t *c)

@@ -111,6 +111,35 @@ static void gather(doc_t *d)
     }
 }
 
+static const char *pair_fix(const dfu_client_t *c)
+{
+    return c->kind == DFU_LINK_BLUEZ
+               ? "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN (keep the "
+                 "device's security on)"
+               : "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
+                 "device's security on)";
+}
+
+/* BlueZ link: what BlueZ says about the bond, and what the security level is known to be. */
+static void bluez_link_text(const dfu_client_t *c, char *out, size_t cap)
+{
+    dfu_bluez_info_t bi;
+    out[0] = '\0';
+    if (c->kind != DFU_LINK_BLUEZ || !c->open || dfu_link_bluez_info(&c->link, &bi) != DFU_OK) {
+        return;
+    }
+    snprintf(
+        out, cap, "doctor: bluez: %s (%s) on %s, ATT MTU %u, %s; bond: %s%s%s%s; security: %s\n",
+        bi.address, bi.name, bi.adapter, bi.att_mtu,
+        bi.acquired ? "AcquireWrite/AcquireNotify sockets" : "WriteValue/StartNotify",
+        bi.paired ? "paired" : "not paired", bi.bonded ? ", bonded (stored)" : "",
+        bi.trusted ? ", trusted" : "", bi.repaired ? ", stale bond removed and paired again" : "",
+        bi.paired_now ? "L3+ (authenticated: paired with the passkey now)"
+        : bi.paired   ? "L2+ (encrypted with the stored bond; BlueZ does not report whether "
+                        "it was authenticated)"
+                      : "L1 (not paired, not encrypted)");
+}
+
 static void analyse(doc_t *d)
 {
     const dfu_client_slot_t *s0 = &d->st.slots[0], *s1 = &d->st.slots[1];
@@ -152,18 +181,14 @@ static void analyse(doc_t *d)
                  "an authenticated (passkey) link for all SMP writes (GATT permission), so "
                  "nothing can be read or updated without pairing",
                  dfu_client_link_security(d->c));
-        snprintf(p->fix, sizeof(p->fix),
-                 "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
-                 "device's security on)");
+        snprintf(p->fix, sizeof(p->fix), "%s", pair_fix(d->c));
     } else if (d->write_probe == DFU_ERR_ACCESS) {
         p = add(d, "link_security");
         snprintf(p->cause, sizeof(p->cause),
                  "the device refuses writes (upload, test, confirm, reset) on this link "
                  "(security level %d): its policy requires an authenticated (passkey) link",
                  dfu_client_link_security(d->c));
-        snprintf(p->fix, sizeof(p->fix),
-                 "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (keep the "
-                 "device's security on)");
+        snprintf(p->fix, sizeof(p->fix), "%s", pair_fix(d->c));
     }
     if (d->rc_params == DFU_OK && d->first_chunk < 32) {
         p = add(d, "buffer_small");
@@ -207,13 +232,17 @@ static void print_text(doc_t *d, FILE *out)
     fprintf(out, "doctor: %s\n", lb);
     int sec = dfu_client_link_security(c);
     fprintf(out, "doctor: link %s, SMP v%d, security %s%s\n", c->conn, c->version + 1,
-            sec ? (sec == 1   ? "L1 (none)"
-                   : sec == 2 ? "L2 (encrypted)"
-                              : "L3+ (authenticated)")
+            sec ? (sec == 1                                ? "L1 (none)"
+                   : sec == 2 && c->kind == DFU_LINK_BLUEZ ? "L2+ (encrypted, stored bond)"
+                   : sec == 2                              ? "L2 (encrypted)"
+                                                           : "L3+ (authenticated)")
                 : "n/a",
             d->write_probe == 0 ? (d->paired ? ", writes allowed after pairing with the passkey"
                                              : ", writes allowed")
                                 : "");
+    char bz[512];
+    bluez_link_text(c, bz, sizeof(bz));
+    fputs(bz, out);
     if (d->rc_params == DFU_OK) {
         fprintf(out,
                 "doctor: params: buf_size %u, buf_count %u; upload requests up to %zu "
@@ -280,6 +309,32 @@ static void print_json(doc_t *d, FILE *out)
     dfu_json_int(&j, dfu_client_link_security(d->c));
     dfu_json_key(&j, "writes_allowed");
     dfu_json_bool(&j, d->write_probe == 0);
+    dfu_bluez_info_t bi;
+    if (d->c->kind == DFU_LINK_BLUEZ && d->c->open && dfu_link_bluez_info(&d->c->link, &bi) == 0) {
+        dfu_json_key(&j, "bluez");
+        dfu_json_obj(&j);
+        dfu_json_key(&j, "address");
+        dfu_json_str(&j, bi.address);
+        dfu_json_key(&j, "name");
+        dfu_json_str(&j, bi.name);
+        dfu_json_key(&j, "adapter");
+        dfu_json_str(&j, bi.adapter);
+        dfu_json_key(&j, "att_mtu");
+        dfu_json_int(&j, bi.att_mtu);
+        dfu_json_key(&j, "acquired");
+        dfu_json_bool(&j, bi.acquired);
+        dfu_json_key(&j, "paired");
+        dfu_json_bool(&j, bi.paired);
+        dfu_json_key(&j, "bonded");
+        dfu_json_bool(&j, bi.bonded);
+        dfu_json_key(&j, "trusted");
+        dfu_json_bool(&j, bi.trusted);
+        dfu_json_key(&j, "paired_now");
+        dfu_json_bool(&j, bi.paired_now);
+        dfu_json_key(&j, "repaired");
+        dfu_json_bool(&j, bi.repaired);
+        dfu_json_obj_end(&j);
+    }
     dfu_json_obj_end(&j);
     dfu_json_key(&j, "params");
     dfu_json_obj(&j);

@@ -60,7 +60,8 @@ static const errtab_t table[] = {
     {-1,
      11,
      {"EACCESSDENIED", "the link's security level is too low for this command",
-      "pair first: --conn ble-sim:PATH,passkey=NNNNNN"}},
+      "pair first: --conn ble:TARGET,passkey=NNNNNN (ble-sim:PATH,passkey=NNNNNN for the "
+      "simulator's model)"}},
     {-1,
      12,
      {"UNSUPPORTED_TOO_OLD", "the device does not accept SMP v1 requests",
@@ -173,17 +174,37 @@ const dfu_client_explain_t *dfu_client_explain(int group, int group_rc, int rc)
 static const dfu_client_explain_t link_tab[] = {
     {"TIMEOUT", "the device did not answer in time",
      "check --conn and that the device is running; over BLE a silent device often means the link "
-     "security is too low (pair with --conn ble-sim:PATH,passkey=NNNNNN); raise --timeout"},
+     "security is too low (pair with --conn ble:TARGET,passkey=NNNNNN, or "
+     "ble-sim:PATH,passkey=NNNNNN for the simulator's model); raise --timeout"},
     {"NOT_CONNECTED", "the link dropped (device reset or out of range)",
      "re-run the command; 'dfukit update' reconnects by itself"},
     {"ATT_INSUFFICIENT_AUTHENTICATION",
      "the device refused the write: this command needs an authenticated (passkey) BLE link",
-     "pair with the device's passkey: --conn ble-sim:PATH,passkey=NNNNNN (do not switch the "
-     "device's security off)"},
+     "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN (ble-sim:PATH,passkey="
+     "NNNNNN for the simulator's model; do not switch the device's security off)"},
     {"PAIRING_FAILED", "pairing failed (wrong passkey, or the device cannot reach the level)",
-     "check the passkey the device shows and retry"},
-    {"NO_DEVICE", "nothing to connect to at that address", "check --conn"},
+     "check the passkey the device shows and retry with --conn ble:TARGET,passkey=NNNNNN"},
+    {"NO_DEVICE", "nothing to connect to at that address or name",
+     "check --conn; 'dfukit scan' lists the advertising SMP devices (is the adapter powered: "
+     "'bluetoothctl power on'?)"},
     {"LINK_ERROR", "the link failed", "check --conn and retry"},
+    {"PASSKEY_REQUIRED",
+     "the device requires an authenticated (passkey) BLE link and asked for its passkey; none "
+     "was given",
+     "add the passkey the device displays: --conn ble:TARGET,passkey=NNNNNN (keep the device's "
+     "security on)"},
+    {"STALE_BOND",
+     "the device no longer has the bond this computer keeps for it (its new firmware has no bond "
+     "storage, or its bonds were erased)",
+     "run again with the device's passkey: --conn ble:TARGET,passkey=NNNNNN; dfukit then removes "
+     "the stale bond and pairs again (or remove it yourself: 'bluetoothctl remove ADDRESS')"},
+    {"NO_BLUEZ", "no BlueZ on the system bus (nothing owns org.bluez)",
+     "start the Bluetooth daemon: 'sudo systemctl start bluetooth' (Debian package bluez)"},
+    {"BLUEZ_ACCESS_DENIED", "the system bus policy does not let this user call BlueZ",
+     "run as a user the BlueZ D-Bus policy allows (/etc/dbus-1/system.d/bluetooth.conf: the "
+     "default context, root, or group 'bluetooth' on distributions that restrict it)"},
+    {"BLUEZ_BUSY", "another program holds the SMP characteristic (AcquireWrite/AcquireNotify)",
+     "close the other Bluetooth tool connected to the device and retry"},
 };
 
 const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
@@ -200,6 +221,16 @@ const dfu_client_explain_t *dfu_client_explain_link(int code, int att)
         return &link_tab[3];
     case DFU_ERR_NODEV:
         return &link_tab[4];
+    case DFU_ERR_PASSKEY_NEEDED:
+        return &link_tab[6];
+    case DFU_ERR_STALE_BOND:
+        return &link_tab[7];
+    case DFU_ERR_NO_BLUEZ:
+        return &link_tab[8];
+    case DFU_ERR_BUS_DENIED:
+        return &link_tab[9];
+    case DFU_ERR_BUSY:
+        return &link_tab[10];
     default:
         return &link_tab[5];
     }
@@ -220,8 +251,9 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
         return;
     }
     const dfu_client_explain_t *x = dfu_client_explain_link(e->code, e->att);
-    snprintf(buf, cap, "%s failed: %s (%s): %s. Fix: %s", e->what[0] ? e->what : "request", x->name,
-             dfu_strerror(e->code), x->meaning, x->fix);
+    snprintf(buf, cap, "%s failed: %s (%s): %s%s%s. Fix: %s", e->what[0] ? e->what : "request",
+             x->name, dfu_strerror(e->code), x->meaning, e->detail[0] ? "; observed: " : "",
+             e->detail, x->fix);
 }
 
 bool dfu_client_err_is_state(const dfu_client_err_t *e)

@@ -159,6 +159,8 @@ void dfu_json_err(dfu_json_t *j, const dfu_client_err_t *e)
     dfu_json_int(j, e->att);
     dfu_json_key(j, "code");
     dfu_json_int(j, e->code);
+    dfu_json_key(j, "detail");
+    dfu_json_str(j, e->detail);
     dfu_json_key(j, "message");
     dfu_json_str(j, msg);
     dfu_json_obj_end(j);

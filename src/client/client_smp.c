@@ -192,17 +192,7 @@ int dfu_client_check_error(dfu_client_t *c, const char *what, uint16_t group, co
 
 static int link_fail(dfu_client_t *c, const char *what, int code)
 {
-    memset(&c->err, 0, sizeof(c->err));
-    c->err.code = code;
-    c->err.group = -1;
-    if (c->kind == DFU_LINK_BLE && c->open) {
-        c->err.att = dfu_link_ble_last_att_error(&c->link);
-    }
-    if (code == DFU_ERR_ACCESS && c->err.att == 0) {
-        c->err.att = DFU_BLE_ATT_ERR_INSUFF_AUTHEN;
-    }
-    snprintf(c->err.what, sizeof(c->err.what), "%s", what);
-    return code;
+    return dfu_client_link_err(c, code, what);
 }
 
 /* ---- Send / receive
@@ -280,13 +270,20 @@ int dfu_client_recv(dfu_client_t *c, int timeout_ms, uint8_t *seq, dfu_cval_t *r
 
 int dfu_client_pair(dfu_client_t *c)
 {
-    if (c->kind != DFU_LINK_BLE || !c->open) {
+    if (!dfu_client_is_ble(c) || !c->open) {
         return DFU_ERR_NOTSUP;
     }
     if (c->pair_tried) {
         return DFU_ERR_PAIRING; /* pairing already done on this connection: it did not help */
     }
     c->pair_tried = true;
+    if (c->kind == DFU_LINK_BLUEZ) {
+        int level = dfu_link_bluez_pair(&c->link); /* Device1.Pair with our agent's passkey */
+        if (c->log) {
+            fprintf(c->log, "smp: device asked for link security; BlueZ pairing -> %d\n", level);
+        }
+        return level;
+    }
     int lvl = dfu_link_ble_pair(&c->link, c->has_passkey, c->passkey, true);
     if (c->log) {
         fprintf(c->log, "smp: device asked for link security; pairing%s -> %d\n",
@@ -343,7 +340,7 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
         if (rc == DFU_OK) {
             rc = wait_for(c, seq, timeout_ms, rsp);
         }
-        if (rc == DFU_ERR_ACCESS && !paired && c->kind == DFU_LINK_BLE) {
+        if (rc == DFU_ERR_ACCESS && !paired && dfu_client_is_ble(c)) {
             /* The device wants a stronger link: pair (passkey if we have one) and resend. */
             paired = true;
             if (dfu_client_pair(c) >= 2) {
@@ -351,7 +348,7 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
                 continue;
             }
         }
-        if (rc == DFU_ERR_NOTCONN && !reconnected && c->kind == DFU_LINK_BLE) {
+        if (rc == DFU_ERR_NOTCONN && !reconnected && dfu_client_is_ble(c)) {
             reconnected = true;
             if (dfu_client_reconnect(c) == DFU_OK) {
                 attempt--;
@@ -372,7 +369,7 @@ int dfu_client_request(dfu_client_t *c, const char *what, uint8_t op, uint16_t g
                 rsp->len = 0;
             }
             if (rc == DFU_ERR_DEVICE && c->err.rc == DFU_SMP_RC_EACCESSDENIED &&
-                c->err.group_rc == 0 && !paired && c->kind == DFU_LINK_BLE &&
+                c->err.group_rc == 0 && !paired && dfu_client_is_ble(c) &&
                 dfu_client_pair(c) >= 2) {
                 paired = true; /* SMP-level refusal: same remedy as the ATT error */
                 attempt--;

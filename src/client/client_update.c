@@ -147,9 +147,7 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
 {
     char msg[1024];
     if (u->c->err.code == 0) {
-        u->c->err.code = rc;
-        u->c->err.group = -1;
-        snprintf(u->c->err.what, sizeof(u->c->err.what), "%s", step);
+        (void)dfu_client_link_err(u->c, rc, step);
     }
     dfu_client_err_format(&u->c->err, msg, sizeof(msg));
     event(u, step, "fail", "%s", msg);
@@ -160,8 +158,8 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
         snprintf(nbuf, sizeof(nbuf), "%s (or run 'dfukit update FILE --clear')", dg.fix);
         next = nbuf;
     }
-    bool conn =
-        rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO || rc == DFU_ERR_PAIRING;
+    bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
+                rc == DFU_ERR_NODEV || rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED;
     return verdict(u, conn ? EXIT_CONN : EXIT_FAIL, step, msg,
                    next ? next : "fix the cause above and run the same 'dfukit update' again");
 }
@@ -215,6 +213,13 @@ static double swap_estimate_s(const upd_t *u)
     return pages * per_page * passes + 1.0;
 }
 
+/* Reconnect failures that waiting does not cure (pairing needs the user, BlueZ is missing). */
+static bool reconnect_fatal(int rc)
+{
+    return rc == DFU_ERR_PASSKEY_NEEDED || rc == DFU_ERR_STALE_BOND || rc == DFU_ERR_PAIRING ||
+           rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED || rc == DFU_ERR_INVAL;
+}
+
 int dfu_client_wait_back(dfu_client_t *c, double max_s)
 {
     uint64_t end = dfu_link_now_us() + (uint64_t)(max_s * 1e6);
@@ -233,7 +238,12 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
     while (dfu_link_now_us() < end) {
         if (reopen) {
             /* the device end may have been re-created by the reset (BLE reconnect, new pty) */
-            if (dfu_client_reconnect(c) != DFU_OK) {
+            int r = dfu_client_reconnect(c);
+            if (reconnect_fatal(r)) {
+                rc = dfu_client_link_err(c, r, "reconnect after the reset");
+                break;
+            }
+            if (r != DFU_OK) {
                 usleep(delay_ms * 1000u);
                 delay_ms = delay_ms * 2 > 1000 ? 1000 : delay_ms * 2;
                 continue;
@@ -254,7 +264,7 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
     }
     c->retries = saved_retries;
     c->timeout_ms = saved_tmo;
-    return rc == DFU_OK ? DFU_OK : DFU_ERR_TIMEOUT;
+    return rc == DFU_OK || reconnect_fatal(rc) ? rc : DFU_ERR_TIMEOUT;
 }
 
 /* Reads params, bootloader and state. */
@@ -336,8 +346,9 @@ static int clear_slot(upd_t *u)
             if (rc != DFU_OK && rc != DFU_ERR_NOTCONN && rc != DFU_ERR_TIMEOUT) {
                 return fail_req(u, "clear", rc, NULL);
             }
-            if (dfu_client_wait_back(u->c, swap_estimate_s(u) * 3 + 10) != DFU_OK) {
-                return fail_req(u, "clear", DFU_ERR_TIMEOUT, NULL);
+            int w = dfu_client_wait_back(u->c, swap_estimate_s(u) * 3 + 10);
+            if (w != DFU_OK) {
+                return fail_req(u, "clear", w, NULL);
             }
         }
         int r = refresh(u, "clear");
@@ -452,7 +463,11 @@ static int do_reset_wait(upd_t *u)
     uint64_t t0 = dfu_link_now_us(), pending_since = 0;
     for (;;) {
         double left = max_s - (double)(dfu_link_now_us() - t0) / 1e6;
-        if (left <= 0 || dfu_client_wait_back(u->c, left) != DFU_OK) {
+        int w = left > 0 ? dfu_client_wait_back(u->c, left) : DFU_ERR_TIMEOUT;
+        if (w != DFU_OK && w != DFU_ERR_TIMEOUT) {
+            return fail_req(u, "wait", w, NULL); /* e.g. the device forgot our bond */
+        }
+        if (w != DFU_OK) {
             return fail_req(u, "wait", DFU_ERR_TIMEOUT,
                             "the device did not come back: check it, then run 'dfukit update' "
                             "again (it continues where it stopped)");

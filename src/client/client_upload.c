@@ -128,7 +128,7 @@ size_t dfu_client_msg_max(const dfu_client_t *c, const dfu_client_params_t *p)
     if (mtu != 0 && mtu < m) {
         m = mtu;
     }
-    if (c->kind == DFU_LINK_BLE && c->link.att_mtu > 3) {
+    if (dfu_client_is_ble(c) && c->link.att_mtu > 3) {
         size_t frag = (size_t)c->link.att_mtu - 3u;
         if (m > frag) {
             m -= m % frag;

@@ -21,6 +21,7 @@
 
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_host_ble.h"
+#include "dfukit/dfu_host_bluez.h"
 #include "dfukit/dfu_link.h"
 
 /* Returned when the device answered with an SMP error (details in dfu_client_t.err). */
@@ -36,13 +37,14 @@ typedef struct dfu_client_explain {
 
 /* Details of the last failure. */
 typedef struct dfu_client_err {
-    int code;      /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
-    int rc;        /* SMP-level rc (0 = none) */
-    int group;     /* group of a v2 `err` (-1 = none) */
-    int group_rc;  /* err.rc (0 = none) */
-    int att;       /* BLE ATT error the write got (0 = none) */
-    char rsn[200]; /* device's `rsn` text, "" if none */
-    char what[48]; /* the request that failed, e.g. "image state write" */
+    int code;         /* dfu_err of the failure (DFU_ERR_DEVICE, DFU_ERR_TIMEOUT, ...) */
+    int rc;           /* SMP-level rc (0 = none) */
+    int group;        /* group of a v2 `err` (-1 = none) */
+    int group_rc;     /* err.rc (0 = none) */
+    int att;          /* BLE ATT error the write got (0 = none) */
+    char rsn[200];    /* device's `rsn` text, "" if none */
+    char what[48];    /* the request that failed, e.g. "image state write" */
+    char detail[256]; /* what the link observed (BlueZ: the D-Bus step and its answer), or "" */
 } dfu_client_err_t;
 
 /* Explanation for a v2 group error (group >= 0, group_rc > 0) or an SMP-level rc. Never NULL:
@@ -60,7 +62,8 @@ void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
 
 typedef struct dfu_client_cfg {
     const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "tcp:HOST:PORT",
-                       * "ble-sim:PATH[,passkey=N]" */
+                       * "ble-sim:PATH[,passkey=N]", "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]"
+                       * (BlueZ) */
     int timeout_ms;   /* per request; 0 = 3000 */
     int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
     FILE *log;        /* verbose protocol log, NULL = none */
@@ -71,12 +74,15 @@ typedef struct dfu_client {
     bool open;
     char conn[256];
     int kind;       /* DFU_LINK_* */
-    char path[200]; /* serial / ble-sim path, or UDP / TCP host */
+    char path[200]; /* serial / ble-sim path, UDP / TCP host, or BlueZ target (address or name) */
     uint16_t port;
     uint32_t baud;
     bool has_passkey;
     uint32_t passkey;
     dfu_ble_bond_t bond; /* BLE bond kept across reconnects */
+    char adapter[16];    /* BlueZ: adapter=hciN ("" = the first adapter) */
+    char resolved[18];   /* BlueZ: the device's address once found (reconnects use it) */
+    char link_why[256];  /* what the last link open observed when it failed */
     bool pair_tried;     /* pairing attempted on the current connection */
     int timeout_ms;
     int retries;
@@ -90,6 +96,13 @@ typedef struct dfu_client {
 /* BLE: pairs now with the configured passkey (Just Works without one) after the device refused a
  * request for link security. Returns the level reached (>= 2) or an error. */
 int dfu_client_pair(dfu_client_t *c);
+
+/* True for both BLE links: the simulator's model (ble-sim:) and BlueZ (ble:). */
+bool dfu_client_is_ble(const dfu_client_t *c);
+
+/* Fills c->err for a link failure `code` of request `what` (ATT error and the link's own
+ * description of what it observed included). Returns code. */
+int dfu_client_link_err(dfu_client_t *c, int code, const char *what);
 
 /* Parses and validates a connection string without opening it. 0 or DFU_ERR_INVAL. */
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn);

@@ -92,6 +92,14 @@ const char *dfu_strerror(int err)
         return "flash erase failed";
     case DFU_ERR_PAIRING:
         return "pairing failed (wrong passkey or refused)";
+    case DFU_ERR_PASSKEY_NEEDED:
+        return "the device requires passkey pairing";
+    case DFU_ERR_STALE_BOND:
+        return "the device no longer has the bond (key missing)";
+    case DFU_ERR_NO_BLUEZ:
+        return "no BlueZ on the system bus";
+    case DFU_ERR_BUS_DENIED:
+        return "the D-Bus policy denied the call to BlueZ";
     case DFU_ERR_SMP_DEVICE:
         return "the device refused the request";
     default:

@@ -303,7 +303,10 @@ static const char *sim_app_value_check(int k, const char *v, size_t n)
         }
         return "never, boot, after:SECONDS (SECONDS >= 1) or healthy";
     case 5: /* healthy */
+    case 9: /* bonds */
         return (val_is(v, n, "yes") || val_is(v, n, "no")) ? NULL : "yes or no";
+    case 8: /* cccd_security */
+        return (n == 1 && v[0] >= '1' && v[0] <= '4') ? NULL : "a level 1..4";
     default: /* buf_size, buf_count */
         return positive_u32(v, n) ? NULL : "a whole number >= 1";
     }
@@ -311,10 +314,11 @@ static const char *sim_app_value_check(int k, const char *v, size_t n)
 
 int dfu_imgtool_sim_app_check(const char *s, dfu_imgtool_diag_t *diag)
 {
-    static const char *const keys[] = {"name",    "security", "passkey",  "policy",
-                                       "confirm", "healthy",  "buf_size", "buf_count"};
+    static const char *const keys[] = {"name",          "security", "passkey",  "policy",
+                                       "confirm",       "healthy",  "buf_size", "buf_count",
+                                       "cccd_security", "bonds"};
     const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
-    bool seen[8] = {false};
+    bool seen[sizeof(keys) / sizeof(keys[0])] = {false};
     if (!*s) {
         return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                                 "--sim-app is empty; give KEY=VALUE pairs separated by commas, "
@@ -329,7 +333,7 @@ int dfu_imgtool_sim_app_check(const char *s, dfu_imgtool_diag_t *diag)
             return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                                     "--sim-app: '%.*s' is not KEY=VALUE; allowed keys: name, "
                                     "security, passkey, policy, confirm, healthy, buf_size, "
-                                    "buf_count",
+                                    "buf_count, cccd_security, bonds",
                                     (int)len, p);
         }
         size_t kl = (size_t)(eq - p);
@@ -340,7 +344,8 @@ int dfu_imgtool_sim_app_check(const char *s, dfu_imgtool_diag_t *diag)
         if (k == nkeys) {
             return dfu_imgtool_fail(diag, DFU_ERR_INVAL,
                                     "--sim-app: unknown key '%.*s'; allowed keys: name, security, "
-                                    "passkey, policy, confirm, healthy, buf_size, buf_count",
+                                    "passkey, policy, confirm, healthy, buf_size, buf_count, "
+                                    "cccd_security, bonds",
                                     (int)kl, p);
         }
         if (seen[k]) {

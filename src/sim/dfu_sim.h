@@ -67,6 +67,11 @@ typedef struct dfu_sim_app {
     bool healthy;             /* healthy=yes|no (default yes) */
     uint32_t buf_size;        /* buf_size=N (default 2475, at least 384) */
     uint16_t buf_count;       /* buf_count=N (default 4) */
+    uint8_t cccd_security;    /* cccd_security=1..4: BLE level enabling notifications needs, i.e.
+                               * the SMP characteristic's CCC descriptor permission (Zephyr's
+                               * MCUMGR_TRANSPORT_BT_PERM_RW_AUTHEN protects it too); default 1 */
+    bool bond_storage;        /* bonds=yes|no: no = firmware without bond storage: it neither
+                               * finds nor stores bonds (default yes) */
 } dfu_sim_app_t;
 
 /* Sets the default app (no descriptor). */

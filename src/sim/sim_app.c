@@ -16,6 +16,8 @@ void dfu_sim_app_default(dfu_sim_app_t *app)
     app->healthy = true;
     app->buf_size = 2475;
     app->buf_count = 4;
+    app->cccd_security = 1;
+    app->bond_storage = true;
 }
 
 /* Parses a decimal number of at most 10 digits; -1 if not all digits or out of [lo, hi]. */
@@ -101,6 +103,18 @@ static int apply(dfu_sim_app_t *app, const char *k, size_t kl, const char *v, si
             return -1;
         }
         app->buf_size = x < 384 ? 384u : (uint32_t)x; /* the SMP server's minimum */
+        return 0;
+    }
+    if (is(k, kl, "cccd_security")) {
+        x = num(v, vl, 1, 4);
+        app->cccd_security = x > 0 ? (uint8_t)x : app->cccd_security;
+        return x > 0 ? 0 : -1;
+    }
+    if (is(k, kl, "bonds")) {
+        if (!is(v, vl, "yes") && !is(v, vl, "no")) {
+            return -1;
+        }
+        app->bond_storage = is(v, vl, "yes");
         return 0;
     }
     if (is(k, kl, "buf_count")) {

@@ -98,7 +98,10 @@ static int open_ble(sim_dev_t *d, bool first)
     cfg.has_passkey = d->app.has_passkey;
     cfg.passkey = d->app.passkey;
     cfg.pair_level = d->app.security == 4 ? 4 : 3;
-    dfu_sim_bonds_port(&d->bonds, &cfg.bonds);
+    cfg.cccd_level = d->app.cccd_security;
+    if (d->app.bond_storage) {
+        dfu_sim_bonds_port(&d->bonds, &cfg.bonds); /* otherwise: no bonds found or kept */
+    }
     int rc = dfu_link_ble_server_open(&d->ble, d->o->ble, &cfg);
     if (rc < 0) {
         sim_log(d, "cannot open BLE model at %s: %s", d->o->ble, dfu_strerror(rc));

@@ -59,6 +59,28 @@ static void test_errtab(void)
     dfu_client_err_format(&er, msg, sizeof(msg));
     CHECK(strstr(msg, "image confirm failed: IMAGE_ALREADY_PENDING (group 1 err 28)") != NULL);
     CHECK(strstr(msg, "Fix:") != NULL);
+    /* BlueZ link failures: name, the observed detail, and a fix naming ,passkey=NNNNNN */
+    static const struct {
+        int code;
+        const char *name;
+    } bz[] = {{DFU_ERR_PASSKEY_NEEDED, "PASSKEY_REQUIRED"},
+              {DFU_ERR_STALE_BOND, "STALE_BOND"},
+              {DFU_ERR_NO_BLUEZ, "NO_BLUEZ"},
+              {DFU_ERR_BUS_DENIED, "BLUEZ_ACCESS_DENIED"},
+              {DFU_ERR_PAIRING, "PAIRING_FAILED"}};
+    for (size_t i = 0; i < sizeof(bz) / sizeof(bz[0]); i++) {
+        CHECK(strcmp(dfu_client_explain_link(bz[i].code, 0)->name, bz[i].name) == 0);
+    }
+    CHECK(strstr(dfu_client_explain_link(DFU_ERR_PASSKEY_NEEDED, 0)->fix, ",passkey=NNNNNN"));
+    CHECK(strstr(dfu_client_explain_link(DFU_ERR_STALE_BOND, 0)->fix, ",passkey=NNNNNN"));
+    memset(&er, 0, sizeof(er));
+    er.code = DFU_ERR_STALE_BOND;
+    snprintf(er.what, sizeof(er.what), "connect");
+    snprintf(er.detail, sizeof(er.detail), "key missing on C0:FF:EE:00:00:01");
+    dfu_client_err_format(&er, msg, sizeof(msg));
+    CHECK(strstr(msg, "connect failed: STALE_BOND") != NULL);
+    CHECK(strstr(msg, "observed: key missing on C0:FF:EE:00:00:01. Fix:") != NULL);
+    CHECK(strchr(msg, '\n') == NULL); /* one line */
 }
 
 static void test_conn(void)
@@ -89,6 +111,20 @@ static void test_conn(void)
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:/dev/x,speed=9"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp"), DFU_ERR_INVAL);
+    /* ble: is BlueZ: TARGET = address or advertised name, passkey and adapter options */
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:C0:FF:EE:00:00:01,passkey=012345,adapter=hci1"), 0);
+    CHECK_EQ_INT(c.kind, DFU_LINK_BLUEZ);
+    CHECK(strcmp(c.path, "C0:FF:EE:00:00:01") == 0 && strcmp(c.adapter, "hci1") == 0);
+    CHECK(c.has_passkey && c.passkey == 12345);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:my sensor"), 0);
+    CHECK(strcmp(c.path, "my sensor") == 0 && !c.has_passkey && c.adapter[0] == '\0');
+    CHECK(dfu_client_is_ble(&c));
+    static const char *const bad[] = {
+        "ble:",           "ble:x,passkey=12x", "ble:x,passkey=1234567",  "ble:x,mtu=1",
+        "ble:x,adapter=", "ble:x,adapter=a/b", "ble-sim:/x,adapter=hci0"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_EQ_INT(dfu_client_parse_conn(&c, bad[i]), DFU_ERR_INVAL);
+    }
 }
 
 static void test_hex_state(void)

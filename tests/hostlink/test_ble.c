@@ -479,16 +479,16 @@ int main(void)
     test_cccd_permission(dir);
     /* Connection string: pair at connect with the passkey, reach L3. */
     char spec[300];
-    snprintf(spec, sizeof(spec), "ble:%s,mtu=100,sec=3,passkey=123456", dev.path);
+    snprintf(spec, sizeof(spec), "ble-sim:%s,mtu=100,sec=3,passkey=123456", dev.path);
     CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_OK);
     CHECK_EQ_INT(dfu_link_security(&l0), 3);
     CHECK_EQ_INT(l0.att_mtu, 100);
     CHECK_EQ_INT(echo(&l0, 1000, 1), DFU_OK);
     dfu_link_close(&l0);
-    snprintf(spec, sizeof(spec), "ble:%s,sec=3,passkey=12345", dev.path); /* 5 digits */
+    snprintf(spec, sizeof(spec), "ble-sim:%s,sec=3,passkey=12345", dev.path); /* 5 digits */
     CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_ERR_INVAL);
     /* The device end is gone: reconnecting keeps failing until the deadline. */
-    snprintf(spec, sizeof(spec), "ble:%s", dev.path);
+    snprintf(spec, sizeof(spec), "ble-sim:%s", dev.path);
     CHECK_EQ_INT(dfu_link_open(&l0, spec, false), DFU_OK);
     device_stop(&dev);
     CHECK_EQ_INT(dfu_link_recv(&l0, (uint8_t *)spec, 16, 1000), DFU_ERR_NOTCONN); /* closed */
@@ -496,11 +496,16 @@ int main(void)
     CHECK_EQ_INT(dfu_link_reconnect_wait(&l0, 300), DFU_ERR_NOTCONN);
     CHECK(dfu_link_now_us() - t0 >= 250000);
     dfu_link_close(&l0);
-    snprintf(spec, sizeof(spec), "ble:%s,name=spec-dev,passkey=000042,level=4,perm=3", dev.path);
+    snprintf(spec, sizeof(spec), "ble-sim:%s,name=spec-dev,passkey=000042,level=4,perm=3",
+             dev.path);
     CHECK_EQ_INT(dfu_link_open(&l0, spec, true), DFU_OK);
     dfu_link_close(&l0);
-    snprintf(spec, sizeof(spec), "ble:%s,perm=5", dev.path);
+    snprintf(spec, sizeof(spec), "ble-sim:%s,perm=5", dev.path);
     CHECK_EQ_INT(dfu_link_open(&l0, spec, true), DFU_ERR_INVAL);
+    /* "ble:" is BlueZ: central only, options passkey and adapter. */
+    CHECK_EQ_INT(dfu_link_open(&l0, "ble:C0:FF:EE:00:00:01,passkey=123456", true), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&l0, "ble:C0:FF:EE:00:00:01,mtu=100", false), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_link_open(&l0, "ble-sim:/x,adapter=hci0", false), DFU_ERR_INVAL);
     /* The socket file is removed on close; the config is validated. */
     CHECK(access(dev.path, F_OK) != 0);
     dfu_link_t l;

@@ -31,13 +31,17 @@ static void test_app(void)
     CHECK_EQ_INT(a.confirm_after_s, 5);
     CHECK_EQ_INT(a.buf_size, 1024);
     CHECK_EQ_INT(a.buf_count, 2);
+    CHECK(a.cccd_security == 1 && a.bond_storage); /* defaults */
+    d = "cccd_security=3,bonds=no";
+    CHECK_EQ_INT(dfu_sim_app_parse(&a, d, strlen(d), err, sizeof(err)), 0);
+    CHECK(a.cccd_security == 3 && !a.bond_storage);
     d = "confirm=healthy,buf_size=100";
     CHECK_EQ_INT(dfu_sim_app_parse(&a, d, strlen(d), err, sizeof(err)), 0);
     CHECK_EQ_INT(a.confirm, DFU_SIM_CONFIRM_HEALTHY);
     CHECK_EQ_INT(a.buf_size, 384); /* the SMP server's minimum */
-    static const char *bad[] = {"security=5",    "passkey=12345",  "policy=closed",
-                                "confirm=later", "healthy=maybe",  "buf_size=x",
-                                "nokeyvalue",    "confirm=after:0"};
+    static const char *bad[] = {
+        "security=5", "passkey=12345", "policy=closed",   "confirm=later",   "healthy=maybe",
+        "buf_size=x", "nokeyvalue",    "confirm=after:0", "cccd_security=0", "bonds=maybe"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         CHECK_EQ_INT(dfu_sim_app_parse(&a, bad[i], strlen(bad[i]), err, sizeof(err)),

@@ -5,6 +5,7 @@
 
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_host_ble.h"
+#include "dfukit/dfu_host_bluez.h"
 #include "link_priv.h"
 
 #define SPEC_MAX 512
@@ -13,6 +14,7 @@ typedef struct link_opts {
     unsigned long mtu, baud, passkey, sec, level, perm;
     bool has_passkey, bond;
     const char *name;
+    const char *adapter;
 } link_opts_t;
 
 static int opt_num(const char *v, unsigned long max, unsigned long *out)
@@ -63,6 +65,10 @@ static int parse_opt(link_opts_t *o, char *kv)
         int rc = opt_num(v, 1, &b);
         o->bond = b != 0;
         return rc;
+    }
+    if (strcmp(kv, "adapter") == 0) {
+        o->adapter = v;
+        return v[0] != '\0' && strlen(v) < 16 ? DFU_OK : DFU_ERR_INVAL;
     }
     if (strcmp(kv, "name") == 0) {
         o->name = v;
@@ -172,8 +178,18 @@ int dfu_link_open(dfu_link_t *l, const char *spec, bool server)
         return server ? dfu_link_pty_server_open(l, addr, o.mtu)
                       : dfu_link_serial_client_open(l, addr, (uint32_t)o.baud, o.mtu);
     }
+    if (strcmp(buf, "ble-sim") == 0) {
+        return o.adapter != NULL ? DFU_ERR_INVAL : open_ble(l, addr, &o, server);
+    }
     if (strcmp(buf, "ble") == 0) {
-        return open_ble(l, addr, &o, server);
+        if (server || o.mtu || o.baud || o.sec || o.level || o.perm || o.name || o.bond) {
+            return DFU_ERR_INVAL; /* BlueZ: central only; passkey and adapter are the options */
+        }
+        dfu_bluez_cfg_t c = {.target = addr,
+                             .adapter = o.adapter,
+                             .has_passkey = o.has_passkey,
+                             .passkey = (uint32_t)o.passkey};
+        return dfu_link_bluez_open(l, &c);
     }
     return DFU_ERR_INVAL;
 }
