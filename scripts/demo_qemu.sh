@@ -3,7 +3,8 @@
 #   1. sign build-fw/app.bin as 1.0.0 and 2.0.0 with the development key (scripts/qemu.sh sign)
 #   2. install 1.0.0 into a new FLASH.img, boot the board in QEMU (scripts/qemu.sh run) with UART0
 #      on a local TCP port and a copy of everything UART0 prints in a log
-#   3. `dfukit image list`, `dfukit update` to 2.0.0 over tcp:, `dfukit image list`
+#   3. `dfukit image list`, `dfukit update` to 2.0.0 over tcp:, `dfukit image list`,
+#      `dfukit bootloader --last-boot`
 #   4. the boot lines the bootloader printed, then stop QEMU
 set -euo pipefail
 BUILD=${1:-build}
@@ -47,6 +48,9 @@ step "dfukit update v2.bin --conn $CONN"
 
 step "image list (after)"
 "$X" image list --conn "$CONN"
+
+step "what the bootloader did (its boot outcome record, served by the application)"
+"$X" bootloader --last-boot --conn "$CONN"
 
 step "boot and application lines UART0 printed"
 grep -a '^dfukit-' "$D/uart.log"
