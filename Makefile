@@ -5,9 +5,11 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
+# Public (or private) key the firmware's bootloader accepts: `make firmware KEY=pub.pem`.
+KEY        ?= firmware/keys/dev-ecdsa-p256.pem
 
 .PHONY: all deps build build-types install demo test test-unit test-asan cross footprint lint valgrind \
-        bench fuzz clean
+        bench fuzz clean dfukit firmware demo-qemu test-qemu
 
 all: build
 
@@ -26,6 +28,24 @@ install: build
 demo: build
 	@bash scripts/demo.sh $(BUILD)
 
+# Just the dfukit tool (firmware signing and key extraction need it).
+dfukit: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target dfukit
+
+# The QEMU reference port (ports/qemu-mps2-an386): build-fw/boot.elf, build-fw/app.bin (confirms
+# itself at boot), build-fw/app-noconfirm.bin (never does); the bootloader trusts KEY.
+firmware: dfukit
+	@DFUKIT=$(BUILD)/dfukit bash scripts/firmware.sh --key $(KEY)
+
+# Sign v1 and v2, install v1, boot it in QEMU, `dfukit update` to v2 over tcp:, list, stop.
+demo-qemu: firmware
+	@bash scripts/demo_qemu.sh $(BUILD)
+
+# The firmware in QEMU: update/revert, power cuts during a swap, wrong key, stacks.
+test-qemu: firmware
+	@python3 tests/qemu/test_qemu.py --dfukit $(BUILD)/dfukit --fw build-fw
+
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -42,8 +62,8 @@ build-types: build
 cross: deps
 	@bash scripts/cross_build.sh
 
-footprint: cross
-	@bash scripts/footprint.sh
+footprint: cross dfukit
+	@DFUKIT=$(BUILD)/dfukit bash scripts/footprint.sh
 
 lint: build
 	@bash scripts/lint.sh $(BUILD)
@@ -52,10 +72,10 @@ valgrind: build
 	@bash scripts/valgrind.sh $(BUILD)
 
 # The whole suite: unit/integration tests (ctest), every build type with gcc and clang, the
-# Cortex-M4 cross build and footprint budget, the suite again under ASan+UBSan, static analysis +
-# format check, valgrind on the host tools; in CI (CI=true) also a 60 s smoke run of every fuzz
-# target.
-test: test-unit build-types cross footprint test-asan lint valgrind
+# Cortex-M4 cross build and footprint budget of the linked firmware, the firmware in QEMU, the
+# suite again under ASan+UBSan, static analysis + format check, valgrind on the host tools; in CI
+# (CI=true) also a 60 s smoke run of every fuzz target.
+test: test-unit build-types cross footprint test-qemu test-asan lint valgrind
 	@if [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
 	@echo "make test: all stages passed"
 
@@ -66,4 +86,4 @@ fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-arm build-fuzz build-types
+	rm -rf $(BUILD) $(ASAN_BUILD) build-arm build-fuzz build-types build-fw

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 OUT=${CROSS_OUT:-build-arm}
 CC=arm-none-eabi-gcc
 command -v $CC >/dev/null || { echo "cross: $CC missing (run scripts/deps.sh)"; exit 1; }
-rm -rf "$OUT"; mkdir -p "$OUT/sysinc"
+# Fresh outputs; the fetched third-party sources (mbedTLS for the firmware) are kept.
+mkdir -p "$OUT"
+find "$OUT" -mindepth 1 -maxdepth 1 ! -name third_party -exec rm -rf {} +
+mkdir -p "$OUT/sysinc"
 # Third-party headers only (no host libc): mbedTLS, PSA, libsodium. (CBOR is dfukit's own code.)
 for h in mbedtls psa sodium sodium.h; do
     [ -e /usr/include/$h ] && cp -r /usr/include/$h "$OUT/sysinc/"

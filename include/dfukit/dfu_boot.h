@@ -50,6 +50,16 @@ typedef enum dfu_boot_strategy {
     DFU_BOOT_STRATEGY_OVERWRITE = 3,
 } dfu_boot_strategy_t;
 
+/* Build option: the strategies compiled into the boot core, one bit per strategy
+ * (1 << dfu_boot_strategy_t); default all four, chosen at run time by trailer.strategy. A
+ * firmware for one strategy (as MCUboot is built for one) defines e.g.
+ * -DDFU_BOOT_STRATEGIES=1 (move only): the others are not linked, and dfu_boot_init(),
+ * dfu_boot_max_image_size_for() and dfu_boot_strategy_parse() treat them as unknown. The
+ * bootloader and the application must agree. */
+#ifndef DFU_BOOT_STRATEGIES
+#define DFU_BOOT_STRATEGIES 0xFu
+#endif
+
 /* Trailer geometry. Must match the bootloader build (BOOT_MAX_ALIGN, BOOT_MAX_IMG_SECTORS and the
  * strategy) for offsets to agree. A zeroed struct means MCUboot's defaults: max_align 8,
  * max_sectors 128, swap-using-move. Pass NULL wherever a `tcfg` is taken for the defaults. */

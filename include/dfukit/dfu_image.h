@@ -22,6 +22,14 @@
 extern "C" {
 #endif
 
+/* Build option: 0 leaves image decryption out (as MCUboot without MCUBOOT_ENC_IMAGES): the
+ * validator then refuses an encrypted image it is asked to decrypt (enc_priv set) with
+ * DFU_ERR_NOTSUP, and dfu_boot_image_validator() installs no unwrap/xcrypt hooks, so the boot
+ * core refuses encrypted updates. Default 1. */
+#ifndef DFU_IMAGE_ENC
+#define DFU_IMAGE_ENC 1
+#endif
+
 /* ---- Constants ---------------------------------------------------------------------------- */
 
 #define DFU_IMAGE_MAGIC 0x96f3b83dU

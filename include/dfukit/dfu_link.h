@@ -43,6 +43,7 @@ typedef enum dfu_link_kind {
     DFU_LINK_BLE = 3,      /* modelled BLE link over a Unix socket (docs/LINKS.md) */
     DFU_LINK_LOOPBACK = 4, /* in-process pair, for tests */
     DFU_LINK_BLUEZ = 5,    /* real BLE through BlueZ over D-Bus (dfu_host_bluez.h) */
+    DFU_LINK_TCP = 6,      /* SMP console framing over a TCP byte stream (client end) */
 } dfu_link_kind_t;
 
 /* Operations of one link implementation. Called only through the dfu_link_* wrappers. */
@@ -244,6 +245,18 @@ const char *dfu_link_pty_name(const dfu_link_t *l);
  */
 int dfu_link_serial_client_open(dfu_link_t *l, const char *tty_path, uint32_t baud, size_t mtu);
 
+/* ---- TCP ---------------------------------------------------------------------------------- */
+
+/*
+ * Client end: connects to host:port (name or address, IPv4/IPv6; 3 s connect timeout) with
+ * TCP_NODELAY and carries messages with SMP console framing over the byte stream, as a UART on a
+ * TCP socket does (QEMU `-chardev socket,server=on -serial chardev:ID`, serial-to-TCP bridges).
+ * mtu 0 = DFU_LINK_SERIAL_MTU. Returns DFU_OK, DFU_ERR_INVAL, DFU_ERR_NODEV (host name does not
+ * resolve), DFU_ERR_NOTCONN (refused, unreachable, timed out) or DFU_ERR_IO. recv() reports
+ * DFU_ERR_NOTCONN once the peer closed the connection (e.g. the emulator exited).
+ */
+int dfu_link_tcp_client_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
+
 /* ---- loopback (tests) ------------------------------------------------------------------- */
 
 /*
@@ -271,6 +284,8 @@ int dfu_link_loopback_set_pump(dfu_link_t *l, int (*pump)(void *ctx), void *ctx)
  *   "udp:[HOST][:PORT][,mtu=N]"       client: peer (default 127.0.0.1:1337); server: bind address
  *                                     (default 0.0.0.0:1337); HOST as dfu_link_split_host_port()
  *   "serial:PATH[,baud=N][,mtu=N]"    client: tty path; server: pty symlink path (baud ignored)
+ *   "tcp:HOST:PORT[,mtu=N]"           client only (server: DFU_ERR_NOTSUP): console framing over
+ *                                     TCP
  *   "ble-sim:PATH[,mtu=N][,name=S][,passkey=NNNNNN][,level=3|4][,perm=1..4][,sec=0..4][,bond=0|1]"
  *                                     BLE model socket. Server: name, passkey (6 digits: device
  *                                     displays it), level reached by passkey pairing, perm = level

@@ -15,17 +15,21 @@
 #include "boot_priv.h"
 #include "dfukit/dfu_boot_record.h"
 
+/* Strategies built in (DFU_BOOT_STRATEGIES, dfu_boot.h): a strategy left out is not referenced,
+ * so --gc-sections drops its code; dfu_boot_init() refuses it. */
+#define HAS_STRATEGY(s) ((DFU_BOOT_STRATEGIES & (1u << (s))) != 0u)
+
 static const dfu_swap_geom_t *strategy_geom(uint8_t s)
 {
     switch (s) {
     case DFU_BOOT_STRATEGY_MOVE:
-        return &dfu_swap_move_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_MOVE) ? &dfu_swap_move_geom : NULL;
     case DFU_BOOT_STRATEGY_SCRATCH:
-        return &dfu_swap_scratch_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_SCRATCH) ? &dfu_swap_scratch_geom : NULL;
     case DFU_BOOT_STRATEGY_OFFSET:
-        return &dfu_swap_offset_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OFFSET) ? &dfu_swap_offset_geom : NULL;
     case DFU_BOOT_STRATEGY_OVERWRITE:
-        return &dfu_swap_overwrite_geom;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OVERWRITE) ? &dfu_swap_overwrite_geom : NULL;
     default:
         return NULL;
     }
@@ -34,7 +38,8 @@ static const dfu_swap_geom_t *strategy_geom(uint8_t s)
 int dfu_boot_strategy_parse(const char *name)
 {
     for (uint8_t s = 0; name != NULL && s <= DFU_BOOT_STRATEGY_OVERWRITE; s++) {
-        if (strcmp(name, strategy_geom(s)->name) == 0) {
+        const dfu_swap_geom_t *g = strategy_geom(s);
+        if (g != NULL && strcmp(name, g->name) == 0) {
             return s;
         }
     }
@@ -45,13 +50,13 @@ static const dfu_swap_ops_t *strategy_ops(uint8_t s)
 {
     switch (s) {
     case DFU_BOOT_STRATEGY_MOVE:
-        return &dfu_swap_move_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_MOVE) ? &dfu_swap_move_ops : NULL;
     case DFU_BOOT_STRATEGY_SCRATCH:
-        return &dfu_swap_scratch_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_SCRATCH) ? &dfu_swap_scratch_ops : NULL;
     case DFU_BOOT_STRATEGY_OFFSET:
-        return &dfu_swap_offset_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OFFSET) ? &dfu_swap_offset_ops : NULL;
     case DFU_BOOT_STRATEGY_OVERWRITE:
-        return &dfu_swap_overwrite_ops;
+        return HAS_STRATEGY(DFU_BOOT_STRATEGY_OVERWRITE) ? &dfu_swap_overwrite_ops : NULL;
     default:
         return NULL;
     }

@@ -110,7 +110,7 @@ void dfu_boot_image_validator(dfu_boot_validator_t *v, dfu_boot_imgval_t *iv)
 {
     v->ctx = iv;
     v->validate = imgval_validate;
-    v->unwrap = imgval_unwrap;
-    v->xcrypt = imgval_xcrypt;
+    v->unwrap = DFU_IMAGE_ENC ? imgval_unwrap : NULL;
+    v->xcrypt = DFU_IMAGE_ENC ? imgval_xcrypt : NULL;
     v->validate_plain = imgval_validate_plain;
 }

@@ -12,6 +12,9 @@ static const dfu_client_conn_kind_t kinds[] = {
      "SMP over UDP (port 1337 by default); HOST: IPv4, [IPv6] or a name", ""},
     {"serial", DFU_LINK_SERIAL, "serial:PATH[,baud=N]",
      "SMP console framing over a tty (115200 baud by default)", "baud"},
+    {"tcp", DFU_LINK_TCP, "tcp:HOST:PORT",
+     "SMP console framing over TCP (a UART on a TCP socket, e.g. scripts/qemu.sh run FLASH PORT)",
+     ""},
     {"ble", DFU_LINK_BLUEZ, "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]",
      "Bluetooth LE through BlueZ; TARGET: address or advertised name ('dfukit scan')",
      "passkey|adapter"},
@@ -58,6 +61,19 @@ static int parse_opts(dfu_client_t *c, char *opts)
             return DFU_ERR_INVAL;
         }
     }
+    return DFU_OK;
+}
+
+/* "HOST:PORT" of a tcp: connection (HOST: IPv4, [IPv6] or a name; the port is required: there is
+ * no standard one). */
+static int parse_tcp(dfu_client_t *c, const char *addr)
+{
+    int port = -1;
+    if (dfu_link_split_host_port(addr, c->path, sizeof(c->path), &port) != DFU_OK ||
+        c->path[0] == '\0' || port <= 0) {
+        return DFU_ERR_INVAL;
+    }
+    c->port = (uint16_t)port;
     return DFU_OK;
 }
 
@@ -114,6 +130,9 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
     if (c->kind == DFU_LINK_UDP) {
         return parse_udp(c, addr);
     }
+    if (c->kind == DFU_LINK_TCP) {
+        return parse_tcp(c, addr);
+    }
     char *opts = strchr(addr, ',');
     if (opts != NULL) {
         *opts++ = '\0';
@@ -163,6 +182,8 @@ static int open_link(dfu_client_t *c)
         return dfu_link_udp_client_open(&c->link, c->path, c->port, 0);
     case DFU_LINK_SERIAL:
         return dfu_link_serial_client_open(&c->link, c->path, c->baud, 0);
+    case DFU_LINK_TCP:
+        return dfu_link_tcp_client_open(&c->link, c->path, c->port, 0);
     case DFU_LINK_BLE: {
         dfu_ble_client_cfg_t bc;
         memset(&bc, 0, sizeof(bc));
@@ -225,7 +246,7 @@ int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
 
 void dfu_client_peer(const dfu_client_t *c, char *buf, size_t cap)
 {
-    if (c->kind == DFU_LINK_UDP) {
+    if (c->kind == DFU_LINK_UDP || c->kind == DFU_LINK_TCP) {
         dfu_link_join_host_port(c->path, c->port, buf, cap);
     } else {
         snprintf(buf, cap, "%s", c->path);

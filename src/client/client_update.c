@@ -345,7 +345,13 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
     int saved_retries = c->retries, saved_tmo = c->timeout_ms;
     c->retries = 0;
     c->timeout_ms = 700;
-    bool reopen = c->kind != DFU_LINK_UDP || !c->open || c->link.down;
+    /* A BLE link or a pty is re-created by the device's reset: reopen it on every attempt. UDP
+     * and TCP keep theirs (a TCP connection to an emulator's UART outlives the guest's reset)
+     * and reopen only once it dropped (e.g. the emulator was restarted). Over such a TCP link
+     * the first bytes after a boot arrive about 1 s late: the echoes sent meanwhile are answered
+     * then, the stale answers are dropped by sequence number, and the back-off keeps asking. */
+    bool keep = c->kind == DFU_LINK_UDP || c->kind == DFU_LINK_TCP;
+    bool reopen = !keep || !c->open || c->link.down;
     int rc = DFU_ERR_TIMEOUT;
     while (dfu_link_now_us() < end) {
         if (reopen) {
@@ -374,7 +380,7 @@ int dfu_client_wait_back(dfu_client_t *c, double max_s)
         if (rc == DFU_ERR_ACCESS || rc == DFU_ERR_PAIRING || rc == DFU_ERR_CANCELLED) {
             break; /* up, but it refuses this link (pairing), or the user stopped us */
         }
-        if (c->kind != DFU_LINK_UDP || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_REFUSED) {
+        if (!keep || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_REFUSED) {
             reopen = true;
         }
         for (unsigned t = 0; t < delay_ms && !dfu_client_cancelled(c); t += 50) {

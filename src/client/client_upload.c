@@ -135,7 +135,7 @@ size_t dfu_client_chunk_size(size_t msg_max, uint64_t total, bool first, int ima
 size_t dfu_client_msg_max(const dfu_client_t *c, const dfu_client_params_t *p)
 {
     size_t m = p->buf_size;
-    if (c->kind == DFU_LINK_SERIAL && m > 4) {
+    if ((c->kind == DFU_LINK_SERIAL || c->kind == DFU_LINK_TCP) && m > 4) {
         m -= 4; /* length + CRC share the device's buffer (§4.4) */
     }
     size_t mtu = dfu_client_link_mtu(c);

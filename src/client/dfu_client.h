@@ -93,8 +93,9 @@ typedef struct dfu_client_conn_kind {
 const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n);
 
 typedef struct dfu_client_cfg {
-    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "ble-sim:PATH[,passkey=N]",
-                       * "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]" (BlueZ) */
+    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "tcp:HOST:PORT",
+                       * "ble-sim:PATH[,passkey=N]", "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]"
+                       * (BlueZ) */
     int timeout_ms;   /* per request; 0 = 3000 */
     int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
     FILE *log;        /* verbose protocol log (one line per exchange), NULL = none */
@@ -115,7 +116,7 @@ typedef struct dfu_client {
     bool open;
     char conn[256]; /* as given, a passkey masked (for messages) */
     int kind;       /* DFU_LINK_* */
-    char path[200]; /* serial / ble-sim path, UDP host, or BlueZ target (address or name) */
+    char path[200]; /* serial / ble-sim path, UDP / TCP host, or BlueZ target (address or name) */
     uint16_t port;
     uint32_t baud;
     bool has_passkey;

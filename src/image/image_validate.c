@@ -226,6 +226,10 @@ static int setup_decrypt(dfu_vstate_t *s)
         (cfg->flags & DFU_IMAGE_VF_NO_DECRYPT)) {
         return 0;
     }
+    if (!DFU_IMAGE_ENC) {
+        return dfu_image_vfail(s, DFU_ERR_NOTSUP, "image decryption not built in (DFU_IMAGE_ENC)",
+                               0);
+    }
     if (!s->have_enc) {
         return dfu_image_vfail(s, DFU_ERR_DECRYPT, "encrypted image has no ENC TLV",
                                s->out->tlv_end);
@@ -280,7 +284,7 @@ static int compute_hash(dfu_vstate_t *s)
         if (rc < 0) {
             return dfu_image_vfail(s, rc, "read of the image failed", off);
         }
-        if (s->decrypt) {
+        if (DFU_IMAGE_ENC && s->decrypt) {
             rc = dfu_image_xcrypt(c, &s->aes, &s->out->hdr, off, s->cfg->scratch, n);
         }
         if (rc == 0) {

@@ -97,7 +97,17 @@ static void test_conn(void)
     CHECK(c.has_passkey && c.passkey == 123456);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble-sim:/tmp/x.sock,passkey=1234567"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:host:0"), DFU_ERR_INVAL);
-    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:host"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:host"), DFU_ERR_INVAL); /* the port is required */
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:127.0.0.1:5555"), 0);
+    CHECK_EQ_INT(c.kind, DFU_LINK_TCP);
+    CHECK_EQ_INT(c.port, 5555);
+    CHECK(strcmp(c.path, "127.0.0.1") == 0);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:[::1]:80"), 0);
+    CHECK(strcmp(c.path, "::1") == 0 && c.port == 80);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp::5555"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:host:0"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:host:65536"), DFU_ERR_INVAL);
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "tcp:host:12x"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "serial:/dev/x,speed=9"), DFU_ERR_INVAL);
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp"), DFU_ERR_INVAL);

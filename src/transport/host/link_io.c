@@ -1,6 +1,7 @@
 /* Small POSIX I/O helpers shared by the link implementations. */
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "dfukit/dfu_err.h"
@@ -21,10 +22,11 @@ int dfu_link_poll_in(int fd, int timeout_ms)
     }
 }
 
-int dfu_link_write_all(int fd, const uint8_t *p, size_t len)
+/* Writes through write() or, for sockets, send(MSG_NOSIGNAL). */
+static int out_all(int fd, const uint8_t *p, size_t len, bool sock)
 {
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -44,6 +46,16 @@ int dfu_link_write_all(int fd, const uint8_t *p, size_t len)
         len -= (size_t)n;
     }
     return DFU_OK;
+}
+
+int dfu_link_write_all(int fd, const uint8_t *p, size_t len)
+{
+    return out_all(fd, p, len, false);
+}
+
+int dfu_link_send_all(int fd, const uint8_t *p, size_t len)
+{
+    return out_all(fd, p, len, true);
 }
 
 uint64_t dfu_link_deadline(int timeout_ms)

@@ -145,6 +145,15 @@ int dfu_link_open(dfu_link_t *l, const char *spec, bool server)
     if (strcmp(buf, "udp") == 0) {
         return open_udp(l, addr, &o, server);
     }
+    if (strcmp(buf, "tcp") == 0) {
+        char host[SPEC_MAX];
+        int port = -1;
+        if (dfu_link_split_host_port(addr, host, sizeof(host), &port) != DFU_OK ||
+            host[0] == '\0' || port <= 0) {
+            return DFU_ERR_INVAL;
+        }
+        return server ? DFU_ERR_NOTSUP : dfu_link_tcp_client_open(l, host, (uint16_t)port, o.mtu);
+    }
     if (addr[0] == '\0') {
         return DFU_ERR_INVAL;
     }

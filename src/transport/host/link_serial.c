@@ -1,11 +1,13 @@
 /*
- * Serial link: SMP console framing (dfu_framing.h) over a tty. The device end creates a
+ * Serial link: SMP console framing (dfu_framing.h) over a byte stream. The device end creates a
  * pseudo-terminal and publishes its slave side through a symlink; the client end opens any tty.
+ * The same framed-stream operations carry TCP connections (link_tcp.c, dfu_link_stream_attach).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -15,7 +17,9 @@
 #include "link_priv.h"
 
 typedef struct serial_ctx {
-    int fd;       /* pty master (server) or tty (client) */
+    int fd;       /* pty master (server), tty (client) or connected socket */
+    bool sock;    /* fd is a socket: send with MSG_NOSIGNAL (a closed peer is an error, not
+                   * SIGPIPE) */
     int slave_fd; /* server: kept open so the master never reads EIO between clients */
     char *symlink_path;
     char pty_name[64];
@@ -34,7 +38,8 @@ static int serial_send(dfu_link_t *l, const uint8_t *msg, size_t len)
     if (n < 0) {
         return n;
     }
-    return dfu_link_write_all(c->fd, c->txbuf, (size_t)n);
+    return c->sock ? dfu_link_send_all(c->fd, c->txbuf, (size_t)n)
+                   : dfu_link_write_all(c->fd, c->txbuf, (size_t)n);
 }
 
 /* Feeds buffered bytes; returns a message length, or 0 when the chunk is used up. */
@@ -76,7 +81,7 @@ static int serial_recv(dfu_link_t *l, uint8_t *buf, size_t cap, int timeout_ms)
             continue;
         }
         if (n <= 0) {
-            return (n == 0 || errno == EIO) ? DFU_ERR_NOTCONN : DFU_ERR_IO;
+            return (n == 0 || errno == EIO || errno == ECONNRESET) ? DFU_ERR_NOTCONN : DFU_ERR_IO;
         }
         c->chunk_len = (size_t)n;
         c->chunk_pos = 0;
@@ -153,6 +158,21 @@ static void serial_attach(dfu_link_t *l, serial_ctx_t *c, size_t mtu, bool serve
     l->kind = DFU_LINK_SERIAL;
     l->server = server;
     l->mtu = mtu;
+}
+
+int dfu_link_stream_attach(dfu_link_t *l, int fd, size_t mtu, dfu_link_kind_t kind, bool sock)
+{
+    size_t m = mtu ? mtu : DFU_LINK_SERIAL_MTU;
+    serial_ctx_t *c = m <= DFU_SERIAL_MSG_MAX ? serial_alloc(m) : NULL;
+    if (c == NULL) {
+        close(fd);
+        return m <= DFU_SERIAL_MSG_MAX ? DFU_ERR_NOMEM : DFU_ERR_INVAL;
+    }
+    c->fd = fd;
+    c->sock = sock;
+    serial_attach(l, c, m, false);
+    l->kind = kind;
+    return DFU_OK;
 }
 
 /* Raw 8N1, no flow control, no echo; reads return what is there. */

@@ -1,23 +1,21 @@
 /*
- * mbedTLS 2.28 configuration for the Cortex-M4 footprint builds (scripts/footprint.sh): upstream's
- * default feature set, minus everything that needs an OS (threads, files, sockets, time,
- * platform entropy), with mbedTLS's allocator pointed at its static buffer allocator so nothing
- * links libc's heap. Unused modules cost nothing: the link uses --gc-sections.
+ * mbedTLS 2.28 configuration of the firmware (scripts/firmware.sh, scripts/mbedtls_target.sh):
+ * what a swap-using-move bootloader with ECDSA-P256 + SHA-256 images and the SMP application
+ * (SHA-256 for the upload `match`) need. Upstream's default feature set, minus everything that
+ * needs an OS (threads, files, sockets, time, platform entropy), minus modules neither image
+ * uses (SHA-512, RSA, ECDH, other curves: dfukit's backend then answers DFU_ERR_NOTSUP for
+ * them), with size options for a small bootloader, and mbedTLS's allocator pointed at its
+ * static buffer allocator so nothing links libc's heap. The link uses --gc-sections.
  */
-#ifndef DFU_FP_MBEDTLS_CONFIG_H
-#define DFU_FP_MBEDTLS_CONFIG_H
+#ifndef DFU_FW_MBEDTLS_CONFIG_H
+#define DFU_FW_MBEDTLS_CONFIG_H
 
-/* Upstream defaults (the tarball's include/mbedtls/config.h, copied by footprint.sh). */
-#include "mbedtls/config_upstream.h"
+/* Upstream defaults (the source package's include/mbedtls/config.h) minus the OS-dependent parts,
+ * as dfukit's backend uses them on any Cortex-M target (src/crypto/mbedtls). */
+#include "mbedtls/dfu_mbedtls_target.h"
 
-#undef MBEDTLS_THREADING_C
-#undef MBEDTLS_THREADING_PTHREAD
-#undef MBEDTLS_FS_IO
-#undef MBEDTLS_NET_C
-#undef MBEDTLS_TIMING_C
-#undef MBEDTLS_HAVE_TIME
-#undef MBEDTLS_HAVE_TIME_DATE
 #undef MBEDTLS_ENTROPY_C
+#undef MBEDTLS_HAVEGE_C
 #undef MBEDTLS_PSA_CRYPTO_C
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
 #undef MBEDTLS_PSA_ITS_FILE_C
@@ -27,6 +25,13 @@
 #undef MBEDTLS_SSL_COOKIE_C
 #undef MBEDTLS_SSL_TICKET_C
 #undef MBEDTLS_SSL_CACHE_C
+#undef MBEDTLS_SSL_PROTO_TLS1
+#undef MBEDTLS_SSL_PROTO_TLS1_1
+#undef MBEDTLS_SSL_DTLS_ANTI_REPLAY
+#undef MBEDTLS_SSL_DTLS_BADMAC_LIMIT
+#undef MBEDTLS_SSL_SERVER_NAME_INDICATION
+#undef MBEDTLS_CERTS_C
+#undef MBEDTLS_SSL_CBC_RECORD_SPLITTING
 #undef MBEDTLS_X509_CRT_PARSE_C
 #undef MBEDTLS_X509_CRL_PARSE_C
 #undef MBEDTLS_X509_CSR_PARSE_C
@@ -57,14 +62,10 @@
 #undef MBEDTLS_ECP_DP_BP512R1_ENABLED
 #undef MBEDTLS_ECP_DP_CURVE25519_ENABLED
 #undef MBEDTLS_ECP_DP_CURVE448_ENABLED
-#if !defined(FP_BACKEND_DECLS)
-/* The library is built without RSA; dfukit's backend file is compiled with the RSA declarations
- * (FP_BACKEND_DECLS) so it builds unchanged, and its RSA functions are dropped by --gc-sections. */
 #undef MBEDTLS_RSA_C
 #undef MBEDTLS_PKCS1_V15
 #undef MBEDTLS_PKCS1_V21
 #undef MBEDTLS_X509_RSASSA_PSS_SUPPORT
-#endif
 #undef MBEDTLS_KEY_EXCHANGE_RSA_ENABLED
 #undef MBEDTLS_KEY_EXCHANGE_DHE_RSA_ENABLED
 #undef MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
@@ -82,15 +83,29 @@
 #undef MBEDTLS_RIPEMD160_C
 #undef MBEDTLS_ECDSA_DETERMINISTIC
 #undef MBEDTLS_PK_WRITE_C
+/* Neither image hashes with SHA-384/512 nor unwraps AES keys (no encrypted images). */
+#undef MBEDTLS_SHA512_C
+#undef MBEDTLS_ECDH_C
+#undef MBEDTLS_HKDF_C
+#undef MBEDTLS_PK_PARSE_EC_EXTENDED
+/* Size: the compact SHA-256 loop; verification handles public data only, so scalar
+ * multiplication needs no blinding RNG (the internal HMAC-DRBG is not linked). */
+#define MBEDTLS_SHA256_SMALLER
+#define MBEDTLS_ECP_NO_INTERNAL_RNG
+/* Bignum division without the 64-by-32 libgcc helper (__udivmoddi4, 700 bytes). */
+#define MBEDTLS_NO_UDBL_DIVISION
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
 /* Until mbedtls_memory_buffer_alloc_init() runs, allocation fails instead of calling libc. */
-#define MBEDTLS_PLATFORM_STD_CALLOC dfu_fp_no_calloc
-#define MBEDTLS_PLATFORM_STD_FREE dfu_fp_no_free
+#define MBEDTLS_PLATFORM_STD_CALLOC fw_mbedtls_no_calloc
+#define MBEDTLS_PLATFORM_STD_FREE fw_mbedtls_no_free
 #include <stddef.h>
-void *dfu_fp_no_calloc(size_t n, size_t size);
-void dfu_fp_no_free(void *p);
+void *fw_mbedtls_no_calloc(size_t n, size_t size);
+void fw_mbedtls_no_free(void *p);
 
+/* config.h already ran the consistency checks on the upstream defaults; run them again on
+ * this configuration. */
+#undef MBEDTLS_CHECK_CONFIG_H
 #include "mbedtls/check_config.h"
 #endif
