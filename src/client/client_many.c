@@ -135,63 +135,73 @@ static void on_event(void *ctx, const dfu_client_update_ev_t *ev)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* ---- one device ---------------------------------------------------------------------------- */
-
-/* The connection could not be opened: the same report as one device's (what was observed, the
- * error table's meaning and fix), as the device's verdict. */
-static void open_failed(many_dev_t *d, dfu_client_t *c, int rc)
+/* A device stopped before dfu_client_update ran (the connection, or FILE): its verdict in the
+ * output mode's form. device NULL = not one device's; err NULL = no request error. */
+static void early_verdict(FILE *out, bool json, const char *device, const char *step,
+                          const char *msg, const char *fix, const dfu_client_err_t *err, int code)
 {
-    const dfu_client_many_cfg_t *cfg = d->m->cfg;
-    char msg[1024];
-    dfu_client_err_format(&c->err, msg, sizeof(msg));
-    const char *fix = dfu_client_err_explain(&c->err)->fix;
-    int code = dfu_client_exit_code(rc);
-    dfu_client_update_ev_t ev = {.kind = DFU_UPD_EV_VERDICT,
-                                 .step = "connect",
-                                 .status = "fail",
-                                 .message = msg,
-                                 .exit_code = code,
-                                 .outcome = code == EXIT_INTERRUPTED ? "interrupted"
-                                                                     : "unreachable",
-                                 .fix = fix,
-                                 .old_version = "",
-                                 .version_now = "",
-                                 .target = ""};
-    on_event(d, &ev);
-    FILE *out = d->m->out;
-    if (cfg->update.tty) {
-        return;
-    }
     flockfile(out);
-    if (cfg->update.json) {
+    if (json) {
         dfu_json_t j;
         dfu_json_init(&j, out);
         dfu_json_obj(&j);
         dfu_json_key(&j, "event");
         dfu_json_str(&j, "verdict");
-        dfu_json_key(&j, "device");
-        dfu_json_str(&j, d->name);
+        if (device != NULL) {
+            dfu_json_key(&j, "device");
+            dfu_json_str(&j, device);
+        }
         dfu_json_key(&j, "ok");
         dfu_json_bool(&j, false);
         dfu_json_key(&j, "step");
-        dfu_json_str(&j, "connect");
+        dfu_json_str(&j, step);
         dfu_json_key(&j, "summary");
         dfu_json_str(&j, msg);
         dfu_json_key(&j, "next");
         dfu_json_str(&j, fix);
         dfu_json_key(&j, "device_reached");
         dfu_json_bool(&j, false);
-        dfu_json_err(&j, &c->err);
+        if (err != NULL) {
+            dfu_json_err(&j, err);
+        }
         dfu_json_key(&j, "exit");
         dfu_json_int(&j, code);
         dfu_json_obj_end(&j);
         dfu_json_end(&j);
     } else {
-        fprintf(out, "[%s] update: VERDICT: FAILED: %s\n[%s] update: next: %s\n", d->name, msg,
-                d->name, fix);
-        fflush(out);
+        char pfx[300] = "";
+        if (device != NULL) {
+            snprintf(pfx, sizeof(pfx), "[%.280s] ", device);
+        }
+        fprintf(out, "%supdate: %-8s fail  %s\n%supdate: VERDICT: FAILED: %s\n%supdate: next: %s\n",
+                pfx, step, msg, pfx, msg, pfx, fix);
     }
+    fflush(out);
     funlockfile(out);
+}
+
+/* ---- one device ---------------------------------------------------------------------------- */
+
+/* The device's run ended before dfu_client_update: its verdict for the live view and summary,
+ * and (not the live view) in the output mode's form. */
+static void end_early(many_dev_t *d, const char *step, const char *msg, int code,
+                      const char *outcome, const char *fix, const dfu_client_err_t *err)
+{
+    const dfu_client_many_cfg_t *cfg = d->m->cfg;
+    dfu_client_update_ev_t ev = {.kind = DFU_UPD_EV_VERDICT,
+                                 .step = step,
+                                 .status = "fail",
+                                 .message = msg,
+                                 .exit_code = code,
+                                 .outcome = outcome,
+                                 .fix = fix,
+                                 .old_version = "",
+                                 .version_now = "",
+                                 .target = ""};
+    on_event(d, &ev);
+    if (!cfg->update.tty) {
+        early_verdict(d->m->out, cfg->update.json, d->name, step, msg, fix, err, code);
+    }
 }
 
 static void run_device(many_dev_t *d)
@@ -200,33 +210,23 @@ static void run_device(many_dev_t *d)
     uint64_t t0 = dfu_link_now_us();
     dfu_client_t *c = calloc(1, sizeof(*c));
     if (c == NULL) {
-        dfu_client_update_ev_t ev = {.kind = DFU_UPD_EV_VERDICT,
-                                     .step = "connect",
-                                     .message = "out of memory",
-                                     .exit_code = EXIT_FAIL,
-                                     .outcome = "failed",
-                                     .fix = "free memory or update fewer devices at once (--parallel)",
-                                     .old_version = "",
-                                     .version_now = "",
-                                     .target = ""};
-        on_event(d, &ev);
+        end_early(d, "connect", "out of memory", EXIT_FAIL, "failed",
+                  "free memory or update fewer devices at once (--parallel)", NULL);
     } else if (cfg->client.cancel != NULL && *cfg->client.cancel) {
-        dfu_client_update_ev_t ev = {.kind = DFU_UPD_EV_VERDICT,
-                                     .step = "start",
-                                     .message = "interrupted before this device was started",
-                                     .exit_code = EXIT_INTERRUPTED,
-                                     .outcome = "interrupted",
-                                     .fix = "run the same 'dfukit update' again",
-                                     .old_version = "",
-                                     .version_now = "",
-                                     .target = ""};
-        on_event(d, &ev);
+        end_early(d, "start", "interrupted before this device was started", EXIT_INTERRUPTED,
+                  "interrupted", "run the same 'dfukit update' again", NULL);
     } else {
         dfu_client_cfg_t cc = cfg->client;
         cc.conn = d->conn;
         int rc = dfu_client_open(c, &cc);
         if (rc != DFU_OK) {
-            open_failed(d, c, rc);
+            /* the same report as one device's: what was observed, meaning and fix */
+            char msg[1024];
+            dfu_client_err_format(&c->err, msg, sizeof(msg));
+            int code = dfu_client_exit_code(rc);
+            end_early(d, "connect", msg, code,
+                      code == EXIT_INTERRUPTED ? "interrupted" : "unreachable",
+                      dfu_client_err_explain(&c->err)->fix, &c->err);
         } else {
             dfu_client_update_cfg_t uc = cfg->update;
             uc.out = d->m->out;
@@ -362,29 +362,9 @@ int dfu_client_update_many(const char *path, const dfu_client_many_cfg_t *cfg)
     if (dfu_client_file_load(&f, path, why, sizeof(why)) != DFU_OK) {
         const char *fix = "give a signed MCUboot image (.bin or .hex, as 'dfukit image sign' "
                           "writes it)";
-        if (cfg->update.json) {
-            dfu_json_t j;
-            dfu_json_init(&j, m.out);
-            dfu_json_obj(&j);
-            dfu_json_key(&j, "event");
-            dfu_json_str(&j, "verdict");
-            dfu_json_key(&j, "ok");
-            dfu_json_bool(&j, false);
-            dfu_json_key(&j, "step");
-            dfu_json_str(&j, "file");
-            dfu_json_key(&j, "summary");
-            dfu_json_str(&j, why);
-            dfu_json_key(&j, "next");
-            dfu_json_str(&j, fix);
-            dfu_json_key(&j, "exit");
-            dfu_json_int(&j, EXIT_FAIL);
-            dfu_json_obj_end(&j);
-            dfu_json_end(&j);
-        } else {
-            fprintf(m.out, "update: file     fail  %s: %s\nupdate: VERDICT: FAILED: %s\n"
-                           "update: next: %s\n",
-                    path, why, why, fix);
-        }
+        char msg[600];
+        snprintf(msg, sizeof(msg), "%s: %s", path, why);
+        early_verdict(m.out, cfg->update.json, NULL, "file", msg, fix, NULL, EXIT_FAIL);
         return EXIT_FAIL;
     }
     char target[40];

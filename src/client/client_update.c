@@ -43,13 +43,13 @@ typedef struct {
     dfu_client_slotinfo_t si;
     char hash_hex[65];
     double last_progress;
-    bool st_fresh;     /* u->st was read after the last change the client made */
-    const char *stale; /* what made it stale ("the reset", "the upload", ...) */
-    bool resumed_said; /* the resume offset was reported */
-    int pair_before;   /* link security before the reset when paired (0 = the link was not) */
-    const char *path;  /* FILE as given */
-    char pfx[300];     /* "[device] " before plain lines ("" for one device) */
-    char upfx[340];    /* progress line prefix */
+    bool st_fresh;        /* u->st was read after the last change the client made */
+    const char *stale;    /* what made it stale ("the reset", "the upload", ...) */
+    bool resumed_said;    /* the resume offset was reported */
+    int pair_before;      /* link security before the reset when paired (0 = the link was not) */
+    const char *path;     /* FILE as given */
+    char pfx[300];        /* "[device] " before plain lines ("" for one device) */
+    char upfx[340];       /* progress line prefix */
     char old_version[40]; /* slot 0 at the first state read ("" = not read) */
     const char *outcome;  /* set where a step knows better than the exit code (reverted ...) */
     const char *fix;      /* the error table's fix of a failed request */
@@ -183,18 +183,20 @@ static const char *outcome(const upd_t *u, int code)
 static int verdict(upd_t *u, int code, const char *step, const char *summary, const char *next)
 {
     bool ok = code == EXIT_OK;
-    dfu_client_update_ev_t ev = {.kind = DFU_UPD_EV_VERDICT,
-                                 .step = step,
-                                 .status = ok ? "ok" : "fail",
-                                 .message = summary,
-                                 .exit_code = code,
-                                 .outcome = outcome(u, code),
-                                 .fix = ok ? "" : u->fix ? u->fix : next ? next : "",
-                                 .old_version = u->old_version,
-                                 .version_now = u->st_fresh && u->st.slots[0].present
-                                                    ? u->st.slots[0].version
-                                                    : "",
-                                 .target = u->f.version};
+    dfu_client_update_ev_t ev = {
+        .kind = DFU_UPD_EV_VERDICT,
+        .step = step,
+        .status = ok ? "ok" : "fail",
+        .message = summary,
+        .exit_code = code,
+        .outcome = outcome(u, code),
+        .fix = ok       ? ""
+               : u->fix ? u->fix
+               : next   ? next
+                        : "",
+        .old_version = u->old_version,
+        .version_now = u->st_fresh && u->st.slots[0].present ? u->st.slots[0].version : "",
+        .target = u->f.version};
     notify(u, &ev);
     if (!printing(u)) {
         return code;
@@ -289,8 +291,7 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
     dfu_client_diag_t dg;
     if (dfu_client_err_is_state(&u->c->err) && dfu_client_diagnose(u->c, &dg) == 1) {
         event(u, step, "info", "device state: %s", dg.cause);
-        snprintf(u->fixbuf, sizeof(u->fixbuf), "%s (or run 'dfukit update FILE --clear')",
-                 dg.fix);
+        snprintf(u->fixbuf, sizeof(u->fixbuf), "%s (or run 'dfukit update FILE --clear')", dg.fix);
         next = u->fixbuf;
     }
     u->fix = next ? next : dfu_client_err_explain(&u->c->err)->fix;

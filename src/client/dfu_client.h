@@ -493,9 +493,9 @@ typedef enum dfu_client_mode {
  * line, every progress report (not rate-limited) and the verdict. Strings are valid during the
  * call only. */
 typedef enum dfu_client_update_ev_kind {
-    DFU_UPD_EV_STEP = 0,  /* step, status ("ok", "fail", "info", ...), message */
-    DFU_UPD_EV_PROGRESS,  /* progress */
-    DFU_UPD_EV_VERDICT,   /* the end: step (where it ended), message (the verdict's summary) */
+    DFU_UPD_EV_STEP = 0, /* step, status ("ok", "fail", "info", ...), message */
+    DFU_UPD_EV_PROGRESS, /* progress */
+    DFU_UPD_EV_VERDICT,  /* the end: step (where it ended), message (the verdict's summary) */
 } dfu_client_update_ev_kind_t;
 
 typedef struct dfu_client_update_ev {
@@ -544,8 +544,8 @@ int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update
 typedef struct dfu_client_many_cfg {
     const char *const *conns; /* connection strings */
     size_t n;
-    unsigned parallel;        /* devices updated at once; 0 = all */
-    dfu_client_cfg_t client;  /* per-device client settings (conn is ignored; cancel stops all) */
+    unsigned parallel;       /* devices updated at once; 0 = all */
+    dfu_client_cfg_t client; /* per-device client settings (conn is ignored; cancel stops all) */
     dfu_client_update_cfg_t update; /* mode, clear, json, window, image, wait_s; `tty` selects the
                                      * live terminal view; out (NULL = stdout) */
 } dfu_client_many_cfg_t;

@@ -143,9 +143,9 @@ typedef struct dfu_sim_opts {
     dfu_linkmodel_t link;  /* timing model applied to every transport (default off) */
     uint64_t power_cut_at; /* flash op N of this power cycle (0 = none) */
     bool torn;
-    uint32_t drop_after; /* link drops after N packets (0 = never) */
-    bool flash_timing;   /* sleep the modelled flash erase/write time of every op */
-    uint32_t boot_flags; /* dfu_boot_cfg_t.flags: --downgrade version|seccnt */
+    uint32_t drop_after;       /* link drops after N packets (0 = never) */
+    bool flash_timing;         /* sleep the modelled flash erase/write time of every op */
+    uint32_t boot_flags;       /* dfu_boot_cfg_t.flags: --downgrade version|seccnt */
     char override_version[24]; /* --app-override VERSION:DESC: the image version it applies to */
     const char *override_desc; /* its descriptor pairs (NULL = no override) */
 } dfu_sim_opts_t;

@@ -102,6 +102,19 @@ static int lines_with(const char *path, const char *a, const char *b)
     return n;
 }
 
+/* Starts n UDP sims numbered from `first` with the link model `link`; appends " --conn C" for
+ * each to args (of cap bytes, k used). */
+static void udp_fleet(tu_sim_t *s, char (*conn)[300], int n, int first, const char *link,
+                      char *args, size_t cap, size_t k)
+{
+    char extra[200];
+    snprintf(extra, sizeof(extra), "--link %s", link);
+    for (int i = 0; i < n; i++) {
+        CHECK_EQ_INT(sim(&s[i], first + i, "udp", extra, conn[i], sizeof(conn[i])), 0);
+        k += (size_t)snprintf(args + k, cap - k, " --conn %s", conn[i]);
+    }
+}
+
 /* 1. Eight devices, UDP + BLE 2M model, one run. */
 static void eight_devices(void)
 {
@@ -109,10 +122,7 @@ static void eight_devices(void)
     tu_sim_t s[N];
     char conn[N][300], args[4096], out[300];
     size_t k = (size_t)snprintf(args, sizeof(args), "update %s --json", v2);
-    for (int i = 0; i < N; i++) {
-        CHECK_EQ_INT(sim(&s[i], i, "udp", "--link " LINK_2M, conn[i], sizeof(conn[i])), 0);
-        k += (size_t)snprintf(args + k, sizeof(args) - k, " --conn %s", conn[i]);
-    }
+    udp_fleet(s, conn, N, 0, LINK_2M, args, sizeof(args), k);
     snprintf(out, sizeof(out), "%s/eight.json", dir);
     CHECK_EQ_INT(tu_dfukit(args, out), 0);
     CHECK_EQ_INT(tu_jq_all(out, "[.[] | select(.event == \"result\" and .ok and "
@@ -200,10 +210,7 @@ static void killed_and_resumed(void)
     tu_sim_t s[N];
     char conn[N][300], args[4096], out[300];
     size_t k = (size_t)snprintf(args, sizeof(args), "update %s", v2);
-    for (int i = 0; i < N; i++) {
-        CHECK_EQ_INT(sim(&s[i], 20 + i, "udp", "--link " LINK_1M, conn[i], sizeof(conn[i])), 0);
-        k += (size_t)snprintf(args + k, sizeof(args) - k, " -c %s", conn[i]);
-    }
+    udp_fleet(s, conn, N, 20, LINK_1M, args, sizeof(args), k);
     snprintf(out, sizeof(out), "%s/killed.txt", dir);
     pid_t pid = spawn_dfukit(args, out);
     /* wait (at most 60 s) until every device reported upload progress, then kill */
