@@ -275,6 +275,18 @@ static void usage(void)
     CHECK_EQ_INT(count_in(out, "update: SUMMARY"), 0);
     CHECK_EQ_INT(count_in(out, "[udp:"), 0);
     CHECK(count_in(out, "update: VERDICT: OK") == 1);
+    /* on a terminal (script(1) gives it one): the live view redraws one line per device */
+    if (system("command -v script >/dev/null 2>&1") == 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "script -qec '%s update %s -c %s -c %s' /dev/null >%s 2>&1",
+                 tu_dfukit_bin(), v2, ca, cb, out);
+        CHECK_EQ_INT(system(cmd), 0);
+        CHECK(count_in(out, "\033[2A") >= 2); /* cursor up over both lines, redrawn */
+        CHECK_EQ_INT(count_in(out, "update: SUMMARY: 2 of 2 devices on 2.0.0; exit 0"), 1);
+        CHECK_EQ_INT(count_in(out, "update: VERDICT"), 0); /* no per-device text lines */
+    } else {
+        printf("note: script(1) not found; the live terminal view is not checked\n");
+    }
     /* usage errors: exit 2 and nothing runs */
     snprintf(args, sizeof(args), "update %s -c %s -c %s", v2, ca, ca);
     CHECK_EQ_INT(tu_dfukit(args, out), 2);
