@@ -5,6 +5,7 @@
  * the table below.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -68,9 +69,10 @@ static int first_word(int argc, char **argv, const cli_optset_t *glob)
     return k;
 }
 
-/* Global options given before an offline command: --help / --version are honoured, the others
- * belong to device commands. Returns -1 to run the command, else an exit code. */
-static int offline_pre(const dfu_cli_cmd_t *cmd, int npre, char **pre, int *help)
+/* Global options given before an offline command: --help / --version are honoured, --json is
+ * handed to the command (as if given after it), the others belong to device commands. Returns -1
+ * to run the command, else an exit code. */
+static int offline_pre(const dfu_cli_cmd_t *cmd, int npre, char **pre, int *help, int *json)
 {
     static cli_args_t a;
     memset(&a, 0, sizeof(a));
@@ -84,6 +86,10 @@ static int offline_pre(const dfu_cli_cmd_t *cmd, int npre, char **pre, int *help
         return DFU_EXIT_OK;
     }
     for (size_t i = 0; i < a.nhit; i++) {
+        if (strcmp(a.hit[i].opt->l, "--json") == 0) {
+            *json = 1; /* passed on: the offline command says whether it takes it */
+            continue;
+        }
         char name[64];
         cli_opt_name(a.hit[i].opt, name, sizeof(name));
         fprintf(stderr,
@@ -131,20 +137,30 @@ int main(int argc, char **argv)
         if (strcmp(argv[k], offline[i].name) != 0) {
             continue;
         }
-        int help = 0;
-        int rc = offline_pre(&offline[i], k - 1, argv + 1, &help);
+        int help = 0, json = 0;
+        int rc = offline_pre(&offline[i], k - 1, argv + 1, &help, &json);
         if (rc >= 0) {
             return rc;
         }
-        if (help) { /* 'dfukit --help image sign' = 'dfukit image sign --help' */
-            char *hargv[CLI_MAX_POS + 2];
+        if (help || json) { /* 'dfukit --help image sign' = 'dfukit image sign --help' */
+            char **hargv = calloc((size_t)(argc - k) + 3, sizeof(char *));
+            if (hargv == NULL) {
+                fprintf(stderr, "dfukit: out of memory\n");
+                return DFU_EXIT_FAIL;
+            }
             int n = 0;
-            for (int j = k; j < argc && n < CLI_MAX_POS; j++) {
+            for (int j = k; j < argc; j++) {
                 hargv[n++] = argv[j];
             }
-            hargv[n++] = (char *)"--help";
-            hargv[n] = NULL;
-            return offline[i].run(n, hargv);
+            if (json) {
+                hargv[n++] = (char *)"--json";
+            }
+            if (help) {
+                hargv[n++] = (char *)"--help";
+            }
+            rc = offline[i].run(n, hargv);
+            free(hargv);
+            return rc;
         }
         return offline[i].run(argc - k, argv + k);
     }

@@ -145,6 +145,10 @@ static void help_pages(void)
     CHECK(has("dfukit 0.") || has("dfukit 1."));
     CHECK_EQ_INT(run("-v image sign a b"), 2); /* -v before an offline command: not its option */
     CHECK(has("is an option of the device commands"));
+    CHECK_EQ_INT(run("--json image info %s", img_small), 0); /* --json before: handed on */
+    CHECK(has("\"filename\"") && has("\"hash\""));
+    CHECK_EQ_INT(run("--json image keygen -k %s/k.pem -t ed25519", dir), 2);
+    CHECK(has("dfukit image keygen: unknown option '--json'"));
     CHECK_EQ_INT(run("image list --bogus -c udp:127.0.0.1:9"), 2);
     CHECK(has("unknown option '--bogus'"));
     CHECK_EQ_INT(run("update x.bin --mode fast -c udp:127.0.0.1:9"), 2);

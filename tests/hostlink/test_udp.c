@@ -241,7 +241,9 @@ static void test_net_model_pipelining(void)
     uint64_t three = dfu_link_now_us() - t0;
     printf("net model: idle message %llu us, 3 queued messages %llu us (latency 100 ms)\n",
            (unsigned long long)one, (unsigned long long)three);
-    CHECK(three < 200000);
+    /* one latency (100 ms) plus scheduling, clearly below three latencies (300 ms): the margin
+     * leaves a loaded machine 180 ms of stalls */
+    CHECK(three < 280000);
     dfu_link_close(&cli);
     dfu_link_close(&srv);
 }
