@@ -7,6 +7,7 @@
  */
 #include "cmd_client.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ const cli_opt_t dfu_cli_global_opts[] = {
      .l = "--conn",
      .nargs = 1,
      .meta = "CONN",
-     .help = "the device to talk to (see connections); default: $DFUKIT_CONN"},
+     .help = "the device to talk to (see connections); default: $DFUKIT_CONN;\n"
+             "update takes it several times: every device is updated at once"},
     {.s = "-t",
      .l = "--timeout",
      .nargs = 1,
@@ -122,6 +124,20 @@ const cli_opt_t dfu_cli_verb_opts[] = {
      .hi = 3600,
      .help = "seconds to wait for the device after the reset (default: 3x the\nestimated swap "
              "time + 15 s)"},
+    {.l = "--devices",
+     .nargs = 1,
+     .meta = "FILE",
+     .verbs = "update",
+     .help = "update every device listed in FILE too: one connection string\n"
+             "per line, '#' starts a comment, blank lines are skipped"},
+    {.l = "--parallel",
+     .nargs = 1,
+     .meta = "N",
+     .verbs = "update",
+     .kind = CLI_UINT,
+     .lo = 1,
+     .hi = 4096,
+     .help = "with several devices: update at most N at once (default: all)"},
 };
 const size_t dfu_cli_nverb_opts = CLI_ARRAY_LEN(dfu_cli_verb_opts);
 
@@ -132,6 +148,7 @@ static int run_info(cli_run_t *r);
 static int run_bootloader(cli_run_t *r);
 static int run_update(cli_run_t *r);
 static int run_doctor(cli_run_t *r);
+static int run_update_many(cli_run_t *r, char **conns, size_t n);
 
 #define EXIT_DEVICE                                                                                \
     "0 done\n1 the device refused the request (the message says why and what to do)\n"             \
@@ -149,11 +166,19 @@ const cli_verb_t dfu_cli_verbs[] = {
      "for it, checks that the new image runs and confirms it. Each run starts from what the "
      "device reports, so running the same command again after any interruption continues where "
      "the last one stopped (an interrupted upload resumes at the bytes the device kept). The "
-     "last line is the verdict: what the device now does, and the next step.",
-     "0 done: the device runs FILE (confirmed, except test-only / upload-only)\n"
-     "1 the update stopped (the verdict says where, what the device now does, what to do)\n"
+     "last line is the verdict: what the device now does, and the next step. Several devices "
+     "(--conn more than once, --devices FILE) are updated at once, each independently with the "
+     "same flow (at most --parallel N at a time): one live line per device on a terminal, else "
+     "each device's lines prefixed with its connection ([CONN]), --json events with a \"device\" "
+     "field; then a summary table: device, version before -> after, verdict, time, and why and "
+     "the fix for each failure.",
+     "0 done: the device runs FILE (confirmed, except test-only / upload-only); several devices: "
+     "every one of them\n"
+     "1 the update stopped (the verdict says where, what the device now does, what to do); "
+     "several devices: at least one stopped so (and none was interrupted)\n"
      "2 usage error\n"
-     "4 the device did not answer, or the link failed\n"
+     "4 the device did not answer, or the link failed; several devices: every failure was "
+     "that\n"
      "130 interrupted (Ctrl-C): run the same command again to resume"},
     {"doctor", "", 0, 0, run_doctor, 0, "explain the device's DFU state and how to fix it",
      "Reads everything the device tells about DFU (link security, SMP buffers, bootloader "
@@ -321,27 +346,6 @@ void dfu_cli_conn_help(FILE *out)
 
 /* ---- output helpers ------------------------------------------------------------------------ */
 
-static int exit_for(int rc)
-{
-    switch (rc) {
-    case DFU_OK:
-        return DFU_EXIT_OK;
-    case DFU_ERR_TIMEOUT:
-    case DFU_ERR_NOTCONN:
-    case DFU_ERR_IO:
-    case DFU_ERR_NODEV:
-    case DFU_ERR_BUSY:
-    case DFU_ERR_REFUSED:
-    case DFU_ERR_NO_BLUEZ:
-    case DFU_ERR_BUS_DENIED:
-        return DFU_EXIT_CONN;
-    case DFU_ERR_CANCELLED:
-        return DFU_EXIT_INTERRUPTED;
-    default:
-        return DFU_EXIT_FAIL;
-    }
-}
-
 int dfu_cli_report_fail(dfu_client_t *c, const cli_run_t *r, const char *cmd, int rc)
 {
     if (rc == DFU_ERR_CANCELLED && !r->json) {
@@ -393,7 +397,7 @@ int dfu_cli_report_fail(dfu_client_t *c, const cli_run_t *r, const char *cmd, in
                     dg.fix);
         }
     }
-    return exit_for(rc);
+    return dfu_client_exit_code(rc);
 }
 
 void dfu_cli_json_head(dfu_json_t *j, const char *cmd)
@@ -533,7 +537,7 @@ static int run_bootloader(cli_run_t *r)
 
 /* ---- update / doctor ----------------------------------------------------------------------- */
 
-static int run_update(cli_run_t *r)
+static void update_cfg(const cli_run_t *r, dfu_client_update_cfg_t *uc_out)
 {
     dfu_client_update_cfg_t uc;
     memset(&uc, 0, sizeof(uc));
@@ -547,6 +551,13 @@ static int run_update(cli_run_t *r)
     uc.window = (unsigned)cli_num(r->a, "--window", 0);
     uc.image = (int)cli_num(r->a, "--image", 0);
     uc.wait_s = (int)cli_num(r->a, "--wait", 0);
+    *uc_out = uc;
+}
+
+static int run_update(cli_run_t *r)
+{
+    dfu_client_update_cfg_t uc;
+    update_cfg(r, &uc);
     return dfu_client_update(r->c, r->a->pos[0], &uc);
 }
 
@@ -579,6 +590,101 @@ static void catch_sigint(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* The connections given: every --conn (in order), then the lines of --devices FILE. Returns -1
+ * (list in *list, *n entries, heap) or a usage exit code after saying what is wrong. */
+static int conn_list(const cli_args_t *a, const char *who, char ***list, size_t *n)
+{
+    size_t cap = 8, k = 0;
+    char **v = malloc(cap * sizeof(*v));
+    int rc = -1;
+    for (size_t i = 0; v != NULL && i < a->nhit; i++) {
+        if (strcmp(a->hit[i].opt->l, "--conn") == 0) {
+            v[k++] = strdup(a->hit[i].v[0]);
+            if (k == cap) {
+                char **w = realloc(v, (cap *= 2) * sizeof(*v));
+                v = w ? w : v;
+                k = w ? k : k - 1;
+            }
+        }
+    }
+    const char *file = cli_str(a, "--devices", NULL);
+    FILE *f = file != NULL ? fopen(file, "r") : NULL;
+    if (file != NULL && f == NULL) {
+        fprintf(stderr, "%s: cannot read --devices %s: %s (see '%s --help')\n", who, file,
+                strerror(errno), who);
+        rc = DFU_EXIT_USAGE;
+    }
+    char line[1024];
+    for (int ln = 1; v != NULL && f != NULL && fgets(line, sizeof(line), f) != NULL; ln++) {
+        char *p = line + strspn(line, " \t\r\n");
+        char *hash = strchr(p, '#');
+        if (hash != NULL) {
+            *hash = '\0';
+        }
+        size_t len = strcspn(p, "\r\n");
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r')) {
+            len--;
+        }
+        p[len] = '\0';
+        if (len == 0) {
+            continue;
+        }
+        if (strcspn(p, " \t") != len) {
+            fprintf(stderr,
+                    "%s: %s line %d: '%s' is not one connection string (one per line, no "
+                    "spaces)\n",
+                    who, file, ln, p);
+            rc = DFU_EXIT_USAGE;
+            break;
+        }
+        v[k++] = strdup(p);
+        if (k == cap) {
+            char **w = realloc(v, (cap *= 2) * sizeof(*v));
+            v = w ? w : v;
+            k = w ? k : k - 1;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    if (v == NULL) {
+        fprintf(stderr, "%s: out of memory\n", who);
+        return DFU_EXIT_FAIL;
+    }
+    for (size_t i = 0; rc < 0 && i < k; i++) {
+        for (size_t j = 0; j < i && rc < 0; j++) {
+            if (v[i] != NULL && v[j] != NULL && strcmp(v[i], v[j]) == 0) {
+                fprintf(stderr,
+                        "%s: the device %s is given twice (--conn / --devices): two updates of "
+                        "one device would take over each other's upload\n",
+                        who, v[i]);
+                rc = DFU_EXIT_USAGE;
+            }
+        }
+    }
+    *list = v;
+    *n = k;
+    return rc;
+}
+
+static void conn_list_free(char **v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+static void client_cfg(const cli_run_t *r, dfu_client_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->timeout_ms = (int)(cli_num(r->a, "--timeout", 0) * 1000);
+    int retries = (int)cli_num(r->a, "--retries", 2);
+    cfg->retries = retries == 0 ? -1 : retries;
+    cfg->log = cli_flag(r->a, "--verbose") ? stderr : NULL;
+    cfg->cancel = &interrupted;
+}
+
 static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
 {
     const char *cmd = r->verb->name;
@@ -591,13 +697,8 @@ static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
         return DFU_EXIT_USAGE;
     }
     dfu_client_cfg_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
+    client_cfg(r, &cfg);
     cfg.conn = conn;
-    cfg.timeout_ms = (int)(cli_num(r->a, "--timeout", 0) * 1000);
-    int retries = (int)cli_num(r->a, "--retries", 2);
-    cfg.retries = retries == 0 ? -1 : retries;
-    cfg.log = cli_flag(r->a, "--verbose") ? stderr : NULL;
-    cfg.cancel = &interrupted;
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
         fprintf(stderr, "dfukit %s: bad --conn '%s'; CONN is one of:\n", cmd, conn);
@@ -639,14 +740,59 @@ int dfu_cli_client(const cli_verb_t *v, int npre, char **pre, int argc, char **a
     if (v->flags & CLI_VERB_OFFLINE) {
         return v->run(&r);
     }
+    char **conns = NULL;
+    size_t nconn = 0;
+    rc = conn_list(&a, who, &conns, &nconn);
+    if (rc < 0 && nconn > 1 && v->run != run_update) {
+        fprintf(stderr,
+                "%s: --conn given %zu times: only 'dfukit update' takes several devices (see "
+                "'%s --help')\n",
+                who, nconn, who);
+        rc = DFU_EXIT_USAGE;
+    }
+    if (rc < 0 && nconn == 0 && cli_get(&a, "--devices") != NULL) {
+        fprintf(stderr, "%s: --devices %s lists no device (see '%s --help')\n", who,
+                cli_str(&a, "--devices", ""), who);
+        rc = DFU_EXIT_USAGE;
+    }
+    if (rc < 0 && nconn > 1) {
+        rc = run_update_many(&r, conns, nconn);
+    }
+    const char *one = nconn == 1 ? conns[0] : getenv("DFUKIT_CONN");
     static dfu_client_t c; /* large receive buffer: keep it off the stack */
     r.c = &c;
     catch_sigint();
-    rc = connect(&c, &r, cli_str(&a, "--conn", getenv("DFUKIT_CONN")));
+    rc = rc >= 0 ? rc : connect(&c, &r, one);
+    conn_list_free(conns, nconn);
     if (rc >= 0) {
         return rc;
     }
     rc = v->run(&r);
     dfu_client_close(&c);
     return rc;
+}
+
+static int run_update_many(cli_run_t *r, char **conns, size_t n)
+{
+    char who[64];
+    snprintf(who, sizeof(who), "dfukit %s", r->verb->name);
+    dfu_client_t *probe = calloc(1, sizeof(*probe));
+    for (size_t i = 0; probe != NULL && i < n; i++) {
+        if (dfu_client_parse_conn(probe, conns[i]) != DFU_OK) {
+            fprintf(stderr, "%s: bad connection '%s'; CONN is one of:\n", who, conns[i]);
+            dfu_cli_conn_help(stderr);
+            free(probe);
+            return DFU_EXIT_USAGE;
+        }
+    }
+    free(probe);
+    dfu_client_many_cfg_t mc;
+    memset(&mc, 0, sizeof(mc));
+    mc.conns = (const char *const *)conns;
+    mc.n = n;
+    mc.parallel = (unsigned)cli_num(r->a, "--parallel", 0);
+    client_cfg(r, &mc.client);
+    update_cfg(r, &mc.update);
+    catch_sigint();
+    return dfu_client_update_many(r->a->pos[0], &mc);
 }

@@ -397,6 +397,27 @@ void dfu_client_err_observed(const dfu_client_err_t *e, char *buf, size_t cap)
     }
 }
 
+int dfu_client_exit_code(int rc)
+{
+    switch (rc) {
+    case DFU_OK:
+        return 0;
+    case DFU_ERR_TIMEOUT:
+    case DFU_ERR_NOTCONN:
+    case DFU_ERR_IO:
+    case DFU_ERR_NODEV:
+    case DFU_ERR_BUSY:
+    case DFU_ERR_REFUSED:
+    case DFU_ERR_NO_BLUEZ:
+    case DFU_ERR_BUS_DENIED:
+        return 4;
+    case DFU_ERR_CANCELLED:
+        return 130;
+    default:
+        return 1;
+    }
+}
+
 void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap)
 {
     const dfu_client_explain_t *x = dfu_client_err_explain(e);

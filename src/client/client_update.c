@@ -43,12 +43,44 @@ typedef struct {
     dfu_client_slotinfo_t si;
     char hash_hex[65];
     double last_progress;
-    bool st_fresh;     /* u->st was read after the last change the client made */
-    const char *stale; /* what made it stale ("the reset", "the upload", ...) */
-    bool resumed_said; /* the resume offset was reported */
-    int pair_before;   /* link security before the reset when paired (0 = the link was not) */
-    const char *path;  /* FILE as given */
+    bool st_fresh;        /* u->st was read after the last change the client made */
+    const char *stale;    /* what made it stale ("the reset", "the upload", ...) */
+    bool resumed_said;    /* the resume offset was reported */
+    int pair_before;      /* link security before the reset when paired (0 = the link was not) */
+    const char *path;     /* FILE as given */
+    char pfx[300];        /* "[device] " before plain lines ("" for one device) */
+    char upfx[340];       /* progress line prefix */
+    char old_version[40]; /* slot 0 at the first state read ("" = not read) */
+    const char *outcome;  /* set where a step knows better than the exit code (reverted ...) */
+    const char *fix;      /* the error table's fix of a failed request */
+    char fixbuf[300];     /* a diagnosed fix */
 } upd_t;
+
+/* Text and NDJSON go to u->out unless an observer shows them (quiet). */
+static bool printing(const upd_t *u)
+{
+    return !u->cfg->quiet;
+}
+
+static void notify(const upd_t *u, const dfu_client_update_ev_t *ev)
+{
+    if (u->cfg->on_event != NULL) {
+        u->cfg->on_event(u->cfg->ev_ctx, ev);
+    }
+}
+
+/* Starts an NDJSON event object {"event":NAME[,"device":...] on u->out (locked by the caller). */
+static void json_head(const upd_t *u, dfu_json_t *j, const char *name)
+{
+    dfu_json_init(j, u->out);
+    dfu_json_obj(j);
+    dfu_json_key(j, "event");
+    dfu_json_str(j, name);
+    if (u->cfg->device != NULL) {
+        dfu_json_key(j, "device");
+        dfu_json_str(j, u->cfg->device);
+    }
+}
 
 /* The device state is no longer known after `what` (an action that changes it). */
 static void stale(upd_t *u, const char *what)
@@ -99,12 +131,16 @@ static void event(upd_t *u, const char *step, const char *status, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    dfu_client_update_ev_t ev = {
+        .kind = DFU_UPD_EV_STEP, .step = step, .status = status, .message = msg};
+    notify(u, &ev);
+    if (!printing(u)) {
+        return;
+    }
+    flockfile(u->out);
     if (u->cfg->json) {
         dfu_json_t j;
-        dfu_json_init(&j, u->out);
-        dfu_json_obj(&j);
-        dfu_json_key(&j, "event");
-        dfu_json_str(&j, "step");
+        json_head(u, &j, "step");
         dfu_json_key(&j, "step");
         dfu_json_str(&j, step);
         dfu_json_key(&j, "status");
@@ -114,9 +150,10 @@ static void event(upd_t *u, const char *step, const char *status, const char *fm
         dfu_json_obj_end(&j);
         dfu_json_end(&j);
     } else {
-        fprintf(u->out, "update: %-8s %-5s %s\n", step, status, msg);
+        fprintf(u->out, "%supdate: %-8s %-5s %s\n", u->pfx, step, status, msg);
         fflush(u->out);
     }
+    funlockfile(u->out);
 }
 
 static bool same_hash(const dfu_client_slot_t *s, const uint8_t *h)
@@ -124,16 +161,50 @@ static bool same_hash(const dfu_client_slot_t *s, const uint8_t *h)
     return s->present && s->hash_len == 32 && memcmp(s->hash, h, 32) == 0;
 }
 
+/* The verdict in one word (dfu_client_update_ev_t.outcome). */
+static const char *outcome(const upd_t *u, int code)
+{
+    if (code == EXIT_OK) {
+        return "updated";
+    }
+    if (code == EXIT_INTERRUPTED) {
+        return "interrupted";
+    }
+    if (u->outcome != NULL) {
+        return u->outcome;
+    }
+    if (code == EXIT_CONN) {
+        return u->c->answered ? "link-failed" : "unreachable";
+    }
+    return "failed";
+}
+
 /* Final verdict: one line / one event with the device state and the next step. */
 static int verdict(upd_t *u, int code, const char *step, const char *summary, const char *next)
 {
     bool ok = code == EXIT_OK;
+    dfu_client_update_ev_t ev = {
+        .kind = DFU_UPD_EV_VERDICT,
+        .step = step,
+        .status = ok ? "ok" : "fail",
+        .message = summary,
+        .exit_code = code,
+        .outcome = outcome(u, code),
+        .fix = ok       ? ""
+               : u->fix ? u->fix
+               : next   ? next
+                        : "",
+        .old_version = u->old_version,
+        .version_now = u->st_fresh && u->st.slots[0].present ? u->st.slots[0].version : "",
+        .target = u->f.version};
+    notify(u, &ev);
+    if (!printing(u)) {
+        return code;
+    }
+    flockfile(u->out);
     if (u->cfg->json) {
         dfu_json_t j;
-        dfu_json_init(&j, u->out);
-        dfu_json_obj(&j);
-        dfu_json_key(&j, "event");
-        dfu_json_str(&j, "verdict");
+        json_head(u, &j, "verdict");
         dfu_json_key(&j, "ok");
         dfu_json_bool(&j, ok);
         dfu_json_key(&j, "step");
@@ -179,17 +250,18 @@ static int verdict(upd_t *u, int code, const char *step, const char *summary, co
         dfu_json_obj_end(&j);
         dfu_json_end(&j);
     } else {
-        fprintf(u->out, "update: VERDICT: %s: %s\n", ok ? "OK" : "FAILED", summary);
+        fprintf(u->out, "%supdate: VERDICT: %s: %s\n", u->pfx, ok ? "OK" : "FAILED", summary);
         if (!ok) {
             char now[200];
-            fprintf(u->out, "update: failed at step '%s'; %s\n", step,
+            fprintf(u->out, "%supdate: failed at step '%s'; %s\n", u->pfx, step,
                     device_now(u, now, sizeof(now)));
         }
         if (next && next[0]) {
-            fprintf(u->out, "update: next: %s\n", next);
+            fprintf(u->out, "%supdate: next: %s\n", u->pfx, next);
         }
         fflush(u->out);
     }
+    funlockfile(u->out);
     return code;
 }
 
@@ -217,12 +289,12 @@ static int fail_req(upd_t *u, const char *step, int rc, const char *next)
     dfu_client_err_format(&u->c->err, msg, sizeof(msg));
     event(u, step, "fail", "%s", msg);
     dfu_client_diag_t dg;
-    static char nbuf[300];
     if (dfu_client_err_is_state(&u->c->err) && dfu_client_diagnose(u->c, &dg) == 1) {
         event(u, step, "info", "device state: %s", dg.cause);
-        snprintf(nbuf, sizeof(nbuf), "%s (or run 'dfukit update FILE --clear')", dg.fix);
-        next = nbuf;
+        snprintf(u->fixbuf, sizeof(u->fixbuf), "%s (or run 'dfukit update FILE --clear')", dg.fix);
+        next = u->fixbuf;
     }
+    u->fix = next ? next : dfu_client_err_explain(&u->c->err)->fix;
     bool conn = rc == DFU_ERR_TIMEOUT || rc == DFU_ERR_NOTCONN || rc == DFU_ERR_IO ||
                 rc == DFU_ERR_NODEV || rc == DFU_ERR_NO_BLUEZ || rc == DFU_ERR_BUS_DENIED ||
                 rc == DFU_ERR_REFUSED;
@@ -234,9 +306,12 @@ static void progress_cb(void *ctx, const dfu_client_progress_t *p)
 {
     upd_t *u = ctx;
     bool last = p->done >= p->total;
+    dfu_client_update_ev_t ev = {
+        .kind = DFU_UPD_EV_PROGRESS, .step = "upload", .status = "...", .progress = p};
+    notify(u, &ev);
     if (p->resumed_from != 0 && !u->resumed_said) {
         u->resumed_said = true;
-        if (u->cfg->tty && !u->cfg->json) {
+        if (u->cfg->tty && !u->cfg->json && printing(u)) {
             fputc('\n', u->out);
         }
         event(u, "upload", "info",
@@ -249,11 +324,12 @@ static void progress_cb(void *ctx, const dfu_client_progress_t *p)
             return;
         }
         u->last_progress = p->elapsed_s;
+        if (!printing(u)) {
+            return;
+        }
+        flockfile(u->out);
         dfu_json_t j;
-        dfu_json_init(&j, u->out);
-        dfu_json_obj(&j);
-        dfu_json_key(&j, "event");
-        dfu_json_str(&j, "progress");
+        json_head(u, &j, "progress");
         dfu_json_key(&j, "bytes");
         dfu_json_int(&j, (long long)p->done);
         dfu_json_key(&j, "total");
@@ -266,17 +342,23 @@ static void progress_cb(void *ctx, const dfu_client_progress_t *p)
         dfu_json_int(&j, p->window);
         dfu_json_obj_end(&j);
         dfu_json_end(&j);
+        funlockfile(u->out);
+        return;
+    }
+    if (!printing(u)) {
         return;
     }
     if (u->cfg->tty) {
-        dfu_client_progress_print(u->out, true, "update: upload   ...  ", p);
+        dfu_client_progress_print(u->out, true, u->upfx, p);
         return;
     }
     if (p->elapsed_s - u->last_progress < 1.0 && !last) {
         return;
     }
     u->last_progress = p->elapsed_s;
-    dfu_client_progress_print(u->out, false, "update: upload   ...  ", p);
+    flockfile(u->out);
+    dfu_client_progress_print(u->out, false, u->upfx, p);
+    funlockfile(u->out);
 }
 
 /* Seconds MCUboot needs to swap `len` bytes (nRF52-like flash: 85 ms per 4 KiB page erase,
@@ -422,6 +504,8 @@ static int read_device(upd_t *u)
         return fail_req(u, "state", rc, NULL);
     }
     u->st_fresh = true;
+    snprintf(u->old_version, sizeof(u->old_version), "%s",
+             u->st.slots[0].present ? u->st.slots[0].version : "");
     event(u, "state", "ok", "slot 0: %s%s, slot 1: %s%s; next reset: %s",
           u->st.slots[0].present ? u->st.slots[0].version : "empty",
           u->st.slots[0].present && !u->st.slots[0].confirmed ? " (unconfirmed)" : "",
@@ -622,7 +706,7 @@ static int do_upload(upd_t *u)
     stale(u, "the upload");
     int rc = dfu_client_upload(u->c, u->f.data, u->f.len, &uc, &us);
     if (rc == DFU_ERR_CANCELLED) {
-        if (u->cfg->tty && !u->cfg->json) {
+        if (u->cfg->tty && !u->cfg->json && printing(u)) {
             fputc('\n', u->out); /* after the progress bar */
         }
         char where[96];
@@ -799,6 +883,7 @@ static int do_verify_confirm(upd_t *u)
         if (lrc == DFU_OK && !reverted) {
             slot1 = s1->present ? "; slot 1 holds another image" : "; slot 1 is empty";
         }
+        u->outcome = reverted ? "reverted" : "refused";
         snprintf(msg, sizeof(msg),
                  "after the reset the device runs %s, not the new image %s: %.600s%s",
                  s0->present ? s0->version : "nothing", u->f.version, why, slot1);
@@ -926,6 +1011,10 @@ int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update
     u.out = cfg->out ? cfg->out : stdout;
     u.last_progress = -10;
     u.path = path;
+    if (cfg->device != NULL) {
+        snprintf(u.pfx, sizeof(u.pfx), "[%.280s] ", cfg->device);
+    }
+    snprintf(u.upfx, sizeof(u.upfx), "%supdate: upload   ...  ", u.pfx);
     char why[256];
     if (dfu_client_file_load(&u.f, path, why, sizeof(why)) != DFU_OK) {
         event(&u, "file", "fail", "%s: %s", path, why);

@@ -74,6 +74,10 @@ const dfu_client_explain_t *dfu_client_err_explain(const dfu_client_err_t *e);
  * passkey (the device rejected 654321)". Device errors: "<name> (<codes>) \"<rsn>\"". */
 void dfu_client_err_observed(const dfu_client_err_t *e, char *buf, size_t cap);
 
+/* The process exit code for a failed call's dfu_err: 0 for DFU_OK, 4 for link failures and
+ * timeouts, 130 for DFU_ERR_CANCELLED, else 1 (exit codes: src/cli/cli.h). */
+int dfu_client_exit_code(int rc);
+
 /* Formats "<what> failed: <observed>: <meaning>. Fix: <fix>" for `e` into buf. */
 void dfu_client_err_format(const dfu_client_err_t *e, char *buf, size_t cap);
 
@@ -485,6 +489,31 @@ typedef enum dfu_client_mode {
     DFU_MODE_UPLOAD_ONLY,
 } dfu_client_mode_t;
 
+/* What dfu_client_update reports to an observer (dfu_client_update_cfg_t.on_event): every step
+ * line, every progress report (not rate-limited) and the verdict. Strings are valid during the
+ * call only. */
+typedef enum dfu_client_update_ev_kind {
+    DFU_UPD_EV_STEP = 0, /* step, status ("ok", "fail", "info", ...), message */
+    DFU_UPD_EV_PROGRESS, /* progress */
+    DFU_UPD_EV_VERDICT,  /* the end: step (where it ended), message (the verdict's summary) */
+} dfu_client_update_ev_kind_t;
+
+typedef struct dfu_client_update_ev {
+    dfu_client_update_ev_kind_t kind;
+    const char *step, *status, *message;
+    const dfu_client_progress_t *progress;
+    /* DFU_UPD_EV_VERDICT only: */
+    int exit_code;           /* what dfu_client_update returns */
+    const char *outcome;     /* one word: "updated", "reverted", "refused" (MCUboot refused the
+                              * image), "unreachable" (the device never answered), "link-failed"
+                              * (it answered, then the link failed or it did not come back),
+                              * "interrupted", "failed" (any other stop) */
+    const char *fix;         /* what to do: the error table's fix, or the verdict's next step */
+    const char *old_version; /* slot 0 when the run started ("" = not read) */
+    const char *version_now; /* slot 0 in a state read after the last change ("" = not known) */
+    const char *target;      /* FILE's version ("" = FILE not read) */
+} dfu_client_update_ev_t;
+
 typedef struct dfu_client_update_cfg {
     dfu_client_mode_t mode;
     bool clear; /* clear a blocked secondary slot (reset / erase) before uploading */
@@ -494,10 +523,41 @@ typedef struct dfu_client_update_cfg {
     unsigned window; /* 0 = auto */
     int image;
     int wait_s; /* max seconds to wait for the device after reset; 0 = estimate */
+    /* Several devices (dfu_client_update_many), all zero for one: */
+    const char *device; /* the device's name (masked connection): plain lines start with
+                         * "[device] ", NDJSON events carry "device" */
+    bool quiet;         /* print nothing on `out` (the observer shows it: live terminal view) */
+    void (*on_event)(void *ctx, const dfu_client_update_ev_t *ev); /* NULL = none */
+    void *ev_ctx;
 } dfu_client_update_cfg_t;
 
-/* Runs `dfukit update`. Returns a process exit code (DFU_EXIT_*). */
+/* Runs `dfukit update`. Returns a process exit code (DFU_EXIT_*). Thread-safe: several may run at
+ * once on different clients; every write to `out` is one locked stdio sequence (flockfile), so
+ * lines and NDJSON events of several devices never mix. */
 int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update_cfg_t *cfg);
+
+/* ---- several devices (client_many.c) -------------------------------------------------------- */
+
+/* One `dfukit update FILE` over several devices at once: one thread and one client per device,
+ * at most `parallel` running, each the same flow as dfu_client_update and independent of the
+ * others. */
+typedef struct dfu_client_many_cfg {
+    const char *const *conns; /* connection strings */
+    size_t n;
+    unsigned parallel;       /* devices updated at once; 0 = all */
+    dfu_client_cfg_t client; /* per-device client settings (conn is ignored; cancel stops all) */
+    dfu_client_update_cfg_t update; /* mode, clear, json, window, image, wait_s; `tty` selects the
+                                     * live terminal view; out (NULL = stdout) */
+} dfu_client_many_cfg_t;
+
+/* The process exit code over several devices: 0 when every one is 0; else 130 when any was
+ * interrupted; else 1 when any stopped with 1 (a device state or image problem); else 4 (every
+ * failure was a link failure). */
+int dfu_client_many_exit(const int *codes, size_t n);
+
+/* Runs the update on every device, prints the summary table (or NDJSON result/summary events),
+ * returns dfu_client_many_exit() over the devices' exit codes. */
+int dfu_client_update_many(const char *path, const dfu_client_many_cfg_t *cfg);
 
 /* A stuck state found in the image state: id (as in doctor), cause and exact fix. */
 typedef struct dfu_client_diag {

@@ -82,6 +82,10 @@ void dfu_sim_app_default(dfu_sim_app_t *app);
  * the defaults for that key. Writes a short description of the problem into err (cap bytes). */
 int dfu_sim_app_parse(dfu_sim_app_t *app, const char *desc, size_t len, char *err, size_t cap);
 
+/* Applies the pairs of a descriptor on top of what `app` holds (no defaults first): --app-override.
+ * Same rules and errors as dfu_sim_app_parse. */
+int dfu_sim_app_apply(dfu_sim_app_t *app, const char *desc, size_t len, char *err, size_t cap);
+
 /* Reads the descriptor of the image at the start of `slot` (protected TLV 0x00A5). Returns 0 with
  * app->has_desc set, DFU_ERR_NOT_FOUND (no descriptor: defaults), or an image/flash error. */
 int dfu_sim_app_read(const dfu_flash_area_t *slot, dfu_sim_app_t *app, char *err, size_t cap);
@@ -139,9 +143,11 @@ typedef struct dfu_sim_opts {
     dfu_linkmodel_t link;  /* timing model applied to every transport (default off) */
     uint64_t power_cut_at; /* flash op N of this power cycle (0 = none) */
     bool torn;
-    uint32_t drop_after; /* link drops after N packets (0 = never) */
-    bool flash_timing;   /* sleep the modelled flash erase/write time of every op */
-    uint32_t boot_flags; /* dfu_boot_cfg_t.flags: --downgrade version|seccnt */
+    uint32_t drop_after;       /* link drops after N packets (0 = never) */
+    bool flash_timing;         /* sleep the modelled flash erase/write time of every op */
+    uint32_t boot_flags;       /* dfu_boot_cfg_t.flags: --downgrade version|seccnt */
+    char override_version[24]; /* --app-override VERSION:DESC: the image version it applies to */
+    const char *override_desc; /* its descriptor pairs (NULL = no override) */
 } dfu_sim_opts_t;
 
 /* Parses `dfukit sim` arguments (argv[0] = "sim"). Returns 0, or DFU_SIM_EXIT_USAGE after

@@ -129,6 +129,11 @@ int dfu_sim_app_parse(dfu_sim_app_t *app, const char *desc, size_t len, char *er
 {
     dfu_sim_app_default(app);
     app->has_desc = true;
+    return dfu_sim_app_apply(app, desc, len, err, cap);
+}
+
+int dfu_sim_app_apply(dfu_sim_app_t *app, const char *desc, size_t len, char *err, size_t cap)
+{
     int rc = 0;
     size_t p = 0;
     while (p < len) {

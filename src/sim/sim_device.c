@@ -276,6 +276,22 @@ static int app_confirm(sim_dev_t *d, const char *why)
     return DFU_OK;
 }
 
+/* --app-override VERSION:DESC: applied when the booted image has that version. */
+static void app_override(sim_dev_t *d)
+{
+    const dfu_boot_image_info_t *v = &d->res.image;
+    char full[48], short_v[40];
+    snprintf(short_v, sizeof(short_v), "%u.%u.%u", v->ver_major, v->ver_minor, v->ver_revision);
+    snprintf(full, sizeof(full), "%s+%u", short_v, v->ver_build);
+    const char *want = d->o->override_version;
+    if (d->o->override_desc == NULL || (strcmp(want, short_v) != 0 && strcmp(want, full) != 0)) {
+        return;
+    }
+    (void)dfu_sim_app_apply(&d->app, d->o->override_desc, strlen(d->o->override_desc), NULL, 0);
+    sim_log(d, "app '%s' %s: --app-override %s applied on this device", d->app.name, short_v,
+            d->o->override_desc);
+}
+
 int sim_boot(sim_dev_t *d)
 {
     sim_app_stop(d);
@@ -309,6 +325,7 @@ int sim_boot(sim_dev_t *d)
         } else if (rc < 0 && rc != DFU_ERR_NOT_FOUND) {
             sim_log(d, "app descriptor unreadable (%s): default app", dfu_strerror(rc));
         }
+        app_override(d);
         if (!d->app.healthy) {
             d->crash_streak++;
             sim_log(d, "app '%s' crashed at start (healthy=no): reset", d->app.name);

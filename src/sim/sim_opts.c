@@ -31,6 +31,12 @@ void dfu_sim_usage(FILE *f)
             "  --drop-after N      drop each link after N packets\n"
             "  --flash-timing      flash ops take their modelled time (nRF52: 85 ms page erase, "
             "41 us per word)\n"
+            "  --app-override VERSION:DESC  on this device, the image with version VERSION "
+            "(a.b.c or a.b.c+build)\n"
+            "                      behaves as its descriptor plus DESC (KEY=VALUE,... as "
+            "--sim-app), e.g.\n"
+            "                      2.0.0:healthy=no: that firmware crashes at start on this unit "
+            "only\n"
             "  --log FILE          log lines to FILE instead of stderr\n"
             "stdout: 'sim: listening ...' per transport; log: 'sim: boot #N: ...' per boot.\n"
             "SIGTERM/SIGINT stop cleanly (exit 0); SIGUSR1 fires the watchdog (reset).\n"
@@ -112,6 +118,19 @@ int dfu_sim_parse_args(dfu_sim_opts_t *o, int argc, char **argv, FILE *err)
             bad = strcmp(v, "version") != 0 && strcmp(v, "seccnt") != 0;
             o->boot_flags |= strcmp(v, "seccnt") == 0 ? DFU_BOOT_F_DOWNGRADE_SECCNT
                                                       : DFU_BOOT_F_DOWNGRADE_VERSION;
+        } else if (strcmp(a, "--app-override") == 0) {
+            const char *colon = strchr(v, ':');
+            size_t vl = colon ? (size_t)(colon - v) : 0;
+            dfu_sim_app_t probe;
+            dfu_sim_app_default(&probe);
+            bad = colon == NULL || vl == 0 || vl >= sizeof(o->override_version) ||
+                  strspn(v, "0123456789.+") != vl ||
+                  dfu_sim_app_apply(&probe, colon + 1, strlen(colon + 1), NULL, 0) != DFU_OK;
+            if (!bad) {
+                memcpy(o->override_version, v, vl);
+                o->override_version[vl] = '\0';
+                o->override_desc = colon + 1;
+            }
         } else if (strcmp(a, "--log") == 0) {
             o->log = v;
         } else if (strcmp(a, "--link") == 0) {

@@ -64,6 +64,9 @@ uint8_t *tu_read(const char *path, size_t *len)
         free(b);
         b = NULL;
     }
+    if (b != NULL) {
+        b[n] = 0; /* text files can be searched as strings */
+    }
     fclose(f);
     *len = (size_t)n;
     return b;

@@ -13,7 +13,7 @@ void tu_rmtree(const char *dir);
  * dir/name; extra = more `dfukit image sign` options or "". Returns 0 on success. */
 int tu_make_image(const char *dir, const char *name, const char *version, size_t size,
                   unsigned seed, const char *extra, char *path, size_t cap);
-/* Reads a whole file (heap); returns NULL on failure. */
+/* Reads a whole file (heap, NUL-terminated after *len bytes); returns NULL on failure. */
 uint8_t *tu_read(const char *path, size_t *len);
 /* The dfukit binary the tests run: $DFUKIT_BIN (e.g. an installed one), else the build's. */
 const char *tu_dfukit_bin(void);

@@ -1,0 +1,330 @@
+/*
+ * `dfukit update FILE --conn C1 --conn C2 ...` over several `dfukit sim` processes, as a user
+ * runs it (separate processes, real sockets and ptys):
+ *   1. eight devices over UDP, each with the BLE 2M timing model: one run brings all eight to the
+ *      new version, confirmed (each device's image list read afterwards), NDJSON summary;
+ *   2. mixed outcomes in one run (ble-sim:, serial: and udp: devices): one device on which the
+ *      new firmware crashes at start (sim --app-override) ends reverted with the bootloader's
+ *      explanation, two connections reach nothing (a UDP port nobody listens on, a serial path
+ *      that does not exist) and are reported unreachable with their fix, the others are updated;
+ *      exit 1; plain lines carry the device prefix;
+ *   3. `dfukit update` SIGKILLed while every device is uploading, then run again: every device
+ *      resumes its own upload and ends on the new image, confirmed;
+ *   4. usage: --devices FILE (comments, blank lines), a device given twice, two --conn for a verb
+ *      other than update (exit 2), --parallel.
+ * Asserts states, counts and exit codes; time only as generous bounds.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client_testutil.h"
+#include "dfu_test.h"
+
+#define LINK_2M "ble,phy=2m,dle=251,ci=7.5,mtu=247"
+#define LINK_1M "ble,phy=1m,dle=27,ci=30,mtu=247"
+
+static const char *dir;
+static char base[512], v2[512];
+
+/* Starts one sim with a fresh flash file (v1 installed) on `transport` ("udp", "serial" or
+ * "ble"); extra = more sim options. conn receives the connection string. */
+static int sim(tu_sim_t *s, int idx, const char *transport, const char *extra, char *conn,
+               size_t cap)
+{
+    char args[2048], where[300];
+    if (strcmp(transport, "udp") == 0) {
+        snprintf(where, sizeof(where), "--udp 127.0.0.1:0");
+    } else {
+        snprintf(where, sizeof(where), "--%s %s/dev%d.%s", transport, dir, idx, transport);
+    }
+    snprintf(args, sizeof(args), "--flash %s/flash%d.bin --install %s --log %s/sim%d.log %s %s",
+             dir, idx, base, dir, idx, where, extra);
+    char log[300];
+    snprintf(log, sizeof(log), "%s/sim%d.err", dir, idx);
+    if (tu_sim_start(s, args, log) != 0) {
+        fprintf(stderr, "sim %d did not start (%s)\n", idx, log);
+        return -1;
+    }
+    if (strcmp(transport, "udp") == 0) {
+        snprintf(conn, cap, "udp:%s", s->udp);
+    } else if (strcmp(transport, "serial") == 0) {
+        snprintf(conn, cap, "serial:%s", s->serial);
+    } else {
+        snprintf(conn, cap, "ble-sim:%s", s->ble);
+    }
+    return 0;
+}
+
+/* The device runs `version` in slot 0, active and confirmed (read with `dfukit image list`). */
+static int runs_confirmed(const char *conn, const char *version)
+{
+    char args[600], out[300], filter[200];
+    snprintf(out, sizeof(out), "%s/list.json", dir);
+    snprintf(args, sizeof(args), "image list --json -c %s", conn);
+    if (tu_dfukit(args, out) != 0) {
+        return 0;
+    }
+    snprintf(filter, sizeof(filter),
+             ".images[] | select(.slot == 0) | .version == \"%s\" and .active and .confirmed",
+             version);
+    return tu_jq(out, filter) == 1;
+}
+
+/* Occurrences of `needle` in a file. */
+static int count_in(const char *path, const char *needle)
+{
+    size_t len = 0;
+    uint8_t *b = tu_read(path, &len);
+    int n = 0;
+    for (char *p = (char *)b; b != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle)) {
+        n++;
+    }
+    free(b);
+    return n;
+}
+
+/* Lines of `path` that contain both `a` and `b`. */
+static int lines_with(const char *path, const char *a, const char *b)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int n = 0;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        n += strstr(line, a) != NULL && strstr(line, b) != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n;
+}
+
+/* Starts n UDP sims numbered from `first` with the link model `link`; appends " --conn C" for
+ * each to args (of cap bytes, k used). */
+static void udp_fleet(tu_sim_t *s, char (*conn)[300], int n, int first, const char *link,
+                      char *args, size_t cap, size_t k)
+{
+    char extra[200];
+    snprintf(extra, sizeof(extra), "--link %s", link);
+    for (int i = 0; i < n; i++) {
+        CHECK_EQ_INT(sim(&s[i], first + i, "udp", extra, conn[i], sizeof(conn[i])), 0);
+        k += (size_t)snprintf(args + k, cap - k, " --conn %s", conn[i]);
+    }
+}
+
+/* 1. Eight devices, UDP + BLE 2M model, one run. */
+static void eight_devices(void)
+{
+    enum { N = 8 };
+    tu_sim_t s[N];
+    char conn[N][300], args[4096], out[300];
+    size_t k = (size_t)snprintf(args, sizeof(args), "update %s --json", v2);
+    udp_fleet(s, conn, N, 0, LINK_2M, args, sizeof(args), k);
+    snprintf(out, sizeof(out), "%s/eight.json", dir);
+    CHECK_EQ_INT(tu_dfukit(args, out), 0);
+    CHECK_EQ_INT(tu_jq_all(out, "[.[] | select(.event == \"result\" and .ok and "
+                                ".outcome == \"updated\" and .version == \"2.0.0\" and "
+                                ".old_version == \"1.0.0\")] | length == 8"),
+                 1);
+    CHECK_EQ_INT(tu_jq_all(out, "[.[] | select(.event == \"summary\")] | length == 1 and "
+                                ".[0].devices == 8 and .[0].ok == 8 and .[0].exit == 0"),
+                 1);
+    /* every NDJSON event of a device names it */
+    CHECK_EQ_INT(tu_jq_all(out, "[.[] | select(.event != \"summary\" and "
+                                "(.device | type) != \"string\")] | length == 0"),
+                 1);
+    for (int i = 0; i < N; i++) {
+        CHECK(runs_confirmed(conn[i], "2.0.0"));
+        char needle[400];
+        snprintf(needle, sizeof(needle), "\"device\":\"%.300s\"", conn[i]);
+        CHECK(count_in(out, needle) >= 8); /* file, params, ..., verdict, result */
+        CHECK_EQ_INT(tu_sim_stop(&s[i]), 0);
+    }
+    printf("eight devices: all on 2.0.0, confirmed\n");
+}
+
+/* 2. Mixed outcomes: updated (ble-sim:, serial:, udp:), reverted, unreachable (udp:, serial:). */
+static void mixed(void)
+{
+    tu_sim_t ble, ser, udp, bad;
+    char c_ble[300], c_ser[300], c_udp[300], c_bad[300], c_none[300], out[300], args[4096];
+    CHECK_EQ_INT(sim(&ble, 10, "ble", "", c_ble, sizeof(c_ble)), 0);
+    CHECK_EQ_INT(sim(&ser, 11, "serial", "", c_ser, sizeof(c_ser)), 0);
+    CHECK_EQ_INT(sim(&udp, 12, "udp", "--link " LINK_2M, c_udp, sizeof(c_udp)), 0);
+    CHECK_EQ_INT(sim(&bad, 13, "udp", "--app-override 2.0.0:healthy=no", c_bad, sizeof(c_bad)), 0);
+    /* a UDP port nothing listens on: a stopped sim's */
+    tu_sim_t gone;
+    CHECK_EQ_INT(sim(&gone, 14, "udp", "", c_none, sizeof(c_none)), 0);
+    CHECK_EQ_INT(tu_sim_stop(&gone), 0);
+    snprintf(out, sizeof(out), "%s/mixed.txt", dir);
+    snprintf(args, sizeof(args),
+             "update %s -t 1 --retries 1 -c %s -c %s -c %s -c %s -c %s -c serial:%s/no-such-tty",
+             v2, c_ble, c_ser, c_udp, c_bad, c_none, dir);
+    CHECK_EQ_INT(tu_dfukit(args, out), 1);
+    /* summary rows: device, was -> now, verdict */
+    const char *ok_conns[] = {c_ble, c_ser, c_udp};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(lines_with(out, ok_conns[i], "1.0.0 -> 2.0.0         updated"), 1);
+        CHECK(runs_confirmed(ok_conns[i], "2.0.0"));
+        char pfx[400];
+        snprintf(pfx, sizeof(pfx), "[%.300s] update: VERDICT: OK", ok_conns[i]);
+        CHECK_EQ_INT(count_in(out, pfx), 1);
+    }
+    CHECK_EQ_INT(lines_with(out, c_bad, "1.0.0 -> 1.0.0         reverted"), 1);
+    CHECK(runs_confirmed(c_bad, "1.0.0"));
+    CHECK_EQ_INT(lines_with(out, "why: ", "the bootloader reverted 2.0.0 -> 1.0.0"), 1);
+    CHECK_EQ_INT(lines_with(out, "fix: ", "check that it starts without crashing"), 1);
+    CHECK_EQ_INT(lines_with(out, c_none, "unreachable"), 1);
+    CHECK_EQ_INT(lines_with(out, "why: ", "no SMP server answered"), 1);
+    CHECK_EQ_INT(lines_with(out, "no-such-tty", "unreachable"), 1);
+    CHECK(lines_with(out, "fix: ", "check --conn") >= 2);
+    CHECK_EQ_INT(count_in(out, "update: SUMMARY: 3 of 6 devices on 2.0.0"), 1);
+    CHECK_EQ_INT(tu_sim_stop(&ble), 0);
+    CHECK_EQ_INT(tu_sim_stop(&ser), 0);
+    CHECK_EQ_INT(tu_sim_stop(&udp), 0);
+    CHECK_EQ_INT(tu_sim_stop(&bad), 0);
+    printf("mixed: 3 updated, 1 reverted, 2 unreachable, exit 1\n");
+}
+
+/* Runs dfukit with `args` in the background, stdout to `out`. */
+static pid_t spawn_dfukit(const char *args, const char *out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof(cmd), "exec %s %s >%s 2>>%s.err", tu_dfukit_bin(), args, out, out);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* 3. SIGKILL while every device uploads, then the same command again. */
+static void killed_and_resumed(void)
+{
+    enum { N = 4 };
+    tu_sim_t s[N];
+    char conn[N][300], args[4096], out[300];
+    size_t k = (size_t)snprintf(args, sizeof(args), "update %s", v2);
+    udp_fleet(s, conn, N, 20, LINK_1M, args, sizeof(args), k);
+    snprintf(out, sizeof(out), "%s/killed.txt", dir);
+    pid_t pid = spawn_dfukit(args, out);
+    /* wait (at most 60 s) until every device reported upload progress, then kill */
+    int ready = 0;
+    for (int t = 0; t < 600 && !ready; t++) {
+        usleep(100000);
+        ready = 1;
+        for (int i = 0; i < N; i++) {
+            char pfx[400];
+            snprintf(pfx, sizeof(pfx), "[%.300s] update: upload   ...", conn[i]);
+            ready &= count_in(out, pfx) >= 1;
+        }
+    }
+    CHECK(ready);
+    usleep(300000); /* some bytes acknowledged by each device, far from the end */
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    CHECK_EQ_INT(count_in(out, "update: VERDICT"), 0); /* no device had finished */
+    snprintf(out, sizeof(out), "%s/resumed.txt", dir);
+    CHECK_EQ_INT(tu_dfukit(args, out), 0);
+    for (int i = 0; i < N; i++) {
+        char pfx[400];
+        snprintf(pfx, sizeof(pfx), "[%.300s] update: upload   info  resuming at", conn[i]);
+        CHECK_EQ_INT(count_in(out, pfx), 1);
+        CHECK(runs_confirmed(conn[i], "2.0.0"));
+        CHECK_EQ_INT(tu_sim_stop(&s[i]), 0);
+    }
+    CHECK_EQ_INT(count_in(out, "update: SUMMARY: 4 of 4 devices on 2.0.0; exit 0"), 1);
+    printf("killed mid-upload, run again: all 4 resumed and confirmed\n");
+}
+
+/* 4. Usage: --devices FILE, duplicates, --conn twice on another verb, --parallel. */
+static void usage(void)
+{
+    tu_sim_t a, b;
+    char ca[300], cb[300], list[300], out[300], args[2048];
+    CHECK_EQ_INT(sim(&a, 30, "udp", "", ca, sizeof(ca)), 0);
+    CHECK_EQ_INT(sim(&b, 31, "udp", "", cb, sizeof(cb)), 0);
+    snprintf(list, sizeof(list), "%s/devices.txt", dir);
+    FILE *f = fopen(list, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fprintf(f, "# the bench\n\n  %s   # left\n", ca);
+        fclose(f);
+    }
+    snprintf(out, sizeof(out), "%s/devices.out", dir);
+    /* one from the file + one --conn, one at a time */
+    snprintf(args, sizeof(args), "update %s --devices %s -c %s --parallel 1", v2, list, cb);
+    CHECK_EQ_INT(tu_dfukit(args, out), 0);
+    CHECK_EQ_INT(count_in(out, "update: SUMMARY: 2 of 2 devices on 2.0.0; exit 0"), 1);
+    CHECK(runs_confirmed(ca, "2.0.0") && runs_confirmed(cb, "2.0.0"));
+    /* a single device from --devices behaves as today: no prefix, no summary */
+    FILE *g = fopen(list, "w");
+    if (g != NULL) {
+        fprintf(g, "%s\n", ca);
+        fclose(g);
+    }
+    snprintf(args, sizeof(args), "update %s --devices %s", v2, list);
+    CHECK_EQ_INT(tu_dfukit(args, out), 0);
+    CHECK_EQ_INT(count_in(out, "update: SUMMARY"), 0);
+    CHECK_EQ_INT(count_in(out, "[udp:"), 0);
+    CHECK(count_in(out, "update: VERDICT: OK") == 1);
+    /* on a terminal (script(1) gives it one): the live view redraws one line per device */
+    if (system("command -v script >/dev/null 2>&1") == 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof(cmd), "script -qec '%s update %s -c %s -c %s' /dev/null >%s 2>&1",
+                 tu_dfukit_bin(), v2, ca, cb, out);
+        CHECK_EQ_INT(system(cmd), 0);
+        CHECK(count_in(out, "\033[2A") >= 2); /* cursor up over both lines, redrawn */
+        CHECK_EQ_INT(count_in(out, "update: SUMMARY: 2 of 2 devices on 2.0.0; exit 0"), 1);
+        CHECK_EQ_INT(count_in(out, "update: VERDICT"), 0); /* no per-device text lines */
+    } else {
+        printf("note: script(1) not found; the live terminal view is not checked\n");
+    }
+    /* usage errors: exit 2 and nothing runs */
+    snprintf(args, sizeof(args), "update %s -c %s -c %s", v2, ca, ca);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    snprintf(args, sizeof(args), "echo -c %s -c %s", ca, cb);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    snprintf(args, sizeof(args), "-c %s image list -c %s", ca, cb);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    snprintf(args, sizeof(args), "update %s -c %s -c %s --parallel 0", v2, ca, cb);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    snprintf(args, sizeof(args), "update %s --devices %s/none.txt -c %s", v2, dir, ca);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    snprintf(args, sizeof(args), "update %s -c %s -c bogus:x", v2, ca);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    snprintf(args, sizeof(args), "echo -c %s --parallel 2", ca);
+    CHECK_EQ_INT(tu_dfukit(args, out), 2);
+    CHECK_EQ_INT(tu_sim_stop(&a), 0);
+    CHECK_EQ_INT(tu_sim_stop(&b), 0);
+    printf("usage: --devices, duplicates, --conn twice elsewhere, --parallel\n");
+}
+
+int main(void)
+{
+    dir = tu_tmpdir();
+    CHECK(dir != NULL);
+    if (dir == NULL) {
+        return dfu_test_finish("test_client_parallel");
+    }
+    CHECK_EQ_INT(tu_make_image(dir, "base", "1.0.0", 4096, 1, "--sim-app name=base,confirm=boot",
+                               base, sizeof(base)),
+                 0);
+    CHECK_EQ_INT(tu_make_image(dir, "v2", "2.0.0", 64 * 1024, 2, "", v2, sizeof(v2)), 0);
+    eight_devices();
+    mixed();
+    killed_and_resumed();
+    usage();
+    int rc = dfu_test_finish("test_client_parallel");
+    if (rc == 0) {
+        tu_rmtree(dir);
+    }
+    return rc;
+}
