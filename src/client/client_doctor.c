@@ -5,6 +5,7 @@
  * without a hash, which a device that accepts writes on this link refuses with err 24
  * (INVALID_HASH) and a device that wants a stronger link refuses with an ATT error / rc 11.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dfu_client.h"
@@ -426,23 +427,28 @@ static void print_json(doc_t *d, FILE *out)
 
 int dfu_client_diagnose(dfu_client_t *c, dfu_client_diag_t *out)
 {
-    dfu_client_err_t saved = c->err;
-    static doc_t d; /* large; diagnosis runs once per failing command */
-    memset(&d, 0, sizeof(d));
-    d.c = c;
-    d.rc_state = dfu_client_state_read(c, &d.st);
-    d.rc_params = d.rc_boot = DFU_ERR_DEVICE; /* not gathered: no link/buffer findings */
-    d.write_probe = 0;
-    analyse(&d);
-    c->err = saved;
     memset(out, 0, sizeof(*out));
-    if (d.npr == 0) {
-        return 0;
+    /* One per call, not a static: `dfukit update` over several devices diagnoses them from
+     * their own threads at the same time. */
+    doc_t *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        return 0; /* no diagnosis: the caller reports the request error as it is */
     }
-    snprintf(out->id, sizeof(out->id), "%s", d.pr[0].id);
-    snprintf(out->cause, sizeof(out->cause), "%s", d.pr[0].cause);
-    snprintf(out->fix, sizeof(out->fix), "%s", d.pr[0].fix);
-    return 1;
+    dfu_client_err_t saved = c->err;
+    d->c = c;
+    d->rc_state = dfu_client_state_read(c, &d->st);
+    d->rc_params = d->rc_boot = DFU_ERR_DEVICE; /* not gathered: no link/buffer findings */
+    d->write_probe = 0;
+    analyse(d);
+    c->err = saved;
+    int found = d->npr > 0;
+    if (found) {
+        snprintf(out->id, sizeof(out->id), "%s", d->pr[0].id);
+        snprintf(out->cause, sizeof(out->cause), "%s", d->pr[0].cause);
+        snprintf(out->fix, sizeof(out->fix), "%s", d->pr[0].fix);
+    }
+    free(d);
+    return found;
 }
 
 int dfu_client_doctor(dfu_client_t *c, bool json, FILE *out)

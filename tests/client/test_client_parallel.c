@@ -11,9 +11,13 @@
  *   3. `dfukit update` SIGKILLed while every device is uploading, then run again: every device
  *      resumes its own upload and ends on the new image, confirmed;
  *   4. usage: --devices FILE (comments, blank lines), a device given twice, two --conn for a verb
- *      other than update (exit 2), --parallel.
+ *      other than update (exit 2), --parallel;
+ *   5. two devices stuck on different unconfirmed test images diagnosed at the same time from two
+ *      threads (as the update of several devices does after err 9/28): each diagnosis names its
+ *      own device's image (the diagnosis once kept its working state in a static).
  * Asserts states, counts and exit codes; time only as generous bounds.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +26,14 @@
 #include <unistd.h>
 
 #include "client_testutil.h"
+#include "dfu_client.h"
 #include "dfu_test.h"
 
 #define LINK_2M "ble,phy=2m,dle=251,ci=7.5,mtu=247"
 #define LINK_1M "ble,phy=1m,dle=27,ci=30,mtu=247"
 
 static const char *dir;
-static char base[512], v2[512];
+static char base[512], v2[512], v3[512];
 
 /* Starts one sim with a fresh flash file (v1 installed) on `transport` ("udp", "serial" or
  * "ble"); extra = more sim options. conn receives the connection string. */
@@ -307,6 +312,70 @@ static void usage(void)
     printf("usage: --devices, duplicates, --conn twice elsewhere, --parallel\n");
 }
 
+typedef struct {
+    const char *conn;
+    const char *want; /* "slot 0 (version X)" */
+    int rounds, stuck, wrong, errors;
+} diag_run_t;
+
+static void *diag_thread(void *arg)
+{
+    diag_run_t *r = arg;
+    dfu_client_t *c = calloc(1, sizeof(*c));
+    dfu_client_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.conn = r->conn;
+    cfg.timeout_ms = 2000;
+    if (c == NULL || dfu_client_open(c, &cfg) != DFU_OK) {
+        r->errors++;
+        free(c);
+        return NULL;
+    }
+    for (int i = 0; i < r->rounds; i++) {
+        dfu_client_diag_t dg;
+        if (dfu_client_diagnose(c, &dg) != 1) {
+            r->errors++;
+            continue;
+        }
+        r->stuck += strcmp(dg.id, "unconfirmed_test") == 0;
+        r->wrong += strstr(dg.cause, r->want) == NULL;
+    }
+    dfu_client_close(c);
+    free(c);
+    return NULL;
+}
+
+/* 5. Concurrent diagnoses of two stuck devices (the update of several devices runs one per
+ * device thread). */
+static void diagnose_concurrently(void)
+{
+    tu_sim_t a, b;
+    char ca[300], cb[300], args[1024];
+    CHECK_EQ_INT(sim(&a, 40, "udp", "", ca, sizeof(ca)), 0);
+    CHECK_EQ_INT(sim(&b, 41, "udp", "", cb, sizeof(cb)), 0);
+    /* device a runs 2.0.0, device b 3.0.0, each as an unconfirmed test image */
+    snprintf(args, sizeof(args), "update %s --mode test-only -c %s", v2, ca);
+    CHECK_EQ_INT(tu_dfukit(args, NULL), 0);
+    snprintf(args, sizeof(args), "update %s --mode test-only -c %s", v3, cb);
+    CHECK_EQ_INT(tu_dfukit(args, NULL), 0);
+    diag_run_t ra = {ca, "slot 0 (version 2.0.0)", 200, 0, 0, 0};
+    diag_run_t rb = {cb, "slot 0 (version 3.0.0)", 200, 0, 0, 0};
+    pthread_t ta, tb;
+    CHECK_EQ_INT(pthread_create(&ta, NULL, diag_thread, &ra), 0);
+    CHECK_EQ_INT(pthread_create(&tb, NULL, diag_thread, &rb), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK_EQ_INT(ra.errors, 0);
+    CHECK_EQ_INT(rb.errors, 0);
+    CHECK_EQ_INT(ra.stuck, 200);
+    CHECK_EQ_INT(rb.stuck, 200);
+    CHECK_EQ_INT(ra.wrong, 0);
+    CHECK_EQ_INT(rb.wrong, 0);
+    CHECK_EQ_INT(tu_sim_stop(&a), 0);
+    CHECK_EQ_INT(tu_sim_stop(&b), 0);
+    printf("diagnose: 2 x 200 concurrent diagnoses, each named its own device's image\n");
+}
+
 int main(void)
 {
     dir = tu_tmpdir();
@@ -318,10 +387,12 @@ int main(void)
                                base, sizeof(base)),
                  0);
     CHECK_EQ_INT(tu_make_image(dir, "v2", "2.0.0", 64 * 1024, 2, "", v2, sizeof(v2)), 0);
+    CHECK_EQ_INT(tu_make_image(dir, "v3", "3.0.0", 16 * 1024, 3, "", v3, sizeof(v3)), 0);
     eight_devices();
     mixed();
     killed_and_resumed();
     usage();
+    diagnose_concurrently();
     int rc = dfu_test_finish("test_client_parallel");
     if (rc == 0) {
         tu_rmtree(dir);
