@@ -124,6 +124,17 @@ static void help_pages(void)
         CHECK_EQ_INT(run("--help %s", verbs[i]), 0); /* also before the verb */
         CHECK(has(want));
     }
+    /* the offline verbs too: their own page, ending with their exit codes */
+    static const char *const offline[] = {"image keygen",  "image getpub", "image getpubhash",
+                                          "image getpriv", "image sign",   "image verify",
+                                          "image info",    "boot",         "sim"};
+    for (size_t i = 0; i < sizeof(offline) / sizeof(offline[0]); i++) {
+        snprintf(want, sizeof(want), "usage: dfukit %s ", offline[i]);
+        CHECK_EQ_INT(run("%s --help", offline[i]), 0);
+        CHECK(has(want));
+        CHECK(count("exit codes: 0 ok, 1 failed") + count("exit: 0 ") == 1);
+        CHECK(has("2 usage"));
+    }
     /* finding 6: image list has its own page, not the generic one */
     CHECK_EQ_INT(run("image list --help"), 0);
     CHECK(lacks("usage: dfukit list"));
