@@ -176,6 +176,14 @@ static void link_messages(void)
     CHECK_EQ_INT(run("--conn udp:127.0.0.1:9 image list"), 4);
     CHECK(has("no SMP server answered at 127.0.0.1:9 (connection refused)"));
     CHECK(lacks("dropped"));
+    /* a host name that does not resolve (RFC 6761 .invalid): said so, not "bad --conn" */
+    CHECK_EQ_INT(run("--conn udp:nosuchhost.invalid:9 image list"), 4);
+    CHECK(has("NO_SUCH_HOST: the host name of nosuchhost.invalid:9 did not resolve"));
+    CHECK(lacks("bad --conn") && lacks("tty"));
+    CHECK_EQ_INT(run("echo -c tcp:nosuchhost.invalid:5"), 4);
+    CHECK(has("NO_SUCH_HOST: the host name of nosuchhost.invalid:5 did not resolve"));
+    CHECK_EQ_INT(run("--json image list -c udp:nosuchhost.invalid"), 4);
+    CHECK(tu_jq(out, ".ok == false and .error.name == \"NO_SUCH_HOST\"") != 0);
     /* something takes the datagrams but never answers */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
