@@ -21,7 +21,7 @@ void dfu_sim_usage(FILE *f)
             "                      HOST: IPv4, [IPv6] (e.g. [::1]:0) or a name\n"
             "  --serial PATH       SMP console framing on a pty linked at PATH\n"
             "  --ble PATH          modelled BLE link on a Unix socket at PATH\n"
-            "  --install IMAGE     seed an empty primary slot with IMAGE\n"
+            "  --install IMAGE     seed an empty primary slot with IMAGE (binary, or Intel HEX: .hex)\n"
             "  --downgrade version|seccnt  the bootloader refuses older images (MCUboot's "
             "downgrade prevention)\n"
             "  --link SPEC         timing model, e.g. ble,phy=2m,dle=251,ci=7.5,mtu=247, "

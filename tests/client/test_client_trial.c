@@ -8,7 +8,7 @@
  *  - the ten findings: (1) new firmware that demands pairing, (2) wrong passkey, (3) reverted vs
  *    refused image, (4) Intel HEX images, (5) erase of slot 0, (6) help pages, (7) Ctrl-C during
  *    update and the resumed run's progress, (8) usable slot size, (9) revert swap estimate,
- *    (10) an upload that cancels a scheduled test.
+ *    (10) an upload that cancels a scheduled test; `dfukit sim --install` of an Intel HEX image.
  */
 #include <netinet/in.h>
 #include <signal.h>
@@ -228,6 +228,16 @@ static void udp_addresses(void)
     CHECK_EQ_INT(sim_stop(&s), 0);
 }
 
+/* finding 4 for `dfukit sim --install`: the Intel HEX image `image sign` writes boots */
+static void sim_install_hex(void)
+{
+    sim_t s;
+    CHECK_EQ_INT(sim_start(&s, "hexinst", "--udp 127.0.0.1:0", hex_v21), 0);
+    CHECK_EQ_INT(run("image list --json -c udp:%s", s.udp), 0);
+    CHECK(tu_jq(out, ".images[0].version == \"2.1.0\" and .images[0].active") != 0);
+    CHECK_EQ_INT(sim_stop(&s), 0);
+}
+
 /* ---- the findings on one UDP device ------------------------------------------------------------
  */
 
@@ -439,6 +449,7 @@ int main(void)
     help_pages();
     link_messages();
     udp_addresses();
+    sim_install_hex();
     udp_device();
     refused_image();
     pairing_firmware();
