@@ -4,6 +4,7 @@
 #   app.bin            confirms itself when it starts after a test swap
 #   app-noconfirm.bin  never does (the next reset reverts it)
 #   stackprobe.elf     test program (tests/qemu): overflows its stack into the MPU guard
+#   flashprobe.elf     test program (tests/qemu): the flash port's NOR rules on the target
 # Usage: scripts/firmware.sh [--board NAME] [--out DIR] [--key KEY.pem]
 #   --board  qemu-mps2-an386 (default, runs in QEMU) or nrf52832 (built and sized only)
 #   --out    output directory (default build-fw for the QEMU board, build-fw/<board> otherwise)
@@ -105,7 +106,7 @@ compile() {
 
 rm -rf "$OUT/obj"
 mkdir -p "$OUT/obj/lib" "$OUT/obj/boot" "$OUT/obj/app" "$OUT/obj/app-noconfirm" \
-         "$OUT/obj/stackprobe"
+         "$OUT/obj/stackprobe" "$OUT/obj/flashprobe"
 # Shared by both images: the dfukit device libraries, the portable firmware layer (firmware/,
 # but the two programs) and the board port; --gc-sections keeps what each image calls.
 LIB_SRCS=$(find src/common src/image src/flash src/boot src/smp src/transport/framing \
@@ -117,6 +118,7 @@ compile firmware/boot_main.c "$OUT/obj/boot"
 compile firmware/app_main.c "$OUT/obj/app" -DFW_APP_CONFIRM=1
 compile firmware/app_main.c "$OUT/obj/app-noconfirm" -DFW_APP_CONFIRM=0
 compile firmware/stackprobe_main.c "$OUT/obj/stackprobe"
+compile firmware/flashprobe_main.c "$OUT/obj/flashprobe"
 
 # ---- link --------------------------------------------------------------------------------------
 for ld in boot app; do
@@ -137,6 +139,7 @@ link boot boot "$OUT/obj/boot"
 link app app "$OUT/obj/app"
 link app-noconfirm app "$OUT/obj/app-noconfirm"
 link stackprobe boot "$OUT/obj/stackprobe" # test program: the MPU stack guard must stop it
+link flashprobe boot "$OUT/obj/flashprobe" # test program: the flash port's NOR rules on ARM
 arm-none-eabi-objcopy -O binary "$OUT/app.elf" "$OUT/app.bin"
 arm-none-eabi-objcopy -O binary "$OUT/app-noconfirm.elf" "$OUT/app-noconfirm.bin"
 arm-none-eabi-size "$OUT/boot.elf" "$OUT/app.elf" "$OUT/app-noconfirm.elf" | sed 's/^/firmware: /'

@@ -205,7 +205,8 @@ void dfu_link_join_host_port(const char *host, unsigned port, char *buf, size_t 
  * address of the datagram recv() returned last (a device handles one request at a time: recv,
  * then its responses). send() before any datagram arrived returns DFU_ERR_NOTCONN. mtu 0 =
  * DFU_LINK_UDP_MTU (max DFU_LINK_UDP_MTU_MAX).
- * Returns DFU_OK, DFU_ERR_INVAL (bad address/mtu), DFU_ERR_BUSY (port in use) or DFU_ERR_IO.
+ * Returns DFU_OK, DFU_ERR_INVAL (bad address/mtu), DFU_ERR_NODEV (host name does not resolve),
+ * DFU_ERR_BUSY (port in use) or DFU_ERR_IO.
  */
 int dfu_link_udp_server_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
 
@@ -220,7 +221,8 @@ int dfu_link_udp_peer(const dfu_link_t *l, char *buf, size_t cap);
 
 /* Client end: sends to host:port (IPv4 or IPv6 address, or a name: its first address; port 0 =
  * DFU_LINK_UDP_PORT) and accepts datagrams only from that address. mtu as for the server. When
- * nothing listens there (ICMP port unreachable), send/recv return DFU_ERR_REFUSED. */
+ * nothing listens there (ICMP port unreachable), send/recv return DFU_ERR_REFUSED. Open returns
+ * DFU_ERR_NODEV when the host name does not resolve. */
 int dfu_link_udp_client_open(dfu_link_t *l, const char *host, uint16_t port, size_t mtu);
 
 /* ---- serial ------------------------------------------------------------------------------- */

@@ -72,6 +72,15 @@ static int parse(const cmd_t *c, int argc, char **argv, hit_t *hits, size_t *nhi
     return 0;
 }
 
+/* A verb's --help page: its usage text, then the exit codes every image tool verb shares. */
+static int help(const char *usage)
+{
+    fputs(usage, stdout);
+    fputs("exit codes: 0 ok, 1 failed (one line on stderr says what and where), 2 usage error\n",
+          stdout);
+    return DFU_EXIT_OK;
+}
+
 static int fail(const char *verb, const dfu_imgtool_diag_t *d)
 {
     fprintf(stderr, "dfukit image %s: %s\n", verb, d->msg[0] ? d->msg : "failed");
@@ -145,7 +154,7 @@ static int cmd_keygen(int argc, char **argv)
     const char *pos[1];
     int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 0);
     if (rc) {
-        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+        return rc < 0 ? help(c.usage) : rc;
     }
     const char *key = NULL, *type = NULL, *export = NULL;
     for (size_t i = 0; i < nh; i++) {
@@ -185,7 +194,7 @@ static int cmd_getpub_common(int argc, char **argv, bool hash)
     const char *pos[1];
     int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 0);
     if (rc) {
-        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+        return rc < 0 ? help(c.usage) : rc;
     }
     const char *key = NULL, *enc = "c", *out = NULL;
     for (size_t i = 0; i < nh; i++) {
@@ -254,7 +263,7 @@ static int cmd_getpriv(int argc, char **argv)
     const char *pos[1];
     int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 0);
     if (rc) {
-        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+        return rc < 0 ? help(c.usage) : rc;
     }
     const char *key = NULL, *out = NULL;
     bool minimal = false;
@@ -577,7 +586,7 @@ static int cmd_sign(int argc, char **argv)
     int rc = hits ? parse(&c, argc, argv, hits, &nh, pos, &np, 2) : DFU_EXIT_FAIL;
     if (rc) {
         free(hits);
-        return rc < 0 ? (fputs(sign_usage, stdout), DFU_EXIT_OK) : rc;
+        return rc < 0 ? help(sign_usage) : rc;
     }
     dfu_imgtool_sign_opts_t *o = calloc(1, sizeof(*o));
     bool have_ver = false, have_hdr = false, have_slot = false;
@@ -630,7 +639,7 @@ static int cmd_verify(int argc, char **argv)
     const char *pos[1];
     int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 1);
     if (rc) {
-        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+        return rc < 0 ? help(c.usage) : rc;
     }
     if (np != 1) {
         return usage_error(&c, "missing IMAGE%s%s", "", "");
@@ -667,7 +676,7 @@ static int cmd_info(int argc, char **argv)
     const char *pos[1];
     int rc = parse(&c, argc, argv, hits, &nh, pos, &np, 1);
     if (rc) {
-        return rc < 0 ? (fputs(c.usage, stdout), DFU_EXIT_OK) : rc;
+        return rc < 0 ? help(c.usage) : rc;
     }
     if (np != 1) {
         return usage_error(&c, "missing IMAGE%s%s", "", "");

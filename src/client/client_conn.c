@@ -238,6 +238,9 @@ int dfu_client_open(dfu_client_t *c, const dfu_client_cfg_t *cfg)
         snprintf(what, sizeof(what), "connect to %.80s", c->conn); /* passkey masked */
         (void)dfu_client_link_err(c, rc, what);
         c->err.connecting = true;
+        /* the only NODEV of the network links: the name lookup (getaddrinfo) found nothing */
+        c->err.unresolved =
+            rc == DFU_ERR_NODEV && (c->kind == DFU_LINK_UDP || c->kind == DFU_LINK_TCP);
         return rc;
     }
     c->open = true;

@@ -212,6 +212,7 @@ enum {
     L_BUS_DENIED,
     L_BLUEZ_BUSY,
     L_TAKEN_OVER,
+    L_NOHOST,
 };
 
 static const dfu_client_explain_t link_tab[] = {
@@ -235,6 +236,9 @@ static const dfu_client_explain_t link_tab[] = {
                  "check --conn (the tty or socket path; for ble: 'dfukit scan' lists the "
                  "advertising SMP devices: is the adapter powered, 'bluetoothctl power on'?)"},
     [L_LINK] = {"LINK_ERROR", "the link failed", "check --conn and retry"},
+    [L_NOHOST] = {"NO_SUCH_HOST", "the name lookup (DNS, /etc/hosts) found no address for it",
+                  "check the host name in --conn, or give the device's address: "
+                  "udp:192.0.2.7, udp:[2001:db8::7], tcp:127.0.0.1:PORT"},
     [L_REFUSED] = {"NO_SERVER", "nothing listens for SMP at that address",
                    "check --conn (address and port) and that the device, or 'dfukit sim', is "
                    "running and listening there"},
@@ -341,6 +345,9 @@ const dfu_client_explain_t *dfu_client_err_explain(const dfu_client_err_t *e)
     if (e->connecting && e->code == DFU_ERR_NOTCONN) {
         return &link_tab[L_NOTHING];
     }
+    if (e->connecting && e->unresolved) {
+        return &link_tab[L_NOHOST];
+    }
     return dfu_client_explain_link(e->code, e->att);
 }
 
@@ -389,7 +396,9 @@ void dfu_client_err_observed(const dfu_client_err_t *e, char *buf, size_t cap)
                  e->connecting ? "nothing is listening at" : "the link dropped to", peer);
         return;
     case DFU_ERR_NODEV:
-        snprintf(buf, cap, "%s: cannot open %s", x->name, peer);
+        snprintf(buf, cap,
+                 e->unresolved ? "%s: the host name of %s did not resolve" : "%s: cannot open %s",
+                 x->name, peer);
         return;
     default:
         snprintf(buf, cap, "%s (%s)", x->name, dfu_strerror(e->code));

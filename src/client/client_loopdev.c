@@ -123,16 +123,21 @@ static int app_start(dfu_loopdev_t *d, const dfu_boot_result_t *res)
     return rc ? rc : dfu_smp_img_register(&d->srv, &d->img, &ic);
 }
 
+/* Boots (again after a power cut, or after the application crashed at start: a few times,
+ * as a watchdog would; the bootloader reverts an unconfirmed test image on the way). */
 static int boot(dfu_loopdev_t *d)
 {
     dfu_boot_result_t res;
-    int rc;
+    int rc, starts = 0;
     do {
-        dfu_simflash_power_on(&d->sf);
-        memset(&res, 0, sizeof(res));
-        rc = dfu_boot_go(&d->boot, &res);
-    } while (rc == DFU_ERR_POWER_CUT);
-    return app_start(d, &res);
+        do {
+            dfu_simflash_power_on(&d->sf);
+            memset(&res, 0, sizeof(res));
+            rc = dfu_boot_go(&d->boot, &res);
+        } while (rc == DFU_ERR_POWER_CUT);
+        rc = app_start(d, &res);
+    } while (d->fw.crash && ++starts < 4);
+    return rc;
 }
 
 static void reboot(dfu_loopdev_t *d)

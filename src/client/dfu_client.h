@@ -49,6 +49,7 @@ typedef struct dfu_client_err {
     /* what was observed on the link (for link failures) */
     char peer[220];      /* the address ("127.0.0.1:9", "[::1]:1337", a path) */
     bool connecting;     /* the failure happened while opening the link */
+    bool unresolved;     /* ... because the host name of udp:/tcp: did not resolve */
     int wait_ms;         /* how long each try waited for an answer */
     int tries;           /* how many times the request was sent */
     bool has_passkey;    /* a passkey was given (ble-sim:...,passkey=N) */

@@ -26,6 +26,7 @@ typedef struct dfu_loopdev_fw {
     bool secure; /* L3 required for writes (dfu_smp_policy_secure) + passkey pairing */
     uint32_t passkey;
     bool self_confirm; /* the application confirms itself at boot */
+    bool crash;        /* the application crashes at start (resets before serving anything) */
 } dfu_loopdev_fw_t;
 
 typedef struct dfu_loopdev {

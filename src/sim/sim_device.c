@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dfu_imgtool.h"
 #include "dfukit/dfu_crypto.h"
 #include "dfukit/dfu_err.h"
 #include "dfukit/dfu_host_ble.h"
@@ -57,23 +58,32 @@ int sim_install(sim_dev_t *d, const char *path)
         sim_log(d, "install: primary slot not empty, %s not installed", path);
         return DFU_OK;
     }
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        sim_log(d, "install: cannot open %s", path);
-        return DFU_ERR_IO;
+    /* what `dfukit image sign` writes: binary, or Intel HEX (flattened) for a .hex name */
+    dfu_imgtool_buf_t file = {0};
+    dfu_imgtool_diag_t diag = {{0}};
+    rc = dfu_imgtool_image_read(path, "image", &file, NULL, &diag);
+    if (rc != DFU_OK) {
+        sim_log(d, "install: %s", diag.msg[0] ? diag.msg : dfu_strerror(rc));
+        dfu_imgtool_buf_free(&file);
+        return rc;
     }
-    uint8_t *img = malloc(d->primary.size + 1u);
-    size_t n = img != NULL ? fread(img, 1, d->primary.size + 1u, f) : 0;
-    fclose(f);
+    size_t n = file.len;
     if (n == 0 || n > d->primary.size) {
         sim_log(d, "install: %s is empty or larger than the primary slot (%u bytes)", path,
                 d->primary.size);
-        free(img);
+        dfu_imgtool_buf_free(&file);
         return DFU_ERR_NOSPC;
     }
     uint32_t align = dfu_flash_align(&d->primary);
     size_t padded = (n + align - 1u) / align * align;
+    uint8_t *img = malloc(padded);
+    if (img == NULL) {
+        dfu_imgtool_buf_free(&file);
+        return DFU_ERR_NOMEM;
+    }
+    memcpy(img, file.data, n);
     memset(img + n, dfu_flash_erased_val(&d->primary), padded - n);
+    dfu_imgtool_buf_free(&file);
     rc = dfu_flash_write(&d->primary, 0, img, padded);
     free(img);
     if (rc == DFU_OK) {

@@ -60,7 +60,8 @@ static int open_udp(sim_dev_t *d)
     const char *host = d->o->udp_host[0] != '\0' ? d->o->udp_host : "0.0.0.0";
     int rc = dfu_link_udp_server_open(&d->udp, host, d->o->udp_port, DFU_LINK_UDP_MTU_MAX);
     if (rc < 0) {
-        sim_log(d, "cannot open udp %s: %s", d->o->udp, dfu_strerror(rc));
+        sim_log(d, "cannot open udp %s: %s", d->o->udp,
+                rc == DFU_ERR_NODEV ? "the host name did not resolve" : dfu_strerror(rc));
         return rc;
     }
     d->has_udp = true;

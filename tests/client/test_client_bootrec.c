@@ -10,7 +10,10 @@
  *    slots, `image list` works;
  *  - dfukit's own server without a record (Zephyr's answer, rc 3): the same line; the library
  *    call returns DFU_ERR_NOTSUP and leaves c->err untouched; `update` of an image the
- *    bootloader refuses says the device does not report why.
+ *    bootloader refuses says so from the slot state (slot 1 empty) and that the device does not
+ *    report why; `update` of an image that crashes at start says it was reverted from the slot
+ *    state (slot 1 holds it again) and that the device does not report which cause
+ *    (issue 15, finding 3, on a device without boot records).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -175,6 +178,17 @@ static int out_has(const char *needle)
     return ok;
 }
 
+static int out_lacks(const char *needle)
+{
+    char *t = read_out();
+    int ok = strstr(t, needle) == NULL;
+    if (!ok) {
+        fprintf(stderr, "--- did not expect '%s' in:\n%s---\n", needle, t);
+    }
+    free(t);
+    return ok;
+}
+
 static int run(const char *fmt, const char *conn)
 {
     char args[1200];
@@ -244,11 +258,18 @@ static void mynewt(void)
     }
 }
 
+/* Firmware 3.x crashes at start (before it could confirm itself), every other one runs. */
+static void crash_v3(const dfu_boot_image_info_t *img, dfu_loopdev_fw_t *fw)
+{
+    fw->crash = img->ver_major == 3;
+}
+
 static void zephyr_like(void)
 {
-    char a[300], bad[300];
+    char a[300], bad[300], crash[300];
     CHECK_EQ_INT(tu_make_image(dir, "a", "1.0.0", 12000, 5, "", a, sizeof(a)), 0);
     CHECK_EQ_INT(tu_make_image(dir, "bad", "2.0.0", 12000, 6, "", bad, sizeof(bad)), 0);
+    CHECK_EQ_INT(tu_make_image(dir, "crash", "3.0.0", 12000, 7, "", crash, sizeof(crash)), 0);
     size_t la = 0, lb = 0;
     uint8_t *da = tu_read(a, &la);
     uint8_t *db = tu_read(bad, &lb);
@@ -267,6 +288,7 @@ static void zephyr_like(void)
     }
     dfu_loopdev_t *d = calloc(1, sizeof(*d));
     CHECK_EQ_INT(dfu_loopdev_init(d, da, la), 0);
+    d->profile = crash_v3;
     CHECK_EQ_INT(dfu_loopdev_start(d, DFU_LINK_UDP, NULL), 0);
     char conn[256];
     dfu_loopdev_conn(d, conn, sizeof(conn));
@@ -299,6 +321,22 @@ static void zephyr_like(void)
     CHECK(out_has("after the reset the device runs 1.0.0, not the new image 2.0.0: MCUboot "
                   "refused it: slot 1 is empty (MCUboot erases an image that fails validation); "
                   "the device does not report boot outcomes, so why is not known"));
+    CHECK(out_lacks("reverted"));
+    /* update: a firmware that crashes at start is reverted; the slot state says so (slot 1
+     * holds it again), not a refusal, and which cause is not known without a record */
+    snprintf(args, sizeof(args), "update %s --conn %%s", crash);
+    CHECK_EQ_INT(run(args, conn), 1);
+    CHECK(out_has("after the reset the device runs 1.0.0, not the new image 3.0.0: it was "
+                  "reverted: slot 1 holds 3.0.0, so MCUboot swapped it in and back out: it did "
+                  "not confirm itself before the next reset (it crashed at boot, or was reset); "
+                  "the device does not report boot outcomes, so which of those is not known"));
+    CHECK(out_has("make the new firmware boot and run"));
+    CHECK(out_lacks("refused") && out_lacks("signed with the key"));
+    CHECK(d->resets >= 1);
+    CHECK_EQ_INT(run("image list --json --conn %s", conn), 0);
+    CHECK_EQ_INT(tu_jq(out, ".images[0].version == \"1.0.0\" and .images[0].confirmed and "
+                            ".images[1].version == \"3.0.0\""),
+                 1);
     dfu_loopdev_stop(d);
     dfu_loopdev_free(d);
     free(d);

@@ -69,8 +69,8 @@ static int runs_confirmed(const char *conn, const char *version)
 {
     char args[600], out[300], filter[200];
     snprintf(out, sizeof(out), "%s/list.json", dir);
-    snprintf(args, sizeof(args), "image list --json -c %s", conn);
-    if (tu_dfukit(args, out) != 0) {
+    int n = snprintf(args, sizeof(args), "image list --json -c %s", conn);
+    if (n < 0 || (size_t)n >= sizeof(args) || tu_dfukit(args, out) != 0) {
         return 0;
     }
     snprintf(filter, sizeof(filter),

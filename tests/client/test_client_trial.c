@@ -8,7 +8,7 @@
  *  - the ten findings: (1) new firmware that demands pairing, (2) wrong passkey, (3) reverted vs
  *    refused image, (4) Intel HEX images, (5) erase of slot 0, (6) help pages, (7) Ctrl-C during
  *    update and the resumed run's progress, (8) usable slot size, (9) revert swap estimate,
- *    (10) an upload that cancels a scheduled test.
+ *    (10) an upload that cancels a scheduled test; `dfukit sim --install` of an Intel HEX image.
  */
 #include <netinet/in.h>
 #include <signal.h>
@@ -124,6 +124,17 @@ static void help_pages(void)
         CHECK_EQ_INT(run("--help %s", verbs[i]), 0); /* also before the verb */
         CHECK(has(want));
     }
+    /* the offline verbs too: their own page, ending with their exit codes */
+    static const char *const offline[] = {"image keygen",  "image getpub", "image getpubhash",
+                                          "image getpriv", "image sign",   "image verify",
+                                          "image info",    "boot",         "sim"};
+    for (size_t i = 0; i < sizeof(offline) / sizeof(offline[0]); i++) {
+        snprintf(want, sizeof(want), "usage: dfukit %s ", offline[i]);
+        CHECK_EQ_INT(run("%s --help", offline[i]), 0);
+        CHECK(has(want));
+        CHECK(count("exit codes: 0 ok, 1 failed") + count("exit: 0 ") == 1);
+        CHECK(has("2 usage"));
+    }
     /* finding 6: image list has its own page, not the generic one */
     CHECK_EQ_INT(run("image list --help"), 0);
     CHECK(lacks("usage: dfukit list"));
@@ -165,6 +176,14 @@ static void link_messages(void)
     CHECK_EQ_INT(run("--conn udp:127.0.0.1:9 image list"), 4);
     CHECK(has("no SMP server answered at 127.0.0.1:9 (connection refused)"));
     CHECK(lacks("dropped"));
+    /* a host name that does not resolve (RFC 6761 .invalid): said so, not "bad --conn" */
+    CHECK_EQ_INT(run("--conn udp:nosuchhost.invalid:9 image list"), 4);
+    CHECK(has("NO_SUCH_HOST: the host name of nosuchhost.invalid:9 did not resolve"));
+    CHECK(lacks("bad --conn") && lacks("tty"));
+    CHECK_EQ_INT(run("echo -c tcp:nosuchhost.invalid:5"), 4);
+    CHECK(has("NO_SUCH_HOST: the host name of nosuchhost.invalid:5 did not resolve"));
+    CHECK_EQ_INT(run("--json image list -c udp:nosuchhost.invalid"), 4);
+    CHECK(tu_jq(out, ".ok == false and .error.name == \"NO_SUCH_HOST\"") != 0);
     /* something takes the datagrams but never answers */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -206,6 +225,16 @@ static void udp_addresses(void)
     CHECK(strncmp(s.udp, "localhost:", 10) == 0);
     CHECK_EQ_INT(run("--conn udp:%s echo byname", s.udp), 0);
     CHECK(has("byname"));
+    CHECK_EQ_INT(sim_stop(&s), 0);
+}
+
+/* finding 4 for `dfukit sim --install`: the Intel HEX image `image sign` writes boots */
+static void sim_install_hex(void)
+{
+    sim_t s;
+    CHECK_EQ_INT(sim_start(&s, "hexinst", "--udp 127.0.0.1:0", hex_v21), 0);
+    CHECK_EQ_INT(run("image list --json -c udp:%s", s.udp), 0);
+    CHECK(tu_jq(out, ".images[0].version == \"2.1.0\" and .images[0].active") != 0);
     CHECK_EQ_INT(sim_stop(&s), 0);
 }
 
@@ -420,6 +449,7 @@ int main(void)
     help_pages();
     link_messages();
     udp_addresses();
+    sim_install_hex();
     udp_device();
     refused_image();
     pairing_firmware();

@@ -31,6 +31,9 @@ static void test_round_trip(void)
 
     CHECK_EQ_INT(dfu_link_udp_client_open(&cli, "127.0.0.1", port, 0), DFU_OK);
     CHECK_EQ_INT(dfu_link_udp_client_open(&cli2, "localhost", port, 0), DFU_OK);
+    dfu_link_t none;
+    /* a name that never resolves (RFC 6761 .invalid): NODEV, as the TCP link, not INVAL */
+    CHECK_EQ_INT(dfu_link_udp_client_open(&none, "nosuchhost.invalid", port, 0), DFU_ERR_NODEV);
     fill(msg, sizeof(msg), 1);
     CHECK_EQ_INT(dfu_link_send(&cli, msg, sizeof(msg)), DFU_OK);
     CHECK_EQ_INT(dfu_link_recv(&srv, got, sizeof(got), 2000), (int)sizeof(msg));

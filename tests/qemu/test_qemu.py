@@ -20,6 +20,13 @@ flash, driven by `dfukit` over `--conn tcp:` exactly as a user would (scripts/qe
               stays inside its stack, the painted guard words untouched, and within the static
               worst case; a probe program that recurses into its stack is stopped by the MPU
               guard region with a MemManage fault.
+  5. flash    a probe program runs the board's flash port on ARM against the NOR rules the boot
+              core is tested with on the host (erase to 0xFF, aligned writes of erased bytes only,
+              violations refused with DFU_ERR_FLASH_RULE and no byte changed); its stores land in
+              the flash file.
+  6. key      the firmware built for another key (scripts/firmware.sh --key PUB.pem, what
+              `make firmware KEY=PUB.pem` runs, given a public key): its bootloader boots an
+              image signed with that key and refuses one signed with the development key.
 
 Usage: test_qemu.py [--dfukit build/dfukit] [--fw build-fw] [--seed N] [--cuts N] [--keep]
 """
@@ -501,6 +508,88 @@ def test_guard(e):
           "stack probe: the MPU guard stopped the overflow (MemManage, data access at the guard)")
 
 
+FLASHPROBE_CHECKS = ["init", "erase-sets-erased", "write-aligned", "rewrite-refused",
+                     "partial-rewrite-refused", "write-misaligned-offset-refused",
+                     "write-misaligned-length-refused", "erase-misaligned-offset-refused",
+                     "erase-misaligned-length-refused", "write-out-of-range-refused",
+                     "erase-out-of-range-refused", "erase-again", "write-marker", "counted"]
+
+
+def test_flashprobe(e):
+    """The flash port's NOR rules on the target (firmware/flashprobe_main.c)."""
+    print("test 5: the flash port's NOR rules, on ARM")
+    flash = e.path("flashprobe.img")
+    off = BOARD["BOARD_BOOTLOG_OFF"] - 2 * BOARD["BOARD_FLASH_SECTOR"]
+    with open(flash, "wb") as f:
+        f.write(b"\xff" * (16 << 20))
+        f.seek(off)
+        f.write(b"\x5a" * BOARD["BOARD_FLASH_SECTOR"])  # not erased: the erase must do it
+    log = e.path("flashprobe.log")
+    env = dict(os.environ, DFU_QEMU_BOOT=os.path.join(e.fw, "flashprobe.elf"), DFU_QEMU_LOG=log,
+               DFU_QEMU_WAIT="off")
+    p = subprocess.Popen(["bash", QEMU_SH, "run", flash, str(free_port())], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        text = wait_for(lambda: _read(log) if "dfukit-flashprobe: done" in _read(log) else None,
+                        30, "the flash probe's report")
+    finally:
+        p.kill()
+        p.wait()
+    lines = [l for l in text.replace("\r", "").split("\n") if l.startswith("dfukit-flashprobe:")]
+    fails = [l for l in lines if " FAIL " in l]
+    check(not fails, f"flash probe: no check failed {fails[:2]}")
+    for name in FLASHPROBE_CHECKS:
+        check(f"dfukit-flashprobe: ok {name}" in lines, f"flash probe: {name}")
+    n = len(FLASHPROBE_CHECKS)
+    check(f"dfukit-flashprobe: done {n}/{n}" in lines, f"flash probe: {n}/{n} checks passed")
+    with open(flash, "rb") as f:
+        f.seek(off)
+        sector = f.read(BOARD["BOARD_FLASH_SECTOR"])
+    check(sector[:8] == b"NORPROBE" and sector[8:] == b"\xff" * (len(sector) - 8),
+          "flash probe: its erase and write landed in the flash file (marker, rest erased)")
+
+
+def boot_line_of(e, boot_elf, flash, tag):
+    """Boots `flash` with `boot_elf` until the boot line is complete; returns it."""
+    log = e.newlog(tag)
+    env = dict(os.environ, DFU_QEMU_BOOT=boot_elf, DFU_QEMU_LOG=log, DFU_QEMU_WAIT="off")
+    p = subprocess.Popen(["bash", QEMU_SH, "run", flash, str(free_port())], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return wait_for(lambda: next((l for l in boot_lines(_read(log)) if l.endswith('"')),
+                                     None), 60, f"the boot line ({tag})")
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_key(e, imgs, pub):
+    """`make firmware KEY=pub.pem`: the bootloader trusts the named key instead."""
+    print("test 6: firmware built for another key (KEY=public key)")
+    out = e.path("fw-otherkey")
+    rc, txt = e.run(["bash", os.path.join(ROOT, "scripts", "firmware.sh"), "--key", pub,
+                     "--out", out], timeout=600, env={"DFUKIT": e.dfukit})
+    check(rc == 0 and f"bootloader key from {pub}" in txt,
+          "scripts/firmware.sh --key PUB.pem built the firmware for that key")
+    boot = os.path.join(out, "boot.elf")
+    for img, ver, ok in ((imgs["v5"], "5.0.0", True), (imgs["v1"], "1.0.0", False)):
+        flash = e.path(f"key-{ver}.img")
+        rc, txt = e.run(["bash", QEMU_SH, "install", flash, img])
+        if rc != 0:
+            raise TestFailure(f"install {img}: {txt}")
+        line = boot_line_of(e, boot, flash, f"key-{ver}")
+        if ok:
+            check(f"version={ver}" in line and "start=" in line,
+                  f"it boots {ver}, signed with that key: {line}")
+        else:
+            check("no bootable image" in line and "halted" in line and "start=" not in line,
+                  f"it refuses {ver}, signed with the development key: {line}")
+    # and the development-key bootloader refuses the other key's image in the primary slot
+    line = boot_line_of(e, os.path.join(e.fw, "boot.elf"), e.path("key-5.0.0.img"), "key-dev")
+    check("no bootable image" in line and "halted" in line,
+          f"the development-key bootloader refuses 5.0.0: {line}")
+
+
 def _read(path):
     return open(path, "rb").read().decode("latin-1") if os.path.exists(path) else ""
 
@@ -528,7 +617,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    for f in ("boot.elf", "app.bin", "app-noconfirm.bin", "stackprobe.elf"):
+    for f in ("boot.elf", "app.bin", "app-noconfirm.bin", "stackprobe.elf", "flashprobe.elf"):
         if not os.path.exists(os.path.join(args.fw, f)):
             print(f"test_qemu: {args.fw}/{f} missing: run 'make firmware' first")
             return 2
@@ -539,7 +628,9 @@ def main():
     try:
         static = static_stacks(e.fw)
         wrong = e.path("wrong-key.pem")
-        rc, out = e.run([e.dfukit, "image", "keygen", "-k", wrong, "-t", "ecdsa-p256"])
+        wrong_pub = e.path("wrong-key.pub.pem")
+        rc, out = e.run([e.dfukit, "image", "keygen", "-k", wrong, "-t", "ecdsa-p256", "-e",
+                         wrong_pub])
         if rc != 0:
             raise TestFailure(f"keygen: {out}")
         imgs = {"v1": e.sign("app.bin", "v1.bin", "1.0.0"),
@@ -552,6 +643,8 @@ def main():
         test_wrongkey(e, imgs, running)
         test_stack(e, static)
         test_guard(e)
+        test_flashprobe(e)
+        test_key(e, imgs, wrong_pub)
         ok = True
     except (TestFailure, subprocess.TimeoutExpired) as x:
         print(f"FAIL: {x}")

@@ -211,6 +211,14 @@ int main(void)
     CHECK_EQ_INT(h_wait_exit(&p, 0), -1); /* still running */
     CHECK_EQ_INT(h_log_count(&p, "boot #2"), 0);
     CHECK_EQ_INT(h_stop(&p), 0);
+    /* --udp with a host name that does not resolve (RFC 6761 .invalid): refused, and said so */
+    simproc_t q;
+    char flash2[300];
+    snprintf(flash2, sizeof(flash2), "%s/flash2.bin", dir);
+    const char *bad_host[] = {"--install", base, "--udp", "nosuchhost.invalid:0", NULL};
+    CHECK_EQ_INT(h_spawn(&q, dir, "nohost", flash2, 1, bad_host), -1);
+    CHECK_EQ_INT(
+        h_log_count(&q, "cannot open udp nosuchhost.invalid:0: the host name did not resolve"), 1);
     h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_badinput");
 }

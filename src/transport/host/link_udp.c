@@ -117,7 +117,8 @@ static const dfu_link_ops_t udp_ops = {
     .close = udp_close,
 };
 
-/* host:port -> socket address: IPv4/IPv6 literals, or a name (its first address). */
+/* host:port -> socket address: IPv4/IPv6 literals, or a name (its first address). A name that
+ * does not resolve: DFU_ERR_NODEV (as the TCP link). */
 static int resolve(const char *host, uint16_t port, bool server, struct sockaddr_storage *out,
                    socklen_t *len)
 {
@@ -132,11 +133,11 @@ static int resolve(const char *host, uint16_t port, bool server, struct sockaddr
     hints.ai_flags = server ? AI_PASSIVE : 0;
     char serv[8];
     snprintf(serv, sizeof(serv), "%u", port);
-    if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL ||
-        res->ai_addrlen > sizeof(*out)) {
-        if (res != NULL) {
-            freeaddrinfo(res);
-        }
+    if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL) {
+        return DFU_ERR_NODEV;
+    }
+    if (res->ai_addrlen > sizeof(*out)) {
+        freeaddrinfo(res);
         return DFU_ERR_INVAL;
     }
     memcpy(out, res->ai_addr, res->ai_addrlen);
