@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -570,7 +571,9 @@ static int run_doctor(cli_run_t *r)
 
 /* SIGINT: the first one asks the client to stop at its next wait (it then says where it stopped
  * and exits 130); a second one exits at once. */
-static volatile sig_atomic_t interrupted;
+static atomic_int interrupted;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "the SIGINT flag must be lock-free to be set in a handler");
 
 static void on_sigint(int sig)
 {

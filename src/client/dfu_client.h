@@ -14,7 +14,7 @@
 #ifndef DFU_CLIENT_H
 #define DFU_CLIENT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,14 +98,16 @@ typedef struct dfu_client_conn_kind {
 const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n);
 
 typedef struct dfu_client_cfg {
-    const char *conn; /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "tcp:HOST:PORT",
-                       * "ble-sim:PATH[,passkey=N]", "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]"
-                       * (BlueZ) */
-    int timeout_ms;   /* per request; 0 = 3000 */
-    int retries;      /* resends after a timeout; <0 = 0, 0 = default 2 */
-    FILE *log;        /* verbose protocol log (one line per exchange), NULL = none */
-    const volatile sig_atomic_t *cancel; /* set non-zero (e.g. by SIGINT) to stop waiting: the
-                                          * call returns DFU_ERR_CANCELLED within ~100 ms */
+    const char *conn;         /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "tcp:HOST:PORT",
+                               * "ble-sim:PATH[,passkey=N]", "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]"
+                               * (BlueZ) */
+    int timeout_ms;           /* per request; 0 = 3000 */
+    int retries;              /* resends after a timeout; <0 = 0, 0 = default 2 */
+    FILE *log;                /* verbose protocol log (one line per exchange), NULL = none */
+    const atomic_int *cancel; /* set non-zero (e.g. by SIGINT) to stop waiting: the call
+                               * returns DFU_ERR_CANCELLED within ~100 ms. An atomic, not a
+                               * volatile sig_atomic_t: device threads read it (several-device
+                               * update) while a signal handler sets it (lock-free: signal-safe) */
 } dfu_client_cfg_t;
 
 /* One request in flight, for the verbose log. */
@@ -134,7 +136,7 @@ typedef struct dfu_client {
     int timeout_ms;
     int retries;
     FILE *log;
-    const volatile sig_atomic_t *cancel;
+    const atomic_int *cancel;
     dfu_client_sent_t sent[256]; /* by sequence number (verbose log) */
     bool answered;               /* the device answered a request on this connection */
     uint8_t pair_reason;         /* last pairing: DFU_BLE_PAIR_ERR_* (0 = ok / none) */
