@@ -193,6 +193,11 @@ check "doctor --json: bond state" json_ok "$D/doc.out" \
      and .link.bluez.acquired and .link.bluez.att_mtu==247 and .healthy'
 run doct 30 doctor --conn ble:fw-a
 check "doctor text: bond line" has "$D/doct.out" "bond: paired, bonded (stored); security: L2+"
+# the connection from DFUKIT_CONN (no --conn), with an explicit adapter
+DFUKIT_CONN=ble:fw-a,adapter=hci0 run envconn 30 doctor --json
+check "DFUKIT_CONN=ble:fw-a,adapter=hci0: exit 0 (got $RC)" [ "$RC" -eq 0 ]
+check "DFUKIT_CONN: doctor over it" json_ok "$D/envconn.out" \
+    '.link.bluez.adapter=="hci0" and .link.bluez.address=="C0:FF:EE:00:00:01" and .link.bluez.paired'
 
 # ---- --json on every verb ---------------------------------------------------------------------
 
