@@ -338,8 +338,14 @@ check "unknown device: exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "unknown device: one line, says what was searched" has "$D/nodev.err" "no device 'no-such-device' advertising the SMP service"
 run badpk 30 echo x --conn ble:fw-a,passkey=12x
 check "bad passkey syntax: exit 2 (got $RC)" [ "$RC" -eq 2 ]
-run badopt 30 echo x --conn ble:fw-a,mtu=100
+check "bad passkey syntax: says what a passkey is" has "$D/badpk.err" "passkey= wants the passkey the device displays: up to 6 digits"
+run badopt 30 echo x --conn ble:fw-a,passkey=123456,mtu=100
 check "unknown ble: option: exit 2 (got $RC)" [ "$RC" -eq 2 ]
+check "unknown ble: option: named, the passkey masked" has "$D/badopt.err" \
+    "bad --conn 'ble:fw-a,passkey=\*\*\*\*\*\*,mtu=100': unknown option 'mtu' for ble:"
+run badmany 30 update "$D/a.img" --conn ble:fw-a,passkey=123456,mtu=1 --conn ble:fw-s
+check "update with several --conn, one bad: exit 2 (got $RC)" [ "$RC" -eq 2 ]
+check "usage errors do not echo the passkey" bash -c "! grep -q 123456 '$D/badopt.err' '$D/badmany.err'"
 run badscan 30 scan --timeout x
 check "scan bad --timeout: exit 2 (got $RC)" [ "$RC" -eq 2 ]
 stop_standin
