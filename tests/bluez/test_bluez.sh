@@ -120,7 +120,7 @@ start_sim() { # TAG IMAGE [sim args...]
 STANDIN_PID=
 start_standin() { # [stand-in args...]
     "$SI" --device "$D/dev1.sock,addr=C0:FF:EE:00:00:01" --device "$D/dev2.sock,addr=C0:FF:EE:00:00:02" \
-        --log "$D/standin.log" "$@" >"$D/standin.out" 2>>"$D/standin.err" &
+        --device "$D/dev3.sock,addr=C0:FF:EE:00:00:03" --log "$D/standin.log" "$@" >"$D/standin.out" 2>>"$D/standin.err" &
     STANDIN_PID=$!
     PIDS+=("$STANDIN_PID")
     wait_file_line "$D/standin.out" "standin: ready" 10
@@ -312,6 +312,20 @@ check "uploads made D-Bus calls to connect" [ "$c_small" -gt 0 ]
 
 # device 1 runs B (no bond storage): every connection pairs again
 P1=(--conn ble:C0:FF:EE:00:00:01,passkey=123456 --json)
+
+# ---- a device that drops unauthenticated writes without telling ------------------------------
+# Notifications open (CCCD at L1), writes need L3: the stand-in drops the write commands as a
+# controller does; no pairing request ever comes. dfukit must not hang and must name the fix.
+"$X" image sign "${SIGN[@]}" -v 1.0.0 --sim-app "name=fw-w,security=3,cccd_security=1,passkey=123456,confirm=boot" \
+    "$D/s.bin" "$D/w.img" >/dev/null || bad "image sign fw-w"
+start_sim dev3 "$D/w.img" || exit 1
+run silent 60 echo x --conn ble:C0:FF:EE:00:00:03 --timeout 1 --retries 1
+check "silently dropped writes: exit 4 (got $RC)" [ "$RC" -eq 4 ]
+check "silently dropped writes: one line" [ "$(lines "$D/silent.err")" -eq 1 ]
+check "silently dropped writes: names the passkey fix" has "$D/silent.err" "TIMEOUT.*ble:TARGET,passkey=NNNNNN"
+check "silently dropped writes: the stand-in dropped them" has "$D/standin.log" "C0:FF:EE:00:00:03: write command dropped by the device"
+run silentpk 60 echo paired --conn ble:C0:FF:EE:00:00:03,passkey=123456
+check "silently dropped writes, with the passkey: exit 0 (got $RC)" [ "$RC" -eq 0 ]
 
 # ---- fallback: no AcquireWrite/AcquireNotify (WriteValue, StartNotify + PropertiesChanged) ------
 
