@@ -147,6 +147,21 @@ check "no system bus: scan exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "no system bus: one line" [ "$(lines "$D/nobus.err")" -eq 1 ]
 check "no system bus: says no BlueZ" has "$D/nobus.err" "NO_BLUEZ"
 
+# a bus whose policy denies calls to org.bluez (a distribution restricting BlueZ to a group)
+sed -e 's#<allow send_type="method_call"/>#<allow send_type="method_call"/><deny send_destination="org.bluez"/>#' \
+    -e "s#unix:path=$D/bus<#unix:path=$D/denybus<#" "$D/bus.conf" >"$D/denybus.conf"
+dbus-daemon --config-file="$D/denybus.conf" --nofork --nopidfile 2>"$D/denybus.err" &
+PIDS+=($!)
+for ((i = 0; i < 100; i++)); do [ -S "$D/denybus" ] && break; sleep 0.05; done
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$D/denybus" "$SI" --device "$D/none.sock" >"$D/denysi.out" 2>&1 &
+PIDS+=($!)
+wait_file_line "$D/denysi.out" "standin: ready" 10
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$D/denybus" run denied 30 echo x --conn ble:fw-a
+check "D-Bus policy denies BlueZ: exit 4 (got $RC)" [ "$RC" -eq 4 ]
+check "D-Bus policy denies BlueZ: one line" [ "$(lines "$D/denied.err")" -eq 1 ]
+check "D-Bus policy denies BlueZ: BLUEZ_ACCESS_DENIED, names the policy file" \
+    has "$D/denied.err" "BLUEZ_ACCESS_DENIED.*bluetooth.conf"
+
 start_sim dev1 "$D/a.img" || exit 1
 start_standin --temporary-timeout 0 || exit 1
 
@@ -284,6 +299,25 @@ check "re-run: exit 0 (got $RC)" [ "$RC" -eq 0 ]
 check "re-run: upload resumed" has "$D/resume.out" "upload   ok .*resumed"
 check "re-run: reconnected after the reset, verified, confirmed" has "$D/resume.out" "VERDICT: OK: device runs 4.0.0"
 check "re-run: waited for the device" has "$D/resume.out" "wait     ok"
+
+# another program holds the characteristic (a dfukit uploading on the slow link): BLUEZ_BUSY, and
+# the holder is not disturbed
+"$X" image upload "$D/l.img" --conn ble:C0:FF:EE:00:00:02 --json >"$D/hold.out" 2>&1 &
+HPID=$!
+busy=0
+for ((i = 0; i < 100; i++)); do
+    run busy 30 echo x --conn ble:C0:FF:EE:00:00:02
+    if grep -q BLUEZ_BUSY "$D/busy.err"; then busy=1; break; fi
+    kill -0 "$HPID" 2>/dev/null || break
+    sleep 0.1
+done
+wait "$HPID"
+hrc=$?
+check "characteristic held by another dfukit: BLUEZ_BUSY seen" [ "$busy" -eq 1 ]
+check "characteristic held: exit 4 (got $RC)" [ "$RC" -eq 4 ]
+check "characteristic held: one line" [ "$(lines "$D/busy.err")" -eq 1 ]
+check "characteristic held: BlueZ's answer" has "$D/busy.err" 'GattCharacteristic1.AcquireNotify: Notify acquired'
+check "the holder's upload completed (exit $hrc)" json_ok "$D/hold.out" '.ok and .match==true'
 
 # ---- D-Bus method calls per upload chunk -----------------------------------------------------
 
