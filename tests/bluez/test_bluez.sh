@@ -302,8 +302,13 @@ check "re-run: waited for the device" has "$D/resume.out" "wait     ok"
 
 # another program holds the characteristic (a dfukit uploading on the slow link): BLUEZ_BUSY, and
 # the holder is not disturbed
+"$SI" --counts --reset >/dev/null
 "$X" image upload "$D/l.img" --conn ble:C0:FF:EE:00:00:02 --json >"$D/hold.out" 2>&1 &
 HPID=$!
+for ((i = 0; i < 200; i++)); do # the holder has acquired the characteristic
+    "$SI" --counts | grep -q '^AcquireWrite 1$' && break
+    sleep 0.05
+done
 busy=0
 for ((i = 0; i < 100; i++)); do
     run busy 30 echo x --conn ble:C0:FF:EE:00:00:02
