@@ -192,6 +192,8 @@ check "wrong passkey: exit 1 (got $RC)" [ "$RC" -eq 1 ]
 check "wrong passkey: one line" [ "$(lines "$D/wrongpk.err")" -eq 1 ]
 check "wrong passkey: PAIRING_FAILED" has "$D/wrongpk.err" "PAIRING_FAILED"
 check "wrong passkey: AuthenticationFailed" has "$D/wrongpk.err" "org.bluez.Error.AuthenticationFailed"
+check "wrong passkey: the meaning does not blame the link level alone" has "$D/wrongpk.err" \
+    "): pairing failed: the passkey was not accepted"
 check "wrong passkey: the passkey is masked in the message" has "$D/wrongpk.err" "connect to ble:fw-a,passkey=\*\*\*\*\*\* failed"
 check "wrong passkey: the passkey is not echoed" bash -c "! grep -q 654321 '$D/wrongpk.err'"
 
