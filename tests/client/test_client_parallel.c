@@ -10,6 +10,7 @@
  *      exit 1; plain lines carry the device prefix;
  *   3. `dfukit update` SIGKILLed while every device is uploading, then run again: every device
  *      resumes its own upload and ends on the new image, confirmed;
+ *      Ctrl-C while two devices upload: exit 130, each device says where it stopped;
  *   4. usage: --devices FILE (comments, blank lines), a device given twice, two --conn for a verb
  *      other than update (exit 2), --parallel;
  *   5. one device that needs --clear among a udp: and a tcp: device (a serial sim behind socat),
@@ -253,6 +254,43 @@ static void killed_and_resumed(void)
     }
     CHECK_EQ_INT(count_in(out, "update: SUMMARY: 4 of 4 devices on 2.0.0; exit 0"), 1);
     printf("killed mid-upload, run again: all 4 resumed and confirmed\n");
+}
+
+/* 3b. Ctrl-C (SIGINT) while two devices upload: exit 130, each says where it stopped, the
+ * summary lists both as interrupted. */
+static void interrupted(void)
+{
+    enum { N = 2 };
+    tu_sim_t s[N];
+    char conn[N][300], args[4096], out[300];
+    size_t k = (size_t)snprintf(args, sizeof(args), "update %s", v2);
+    udp_fleet(s, conn, N, 60, LINK_1M, args, sizeof(args), k);
+    snprintf(out, sizeof(out), "%s/sigint.txt", dir);
+    pid_t pid = spawn_dfukit(args, out);
+    int ready = 0;
+    for (int t = 0; t < 600 && !ready; t++) {
+        usleep(100000);
+        ready = 1;
+        for (int i = 0; i < N; i++) {
+            char pfx[400];
+            snprintf(pfx, sizeof(pfx), "[%.300s] update: upload   ...", conn[i]);
+            ready &= count_in(out, pfx) >= 1;
+        }
+    }
+    CHECK(ready);
+    kill(pid, SIGINT);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130);
+    for (int i = 0; i < N; i++) {
+        CHECK_EQ_INT(lines_with(out, conn[i], "] update: upload   fail  interrupted at "), 1);
+        CHECK_EQ_INT(lines_with(out, conn[i], " interrupted  "), 1); /* its summary row */
+        CHECK_EQ_INT(tu_sim_stop(&s[i]), 0);
+    }
+    CHECK_EQ_INT(lines_with(out, "bytes; run the same command again to resume", "why: "), N);
+    CHECK_EQ_INT(count_in(out, "update: SUMMARY: 0 of 2 devices on 2.0.0"), 1);
+    CHECK_EQ_INT(count_in(out, "exit 130"), 1);
+    printf("Ctrl-C: both devices interrupted, each says where, exit 130\n");
 }
 
 /* 4. Usage: --devices FILE, duplicates, --conn twice on another verb, --parallel. */
@@ -540,6 +578,7 @@ int main(void)
     eight_devices();
     mixed();
     killed_and_resumed();
+    interrupted();
     usage();
     needs_clear_tcp();
     diagnose_concurrently();
