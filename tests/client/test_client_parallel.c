@@ -331,6 +331,12 @@ static void usage(void)
                  tu_dfukit_bin(), v2, ca, cb, out);
         CHECK_EQ_INT(system(cmd), 0);
         CHECK(count_in(out, "\033[2A") >= 2); /* cursor up over both lines, redrawn */
+        char live[400];
+        for (int i = 0; i < 2; i++) { /* each live line starts with its connection */
+            snprintf(live, sizeof(live), "\r\033[K%.300s ", i == 0 ? ca : cb);
+            CHECK(count_in(out, live) >= 2);
+        }
+        CHECK(count_in(out, " params   ok ") >= 2 && count_in(out, "waiting") >= 1);
         CHECK_EQ_INT(count_in(out, "update: SUMMARY: 2 of 2 devices on 2.0.0; exit 0"), 1);
         CHECK_EQ_INT(count_in(out, "update: VERDICT"), 0); /* no per-device text lines */
     } else {
