@@ -215,32 +215,42 @@ static pid_t spawn_dfukit(const char *args, const char *out)
     return pid;
 }
 
-/* 3. SIGKILL while every device uploads, then the same command again. */
-static void killed_and_resumed(void)
+/* Starts n UDP sims (numbered from `first`, 1M BLE model), `dfukit update v2` over all of them
+ * in the background (stdout to out), waits (at most 60 s) until every device reported upload
+ * progress, waits `settle_us` more and sends `sig`; returns the wait status. */
+static int update_then_signal(tu_sim_t *s, char (*conn)[300], int n, int first, char *args,
+                              size_t cap, const char *out, useconds_t settle_us, int sig)
 {
-    enum { N = 4 };
-    tu_sim_t s[N];
-    char conn[N][300], args[4096], out[300];
-    size_t k = (size_t)snprintf(args, sizeof(args), "update %s", v2);
-    udp_fleet(s, conn, N, 20, LINK_1M, args, sizeof(args), k);
-    snprintf(out, sizeof(out), "%s/killed.txt", dir);
+    size_t k = (size_t)snprintf(args, cap, "update %s", v2);
+    udp_fleet(s, conn, n, first, LINK_1M, args, cap, k);
     pid_t pid = spawn_dfukit(args, out);
-    /* wait (at most 60 s) until every device reported upload progress, then kill */
     int ready = 0;
     for (int t = 0; t < 600 && !ready; t++) {
         usleep(100000);
         ready = 1;
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < n; i++) {
             char pfx[400];
             snprintf(pfx, sizeof(pfx), "[%.300s] update: upload   ...", conn[i]);
             ready &= count_in(out, pfx) >= 1;
         }
     }
     CHECK(ready);
-    usleep(300000); /* some bytes acknowledged by each device, far from the end */
-    kill(pid, SIGKILL);
+    usleep(settle_us);
+    kill(pid, sig);
     int st = 0;
     waitpid(pid, &st, 0);
+    return st;
+}
+
+/* 3. SIGKILL while every device uploads, then the same command again. */
+static void killed_and_resumed(void)
+{
+    enum { N = 4 };
+    tu_sim_t s[N];
+    char conn[N][300], args[4096], out[300];
+    snprintf(out, sizeof(out), "%s/killed.txt", dir);
+    /* some bytes acknowledged by each device, far from the end */
+    int st = update_then_signal(s, conn, N, 20, args, sizeof(args), out, 300000, SIGKILL);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     CHECK_EQ_INT(count_in(out, "update: VERDICT"), 0); /* no device had finished */
     snprintf(out, sizeof(out), "%s/resumed.txt", dir);
@@ -263,24 +273,8 @@ static void interrupted(void)
     enum { N = 2 };
     tu_sim_t s[N];
     char conn[N][300], args[4096], out[300];
-    size_t k = (size_t)snprintf(args, sizeof(args), "update %s", v2);
-    udp_fleet(s, conn, N, 60, LINK_1M, args, sizeof(args), k);
     snprintf(out, sizeof(out), "%s/sigint.txt", dir);
-    pid_t pid = spawn_dfukit(args, out);
-    int ready = 0;
-    for (int t = 0; t < 600 && !ready; t++) {
-        usleep(100000);
-        ready = 1;
-        for (int i = 0; i < N; i++) {
-            char pfx[400];
-            snprintf(pfx, sizeof(pfx), "[%.300s] update: upload   ...", conn[i]);
-            ready &= count_in(out, pfx) >= 1;
-        }
-    }
-    CHECK(ready);
-    kill(pid, SIGINT);
-    int st = 0;
-    waitpid(pid, &st, 0);
+    int st = update_then_signal(s, conn, N, 60, args, sizeof(args), out, 0, SIGINT);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130);
     for (int i = 0; i < N; i++) {
         CHECK_EQ_INT(lines_with(out, conn[i], "] update: upload   fail  interrupted at "), 1);
