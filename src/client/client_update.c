@@ -168,7 +168,7 @@ static bool same_hash(const dfu_client_slot_t *s, const uint8_t *h)
 static const char *outcome(const upd_t *u, int code)
 {
     if (code == EXIT_OK) {
-        return "updated";
+        return u->outcome != NULL ? u->outcome : "updated"; /* "up-to-date": nothing to do */
     }
     if (code == EXIT_INTERRUPTED) {
         return "interrupted";
@@ -985,6 +985,9 @@ static int run_update(upd_t *u)
     static const char *const names[] = {"upload", "mark", "reset", "confirm", "done"};
     event(u, "plan", "ok", "mode %s; starting at '%s'%s", mode_name(u->cfg->mode), names[at],
           at != AT_UPLOAD ? " (earlier steps already done)" : "");
+    if (at == AT_DONE) {
+        u->outcome = "up-to-date"; /* the device already was where the mode ends: no change */
+    }
     if (at == AT_UPLOAD) {
         const char *why = blocked_reason(u);
         if (why && !u->cfg->clear) {

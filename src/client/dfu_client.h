@@ -508,8 +508,10 @@ typedef struct dfu_client_update_ev {
     const char *step, *status, *message;
     const dfu_client_progress_t *progress;
     /* DFU_UPD_EV_VERDICT only: */
-    int exit_code;           /* what dfu_client_update returns */
-    const char *outcome;     /* one word: "updated", "reverted", "refused" (MCUboot refused the
+    int exit_code; /* what dfu_client_update returns */
+    const char
+        *outcome;            /* one word: "updated", "up-to-date" (the device already was where
+                              * the mode ends: nothing changed), "reverted", "refused" (MCUboot refused the
                               * image), "unreachable" (the device never answered), "link-failed"
                               * (it answered, then the link failed or it did not come back),
                               * "interrupted", "failed" (any other stop) */

@@ -208,6 +208,11 @@ static void link_messages(void)
     CHECK_EQ_INT(run("update %s --conn udp:127.0.0.1:9", cut), 1);
     CHECK(has("device not reached"));
     CHECK(lacks("device now"));
+    /* a good file, nothing listening: the link message, exit 4, and still no device state */
+    CHECK_EQ_INT(run("update %s --conn udp:127.0.0.1:9", img_small), 4);
+    CHECK(has("no SMP server answered at 127.0.0.1:9 (connection refused)"));
+    CHECK(has("update: failed at step 'params'; device not reached (nothing was read from it)"));
+    CHECK(lacks("device now") && lacks("dropped"));
 }
 
 /* udp: with an IPv6 literal (the sim listens on [::1]) and with a host name. */
@@ -255,6 +260,13 @@ static void udp_device(void)
     CHECK_EQ_INT(run("--json image list -c %s", c), 0);
     CHECK(tu_jq(out, ".command == \"image list\"") != 0);
     CHECK_EQ_INT(run("image list --conn=%s --timeout=2", c), 0);
+    CHECK_EQ_INT(run("image list -c %s -t 2 --retries 1", c), 0); /* -t, --retries after */
+    CHECK(has("next reset:"));
+    CHECK_EQ_INT(run("image list -c %s --version", c), 0); /* --version after the verb */
+    CHECK(has("dfukit 0.") || has("dfukit 1."));
+    CHECK(lacks("next reset:"));
+    CHECK_EQ_INT(run("echo hi -c %s --verbose", c), 0); /* --verbose (long) after the verb */
+    CHECK(has("smp: echo (group 0 id 0) seq "));
     /* -v: one line per exchange */
     CHECK_EQ_INT(run("-v -c %s echo hi", c), 0);
     CHECK(has("smp: echo (group 0 id 0) seq ") && has(": request ") && has(" -> response "));
@@ -271,6 +283,12 @@ static void udp_device(void)
     CHECK(has("does not fit: the largest image is 196608 bytes: slot 1 is 204800 bytes"));
     /* finding 4: the Intel HEX image 'image sign' writes */
     CHECK_EQ_INT(run("image verify %s", hex_v21), 0);
+    CHECK_EQ_INT(run("image info %s", hex_v21), 0);
+    CHECK(has("0x96f3b83d"));
+    CHECK_EQ_INT(run("image upload %s -c %s", hex_v21, c), 0); /* image upload takes it too */
+    CHECK(has("uploaded "));
+    CHECK_EQ_INT(run("image list --json -c %s", c), 0);
+    CHECK(tu_jq(out, ".images[1].version == \"2.1.0\"") != 0);
     CHECK_EQ_INT(run("update %s -c %s", hex_v21, c), 0);
     CHECK_EQ_INT(run("image list --json -c %s", c), 0);
     CHECK(tu_jq(out, ".images[0].version == \"2.1.0\" and .images[0].confirmed") != 0);
@@ -355,6 +373,8 @@ static void pairing_firmware(void)
     CHECK_EQ_INT(run("update %s --conn %s,passkey=654321", img_pk, c), 1);
     CHECK(has("pairing failed: wrong passkey (the device rejected 654321)"));
     CHECK(lacks("pair with the device's passkey: --conn"));
+    CHECK_EQ_INT(run("image list --conn %s,passkey=654321", c), 1); /* every verb: exit 1 */
+    CHECK(has("pairing failed: wrong passkey (the device rejected 654321)"));
     /* the right one completes it, at the confirm step */
     CHECK_EQ_INT(run("update %s --conn %s,passkey=123456", img_pk, c), 0);
     CHECK(has("starting at 'confirm'") && has("VERDICT: OK"));

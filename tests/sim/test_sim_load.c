@@ -11,8 +11,9 @@
  *  - slot 1 then holds exactly the winner's image: its hash in the image state, and the SHA-256
  *    of the flash file's slot 1 bytes equals the winner file's;
  *  - the device still answers, and stops cleanly (no crash; also under ASan).
- * Plus the CLI contract: `dfukit image upload` taken over by another client's first chunk exits
- * 1 with "another client restarted the upload at offset 0; the device now holds its image".
+ * Plus the CLI contract: `dfukit image upload` and `dfukit update` taken over by another client's
+ * first chunk exit 1 with "another client restarted the upload at offset 0; the device now holds
+ * its image" (update: a FAILED verdict, nothing marked, no reset).
  */
 #include <cbor.h>
 #include <mbedtls/sha256.h>
@@ -282,13 +283,16 @@ static void load_test(const char *base)
 /* ---- the CLI contract
  * ---------------------------------------------------------------------------- */
 
-static void cli_takeover(const char *base)
+/* `dfukit VERB A` (verb "image upload" or "update") taken over mid-upload by another client
+ * uploading B: exit 1 with the takeover line, no success claimed; slot 1 holds B, not marked, and
+ * the running image is unchanged (update neither marks nor resets). */
+static void cli_takeover(const char *base, const char *verb, const char *tag)
 {
     char flash[300], a[300], b[300], cmd[1024], out[300];
-    snprintf(flash, sizeof(flash), "%s/cli.bin", dir);
+    snprintf(flash, sizeof(flash), "%s/cli-%s.bin", dir, tag);
     snprintf(a, sizeof(a), "%s/cli-a.img", dir);
     snprintf(b, sizeof(b), "%s/cli-b.img", dir);
-    snprintf(out, sizeof(out), "%s/cli-a.out", dir);
+    snprintf(out, sizeof(out), "%s/cli-a-%s.out", dir, tag);
     CHECK_EQ_INT(h_make_image(a, "4.0.0", NULL, 150 * 1024, 61), 0);
     CHECK_EQ_INT(h_make_image(b, "4.0.1", NULL, 12 * 1024, 62), 0);
     /* a slow link (about 4 s for A) so the takeover lands mid-upload */
@@ -296,9 +300,9 @@ static void cli_takeover(const char *base)
                           "127.0.0.1:0", "--link", "ble,phy=1m,dle=27,ci=30,mtu=247",
                           NULL};
     simproc_t p;
-    CHECK_EQ_INT(h_spawn(&p, dir, "cli", flash, 1, args), 0);
-    snprintf(cmd, sizeof(cmd), "%s/dfukit image upload %s --conn udp:127.0.0.1:%u >%s 2>&1",
-             DFU_BUILD_DIR, a, p.udp_port, out);
+    CHECK_EQ_INT(h_spawn(&p, dir, tag, flash, 1, args), 0);
+    snprintf(cmd, sizeof(cmd), "%s/dfukit %s %s --conn udp:127.0.0.1:%u >%s 2>&1", DFU_BUILD_DIR,
+             verb, a, p.udp_port, out);
     pid_t pid = fork();
     if (pid == 0) {
         int rc = system(cmd);
@@ -318,6 +322,12 @@ static void cli_takeover(const char *base)
     size_t olen = 0;
     char *o = (char *)h_read_file(out, &olen);
     CHECK(o != NULL && strstr(o, TAKEN_LINE) != NULL && strstr(o, "uploaded ") == NULL);
+    if (strcmp(verb, "update") == 0) {
+        CHECK(o != NULL && strstr(o, "update: VERDICT: FAILED: ") != NULL);
+        CHECK(o != NULL &&
+              strstr(o, "update: next: another client is uploading to this device") != NULL);
+        CHECK(o != NULL && strstr(o, "update: mark") == NULL && strstr(o, "VERDICT: OK") == NULL);
+    }
     if (o != NULL) {
         printf("taken-over client said: %s", strstr(o, "dfukit:") ? strstr(o, "dfukit:") : o);
     }
@@ -326,6 +336,7 @@ static void cli_takeover(const char *base)
     uint8_t want[32];
     CHECK_EQ_INT(dfu_client_image_hash(img_b, lb, want), DFU_OK);
     CHECK(smp_state(&l, &s, 3000) >= 2 && memcmp(s.hash[1], want, 32) == 0);
+    CHECK(!s.pending[1] && strcmp(s.version[0], "1.0.0") == 0 && s.active[0]);
     dfu_link_close(&l);
     free(img_b);
     CHECK_EQ_INT(h_stop(&p), 0);
@@ -338,7 +349,8 @@ int main(void)
     snprintf(base, sizeof(base), "%s/base.img", dir);
     CHECK_EQ_INT(h_make_image(base, "1.0.0", "name=base,confirm=boot", 8 * 1024, 49), 0);
     load_test(base);
-    cli_takeover(base);
+    cli_takeover(base, "image upload", "cli");
+    cli_takeover(base, "update", "cliupd");
     h_cleanup(dfu_test_fail_count);
     return dfu_test_finish("test_sim_load");
 }
