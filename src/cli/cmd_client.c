@@ -704,7 +704,9 @@ static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
     cfg.conn = conn;
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
-        fprintf(stderr, "dfukit %s: bad --conn '%s'; CONN is one of:\n", cmd, conn);
+        /* c->conn: the string with a passkey's digits masked (logs keep no secret) */
+        fprintf(stderr, "dfukit %s: bad --conn '%s': %s; CONN is one of:\n", cmd, c->conn,
+                c->err.detail[0] ? c->err.detail : "not understood");
         dfu_cli_conn_help(stderr);
         return DFU_EXIT_USAGE;
     }
@@ -782,7 +784,8 @@ static int run_update_many(cli_run_t *r, char **conns, size_t n)
     dfu_client_t *probe = calloc(1, sizeof(*probe));
     for (size_t i = 0; probe != NULL && i < n; i++) {
         if (dfu_client_parse_conn(probe, conns[i]) != DFU_OK) {
-            fprintf(stderr, "%s: bad connection '%s'; CONN is one of:\n", who, conns[i]);
+            fprintf(stderr, "%s: bad connection '%s': %s; CONN is one of:\n", who, probe->conn,
+                    probe->err.detail[0] ? probe->err.detail : "not understood");
             dfu_cli_conn_help(stderr);
             free(probe);
             return DFU_EXIT_USAGE;

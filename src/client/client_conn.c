@@ -1,4 +1,5 @@
 /* Connection strings and link lifetime for the SMP client. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,37 +29,69 @@ const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n)
     return kinds;
 }
 
+/* A connection string that does not parse: says what is wrong in c->err.detail (never a
+ * passkey's digits) and returns DFU_ERR_INVAL. */
+static int bad_conn(dfu_client_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_conn(dfu_client_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err.detail, sizeof(c->err.detail), fmt, ap);
+    va_end(ap);
+    return DFU_ERR_INVAL;
+}
+
+/* `key` is one of the '|'-separated `keys`. */
+static bool key_known(const char *keys, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = keys; n > 0 && *p != '\0'; p += strcspn(p, "|"), p += *p == '|') {
+        if (strncmp(p, key, n) == 0 && (p[n] == '|' || p[n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Parses "key=value" options after the address (baud for serial; passkey for BLE; adapter for
- * BlueZ; see the kind's table entry). */
-static int parse_opts(dfu_client_t *c, char *opts)
+ * BlueZ; see the kind's table entry `k`). */
+static int parse_opts(dfu_client_t *c, const dfu_client_conn_kind_t *k, char *opts)
 {
     char *save = NULL;
     for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
-        if (eq == NULL) {
-            return DFU_ERR_INVAL;
+        if (eq != NULL) {
+            *eq++ = '\0';
         }
-        *eq++ = '\0';
-        if (c->kind == DFU_LINK_BLUEZ && strcmp(kv, "adapter") == 0) {
+        if (!key_known(k->keys, kv)) {
+            return bad_conn(c, "unknown option '%.40s' for %s: (%s%s)", kv, k->scheme,
+                            k->keys[0] ? "it takes: " : "it takes none", k->keys);
+        }
+        if (eq == NULL) {
+            return bad_conn(c, "option '%.40s' has no value (%.40s=VALUE)", kv, kv);
+        }
+        if (strcmp(kv, "adapter") == 0) {
             if (*eq == '\0' || strlen(eq) >= sizeof(c->adapter) || strchr(eq, '/') != NULL) {
-                return DFU_ERR_INVAL;
+                return bad_conn(c, "adapter= wants an adapter name such as hci0");
             }
             strcpy(c->adapter, eq);
             continue;
         }
         char *end = NULL;
         unsigned long v = strtoul(eq, &end, 10);
-        if (*eq == '\0' || *end != '\0') {
-            return DFU_ERR_INVAL;
-        }
-        if (c->kind == DFU_LINK_SERIAL && strcmp(kv, "baud") == 0 && v > 0 && v <= 4000000) {
+        bool num = *eq != '\0' && *end == '\0';
+        if (strcmp(kv, "baud") == 0) {
+            if (!num || v == 0 || v > 4000000) {
+                return bad_conn(c, "baud= wants a rate from 1 to 4000000");
+            }
             c->baud = (uint32_t)v;
-        } else if ((c->kind == DFU_LINK_BLE || c->kind == DFU_LINK_BLUEZ) &&
-                   strcmp(kv, "passkey") == 0 && v <= 999999 && strlen(eq) <= 6) {
+        } else { /* passkey */
+            if (!num || v > 999999 || strlen(eq) > 6) {
+                return bad_conn(c, "passkey= wants the passkey the device displays: up to 6 "
+                                   "digits, 0-999999");
+            }
             c->has_passkey = true;
             c->passkey = (uint32_t)v;
-        } else {
-            return DFU_ERR_INVAL;
         }
     }
     return DFU_OK;
@@ -103,14 +136,16 @@ static void conn_for_display(char *out, const char *conn)
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
 {
     char buf[256];
+    c->conn[0] = '\0';
+    c->err.detail[0] = '\0';
     if (conn == NULL || strlen(conn) >= sizeof(buf) || strlen(conn) >= sizeof(c->conn)) {
-        return DFU_ERR_INVAL;
+        return bad_conn(c, "longer than %zu characters", sizeof(buf) - 1);
     }
     strcpy(buf, conn);
     conn_for_display(c->conn, conn);
     char *colon = strchr(buf, ':');
     if (colon == NULL) {
-        return DFU_ERR_INVAL;
+        return bad_conn(c, "no SCHEME: before the address");
     }
     *colon = '\0';
     char *addr = colon + 1;
@@ -124,24 +159,23 @@ int dfu_client_parse_conn(dfu_client_t *c, const char *conn)
         }
     }
     if (k == NULL) {
-        return DFU_ERR_INVAL;
+        return bad_conn(c, "unknown scheme '%.20s:'", buf);
     }
     c->kind = k->link;
-    if (c->kind == DFU_LINK_UDP) {
-        return parse_udp(c, addr);
-    }
-    if (c->kind == DFU_LINK_TCP) {
-        return parse_tcp(c, addr);
+    if (c->kind == DFU_LINK_UDP || c->kind == DFU_LINK_TCP) {
+        int rc = c->kind == DFU_LINK_UDP ? parse_udp(c, addr) : parse_tcp(c, addr);
+        return rc == DFU_OK ? rc : bad_conn(c, "'%.60s' is not %s", addr, k->synopsis);
     }
     char *opts = strchr(addr, ',');
     if (opts != NULL) {
         *opts++ = '\0';
-        if (parse_opts(c, opts) != DFU_OK) {
+        if (parse_opts(c, k, opts) != DFU_OK) {
             return DFU_ERR_INVAL;
         }
     }
     if (addr[0] == '\0' || strlen(addr) >= sizeof(c->path)) {
-        return DFU_ERR_INVAL;
+        return bad_conn(c, "%s wants %s",
+                        addr[0] ? "the address is too long:" : "no address:", k->synopsis);
     }
     strcpy(c->path, addr);
     return DFU_OK;

@@ -229,7 +229,9 @@ static const dfu_client_explain_t link_tab[] = {
                "pair with the device's passkey: --conn ble:TARGET,passkey=NNNNNN "
                "(ble-sim:PATH,passkey=NNNNNN for the simulator's model; do not switch the "
                "device's security off)"},
-    [L_PAIR] = {"PAIRING_FAILED", "pairing failed (the device cannot reach the level)",
+    [L_PAIR] = {"PAIRING_FAILED",
+                "pairing failed: the passkey was not accepted, the pairing was "
+                "refused, or the link cannot reach the level the device needs",
                 "check the passkey the device shows and retry with --conn "
                 "ble:TARGET,passkey=NNNNNN"},
     [L_NODEV] = {"NO_DEVICE", "there is nothing to open at that address, path or name",

@@ -43,17 +43,20 @@ typedef struct {
     dfu_client_slotinfo_t si;
     char hash_hex[65];
     double last_progress;
-    bool st_fresh;        /* u->st was read after the last change the client made */
-    const char *stale;    /* what made it stale ("the reset", "the upload", ...) */
-    bool resumed_said;    /* the resume offset was reported */
-    int pair_before;      /* link security before the reset when paired (0 = the link was not) */
-    const char *path;     /* FILE as given */
-    char pfx[300];        /* "[device] " before plain lines ("" for one device) */
-    char upfx[340];       /* progress line prefix */
-    char old_version[40]; /* slot 0 at the first state read ("" = not read) */
-    const char *outcome;  /* set where a step knows better than the exit code (reverted ...) */
-    const char *fix;      /* the error table's fix of a failed request */
-    char fixbuf[300];     /* a diagnosed fix */
+    bool st_fresh;           /* u->st was read after the last change the client made */
+    const char *stale;       /* what made it stale ("the reset", "the upload", ...) */
+    bool resumed_said;       /* the resume offset was reported */
+    int pair_before;         /* link security before the reset when paired (0 = the link was not) */
+    const char *path;        /* FILE as given */
+    char pfx[300];           /* "[device] " before plain lines ("" for one device) */
+    char upfx[340];          /* progress line prefix */
+    char old_version[40];    /* slot 0 at the first state read ("" = not read) */
+    const char *outcome;     /* set where a step knows better than the exit code (reverted ...) */
+    const char *fix;         /* the error table's fix of a failed request */
+    char fixbuf[300];        /* a diagnosed fix */
+    int lb_rc;               /* verify read the boot record: DFU_OK, DFU_ERR_NOTSUP (the device
+                              * does not report it), another error; 1 = not read */
+    dfu_client_bootrec_t lb; /* that record (lb_rc == DFU_OK) */
 } upd_t;
 
 /* Text and NDJSON go to u->out unless an observer shows them (quiet). */
@@ -219,6 +222,16 @@ static int verdict(upd_t *u, int code, const char *step, const char *summary, co
         dfu_json_str(&j, summary);
         dfu_json_key(&j, "next");
         dfu_json_str(&j, next ? next : "");
+        dfu_json_key(&j, "outcome");
+        dfu_json_str(&j, outcome(u, code));
+        if (u->lb_rc != 1) { /* verify read the boot record: the bootloader's own reason */
+            dfu_json_key(&j, "last_boot");
+            if (u->lb_rc == DFU_OK) {
+                dfu_json_bootrec(&j, &u->lb, 0u);
+            } else {
+                dfu_json_null(&j);
+            }
+        }
         dfu_json_key(&j, "device_reached");
         dfu_json_bool(&j, u->c->answered);
         dfu_json_key(&j, "images"); /* null: not read since the last change */
@@ -849,6 +862,8 @@ static int do_verify_confirm(upd_t *u)
          * that keep one) says why. */
         dfu_client_bootrec_t lb;
         int lrc = dfu_client_last_boot(u->c, &lb);
+        u->lb_rc = lrc;
+        u->lb = lb;
         bool reverted = same_hash(s1, u->f.hash); /* swapped in, then back out to slot 1 */
         char why[600], msg[1400];
         const char *next;
@@ -1011,6 +1026,7 @@ int dfu_client_update(dfu_client_t *c, const char *path, const dfu_client_update
     memset(&u, 0, sizeof(u));
     u.c = c;
     u.cfg = cfg;
+    u.lb_rc = 1; /* the boot record is read only when verify finds another image running */
     u.out = cfg->out ? cfg->out : stdout;
     u.last_progress = -10;
     u.path = path;

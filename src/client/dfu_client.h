@@ -163,7 +163,9 @@ bool dfu_client_is_ble(const dfu_client_t *c);
  * description of what it observed included). Returns code. */
 int dfu_client_link_err(dfu_client_t *c, int code, const char *what);
 
-/* Parses and validates a connection string without opening it. 0 or DFU_ERR_INVAL. */
+/* Parses and validates a connection string without opening it. 0 or DFU_ERR_INVAL; then
+ * c->err.detail says what is wrong and c->conn is the string with a passkey masked ("" when it
+ * is too long to show). */
 int dfu_client_parse_conn(dfu_client_t *c, const char *conn);
 
 /* Opens the link. Returns 0, DFU_ERR_INVAL (bad string), or a link error (DFU_ERR_NOTCONN,

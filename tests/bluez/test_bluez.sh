@@ -120,7 +120,7 @@ start_sim() { # TAG IMAGE [sim args...]
 STANDIN_PID=
 start_standin() { # [stand-in args...]
     "$SI" --device "$D/dev1.sock,addr=C0:FF:EE:00:00:01" --device "$D/dev2.sock,addr=C0:FF:EE:00:00:02" \
-        --log "$D/standin.log" "$@" >"$D/standin.out" 2>>"$D/standin.err" &
+        --device "$D/dev3.sock,addr=C0:FF:EE:00:00:03" --log "$D/standin.log" "$@" >"$D/standin.out" 2>>"$D/standin.err" &
     STANDIN_PID=$!
     PIDS+=("$STANDIN_PID")
     wait_file_line "$D/standin.out" "standin: ready" 10
@@ -146,6 +146,21 @@ DBUS_SYSTEM_BUS_ADDRESS="unix:path=$D/no-such-bus" run nobus 30 scan --timeout 1
 check "no system bus: scan exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "no system bus: one line" [ "$(lines "$D/nobus.err")" -eq 1 ]
 check "no system bus: says no BlueZ" has "$D/nobus.err" "NO_BLUEZ"
+
+# a bus whose policy denies calls to org.bluez (a distribution restricting BlueZ to a group)
+sed -e 's#<allow send_type="method_call"/>#<allow send_type="method_call"/><deny send_destination="org.bluez"/>#' \
+    -e "s#unix:path=$D/bus<#unix:path=$D/denybus<#" "$D/bus.conf" >"$D/denybus.conf"
+dbus-daemon --config-file="$D/denybus.conf" --nofork --nopidfile 2>"$D/denybus.err" &
+PIDS+=($!)
+for ((i = 0; i < 100; i++)); do [ -S "$D/denybus" ] && break; sleep 0.05; done
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$D/denybus" "$SI" --device "$D/none.sock" >"$D/denysi.out" 2>&1 &
+PIDS+=($!)
+wait_file_line "$D/denysi.out" "standin: ready" 10
+DBUS_SYSTEM_BUS_ADDRESS="unix:path=$D/denybus" run denied 30 echo x --conn ble:fw-a
+check "D-Bus policy denies BlueZ: exit 4 (got $RC)" [ "$RC" -eq 4 ]
+check "D-Bus policy denies BlueZ: one line" [ "$(lines "$D/denied.err")" -eq 1 ]
+check "D-Bus policy denies BlueZ: BLUEZ_ACCESS_DENIED, names the policy file" \
+    has "$D/denied.err" "BLUEZ_ACCESS_DENIED.*bluetooth.conf"
 
 start_sim dev1 "$D/a.img" || exit 1
 start_standin --temporary-timeout 0 || exit 1
@@ -177,6 +192,8 @@ check "wrong passkey: exit 1 (got $RC)" [ "$RC" -eq 1 ]
 check "wrong passkey: one line" [ "$(lines "$D/wrongpk.err")" -eq 1 ]
 check "wrong passkey: PAIRING_FAILED" has "$D/wrongpk.err" "PAIRING_FAILED"
 check "wrong passkey: AuthenticationFailed" has "$D/wrongpk.err" "org.bluez.Error.AuthenticationFailed"
+check "wrong passkey: the meaning does not blame the link level alone" has "$D/wrongpk.err" \
+    "): pairing failed: the passkey was not accepted"
 check "wrong passkey: the passkey is masked in the message" has "$D/wrongpk.err" "connect to ble:fw-a,passkey=\*\*\*\*\*\* failed"
 check "wrong passkey: the passkey is not echoed" bash -c "! grep -q 654321 '$D/wrongpk.err'"
 
@@ -193,6 +210,11 @@ check "doctor --json: bond state" json_ok "$D/doc.out" \
      and .link.bluez.acquired and .link.bluez.att_mtu==247 and .healthy'
 run doct 30 doctor --conn ble:fw-a
 check "doctor text: bond line" has "$D/doct.out" "bond: paired, bonded (stored); security: L2+"
+# the connection from DFUKIT_CONN (no --conn), with an explicit adapter
+DFUKIT_CONN=ble:fw-a,adapter=hci0 run envconn 30 doctor --json
+check "DFUKIT_CONN=ble:fw-a,adapter=hci0: exit 0 (got $RC)" [ "$RC" -eq 0 ]
+check "DFUKIT_CONN: doctor over it" json_ok "$D/envconn.out" \
+    '.link.bluez.adapter=="hci0" and .link.bluez.address=="C0:FF:EE:00:00:01" and .link.bluez.paired'
 
 # ---- --json on every verb ---------------------------------------------------------------------
 
@@ -280,6 +302,30 @@ check "re-run: upload resumed" has "$D/resume.out" "upload   ok .*resumed"
 check "re-run: reconnected after the reset, verified, confirmed" has "$D/resume.out" "VERDICT: OK: device runs 4.0.0"
 check "re-run: waited for the device" has "$D/resume.out" "wait     ok"
 
+# another program holds the characteristic (a dfukit uploading on the slow link): BLUEZ_BUSY, and
+# the holder is not disturbed
+"$SI" --counts --reset >/dev/null
+"$X" image upload "$D/l.img" --conn ble:C0:FF:EE:00:00:02 --json >"$D/hold.out" 2>&1 &
+HPID=$!
+for ((i = 0; i < 200; i++)); do # the holder has acquired the characteristic
+    "$SI" --counts | grep -q '^AcquireWrite 1$' && break
+    sleep 0.05
+done
+busy=0
+for ((i = 0; i < 100; i++)); do
+    run busy 30 echo x --conn ble:C0:FF:EE:00:00:02
+    if grep -q BLUEZ_BUSY "$D/busy.err"; then busy=1; break; fi
+    kill -0 "$HPID" 2>/dev/null || break
+    sleep 0.1
+done
+wait "$HPID"
+hrc=$?
+check "characteristic held by another dfukit: BLUEZ_BUSY seen" [ "$busy" -eq 1 ]
+check "characteristic held: exit 4 (got $RC)" [ "$RC" -eq 4 ]
+check "characteristic held: one line" [ "$(lines "$D/busy.err")" -eq 1 ]
+check "characteristic held: BlueZ's answer" has "$D/busy.err" 'GattCharacteristic1.AcquireNotify: Notify acquired'
+check "the holder's upload completed (exit $hrc)" json_ok "$D/hold.out" '.ok and .match==true'
+
 # ---- D-Bus method calls per upload chunk -----------------------------------------------------
 
 counts() { # NAME [--reset]: method calls the stand-in received (per-method list in $D/NAME.counts)
@@ -308,6 +354,20 @@ check "uploads made D-Bus calls to connect" [ "$c_small" -gt 0 ]
 # device 1 runs B (no bond storage): every connection pairs again
 P1=(--conn ble:C0:FF:EE:00:00:01,passkey=123456 --json)
 
+# ---- a device that drops unauthenticated writes without telling ------------------------------
+# Notifications open (CCCD at L1), writes need L3: the stand-in drops the write commands as a
+# controller does; no pairing request ever comes. dfukit must not hang and must name the fix.
+"$X" image sign "${SIGN[@]}" -v 1.0.0 --sim-app "name=fw-w,security=3,cccd_security=1,passkey=123456,confirm=boot" \
+    "$D/s.bin" "$D/w.img" >/dev/null || bad "image sign fw-w"
+start_sim dev3 "$D/w.img" || exit 1
+run silent 60 echo x --conn ble:C0:FF:EE:00:00:03 --timeout 1 --retries 1
+check "silently dropped writes: exit 4 (got $RC)" [ "$RC" -eq 4 ]
+check "silently dropped writes: one line" [ "$(lines "$D/silent.err")" -eq 1 ]
+check "silently dropped writes: names the passkey fix" has "$D/silent.err" "TIMEOUT.*ble:TARGET,passkey=NNNNNN"
+check "silently dropped writes: the stand-in dropped them" has "$D/standin.log" "C0:FF:EE:00:00:03: write command dropped by the device"
+run silentpk 60 echo paired --conn ble:C0:FF:EE:00:00:03,passkey=123456
+check "silently dropped writes, with the passkey: exit 0 (got $RC)" [ "$RC" -eq 0 ]
+
 # ---- fallback: no AcquireWrite/AcquireNotify (WriteValue, StartNotify + PropertiesChanged) ------
 
 stop_standin
@@ -333,8 +393,14 @@ check "unknown device: exit 4 (got $RC)" [ "$RC" -eq 4 ]
 check "unknown device: one line, says what was searched" has "$D/nodev.err" "no device 'no-such-device' advertising the SMP service"
 run badpk 30 echo x --conn ble:fw-a,passkey=12x
 check "bad passkey syntax: exit 2 (got $RC)" [ "$RC" -eq 2 ]
-run badopt 30 echo x --conn ble:fw-a,mtu=100
+check "bad passkey syntax: says what a passkey is" has "$D/badpk.err" "passkey= wants the passkey the device displays: up to 6 digits"
+run badopt 30 echo x --conn ble:fw-a,passkey=123456,mtu=100
 check "unknown ble: option: exit 2 (got $RC)" [ "$RC" -eq 2 ]
+check "unknown ble: option: named, the passkey masked" has "$D/badopt.err" \
+    "bad --conn 'ble:fw-a,passkey=\*\*\*\*\*\*,mtu=100': unknown option 'mtu' for ble:"
+run badmany 30 update "$D/a.img" --conn ble:fw-a,passkey=123456,mtu=1 --conn ble:fw-s
+check "update with several --conn, one bad: exit 2 (got $RC)" [ "$RC" -eq 2 ]
+check "usage errors do not echo the passkey" bash -c "! grep -q 123456 '$D/badopt.err' '$D/badmany.err'"
 run badscan 30 scan --timeout x
 check "scan bad --timeout: exit 2 (got $RC)" [ "$RC" -eq 2 ]
 stop_standin

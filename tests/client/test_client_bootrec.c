@@ -333,6 +333,12 @@ static void zephyr_like(void)
     CHECK(out_has("make the new firmware boot and run"));
     CHECK(out_lacks("refused") && out_lacks("signed with the key"));
     CHECK(d->resets >= 1);
+    /* --json: the verdict says "reverted" and that there is no record (last_boot null) */
+    snprintf(args, sizeof(args), "update %s --json --conn %%s", crash);
+    CHECK_EQ_INT(run(args, conn), 1);
+    CHECK_EQ_INT(tu_jq(out, "select(.event == \"verdict\") | .outcome == \"reverted\" and "
+                            "has(\"last_boot\") and .last_boot == null"),
+                 1);
     CHECK_EQ_INT(run("image list --json --conn %s", conn), 0);
     CHECK_EQ_INT(tu_jq(out, ".images[0].version == \"1.0.0\" and .images[0].confirmed and "
                             ".images[1].version == \"3.0.0\""),

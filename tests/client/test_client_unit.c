@@ -129,6 +129,34 @@ static void test_conn(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK_EQ_INT(dfu_client_parse_conn(&c, bad[i]), DFU_ERR_INVAL);
     }
+    /* a bad string says what is wrong, never with the passkey's digits */
+    static const struct {
+        const char *conn, *shown, *detail;
+    } why[] = {
+        {"ble:x,passkey=12x", "ble:x,passkey=***", "passkey= wants the passkey the device"},
+        {"ble:x,passkey=123456,mtu=1", "ble:x,passkey=******,mtu=1",
+         "unknown option 'mtu' for ble: (it takes: passkey|adapter)"},
+        {"ble:x,pass=123456", "ble:x,pass=123456", "unknown option 'pass' for ble:"},
+        {"ble:x,passkey", "ble:x,passkey", "option 'passkey' has no value"},
+        {"ble:x,adapter=a/b", "ble:x,adapter=a/b", "adapter= wants an adapter name"},
+        {"ble-sim:/x,adapter=hci0", "ble-sim:/x,adapter=hci0",
+         "unknown option 'adapter' for ble-sim: (it takes: passkey)"},
+        {"serial:/dev/x,baud=0", "serial:/dev/x,baud=0", "baud= wants a rate from 1 to 4000000"},
+        {"udp:host:0", "udp:host:0", "'host:0' is not udp:HOST[:PORT]"},
+        {"bt:x", "bt:x", "unknown scheme 'bt:'"},
+        {"udp", "udp", "no SCHEME: before the address"},
+        {"ble:", "ble:", "no address: wants ble:TARGET"},
+    };
+    for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+        CHECK_EQ_INT(dfu_client_parse_conn(&c, why[i].conn), DFU_ERR_INVAL);
+        CHECK(strcmp(c.conn, why[i].shown) == 0);
+        CHECK(strstr(c.err.detail, why[i].detail) != NULL);
+        if (strstr(c.err.detail, why[i].detail) == NULL) {
+            fprintf(stderr, "%s: detail '%s'\n", why[i].conn, c.err.detail);
+        }
+    }
+    CHECK_EQ_INT(dfu_client_parse_conn(&c, "ble:x"), 0);
+    CHECK(c.err.detail[0] == '\0'); /* cleared by a string that parses */
     /* IPv6 literals in brackets, names */
     CHECK_EQ_INT(dfu_client_parse_conn(&c, "udp:[::1]:1337"), 0);
     CHECK(strcmp(c.path, "::1") == 0 && c.port == 1337);

@@ -265,6 +265,12 @@ static void signature(void)
     CHECK(out_has("after the reset the device runs 1.0.0, not the new image 3.0.0: at the last "
                   "reset the bootloader refused 3.0.0 because its signature is invalid"));
     CHECK(out_has("update: next: sign the image with the key the bootloader expects"));
+    /* --json: the verdict carries the bootloader's record, not only the sentence */
+    CHECK_EQ_INT(cli(&p, "update %s --json", img("kb3")), 1);
+    CHECK(jq("select(.event == \"verdict\") | .ok == false and .step == \"verify\" and "
+             ".outcome == \"refused\" and .last_boot.swap == \"fail\" and "
+             ".last_boot.reason_code == 5 and .last_boot.version == \"1.0.0\" and "
+             ".last_boot.other_version == \"3.0.0\" and .last_boot.refused_err != 0"));
     CHECK_EQ_INT(h_stop(&p), 0);
 }
 
@@ -347,6 +353,14 @@ static void crash_update(void)
                   "reset the bootloader reverted 5.0.0 -> 1.0.0 because 5.0.0 never confirmed "
                   "itself"));
     CHECK(out_has("update: next: the new image must confirm itself at start-up"));
+    /* --json: the record in the verdict (run again: the same revert) */
+    CHECK_EQ_INT(cli(&p, "update %s --json", img("v5crash")), 1);
+    CHECK(jq("select(.event == \"verdict\") | .ok == false and .step == \"verify\" and "
+             ".outcome == \"reverted\" and .last_boot.swap == \"revert\" and "
+             ".last_boot.reason_code == 3 and .last_boot.version == \"1.0.0\" and "
+             ".last_boot.other_version == \"5.0.0\" and "
+             "(.last_boot.explanation | startswith(\"at the last reset the bootloader reverted "
+             "5.0.0 -> 1.0.0\"))"));
     CHECK_EQ_INT(h_stop(&p), 0);
 }
 
