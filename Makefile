@@ -7,6 +7,8 @@ PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 60
 # Public (or private) key the firmware's bootloader accepts: `make firmware KEY=pub.pem`.
 KEY        ?= firmware/keys/dev-ecdsa-p256.pem
+# The bootloader's downgrade prevention: `make firmware DOWNGRADE=version` (off|version|seccnt).
+DOWNGRADE  ?= off
 
 .PHONY: all deps build build-types install demo test test-unit test-asan cross footprint lint valgrind \
         bench fuzz clean dfukit firmware demo-qemu test-qemu
@@ -36,7 +38,7 @@ dfukit: deps
 # The QEMU reference port (ports/qemu-mps2-an386): build-fw/boot.elf, build-fw/app.bin (confirms
 # itself at boot), build-fw/app-noconfirm.bin (never does); the bootloader trusts KEY.
 firmware: dfukit
-	@DFUKIT=$(BUILD)/dfukit bash scripts/firmware.sh --key $(KEY)
+	@DFUKIT=$(BUILD)/dfukit bash scripts/firmware.sh --key $(KEY) --downgrade $(DOWNGRADE)
 
 # Sign v1 and v2, install v1, boot it in QEMU, `dfukit update` to v2 over tcp:, list, stop.
 demo-qemu: firmware

@@ -14,6 +14,10 @@
 #include "fw_app.h"
 #include "fw_cortexm.h"
 
+/* The bootloader's downgrade prevention (see boot_main.c): reported by bootloader info. */
+#ifndef FW_DOWNGRADE
+#define FW_DOWNGRADE 0
+#endif
 #ifndef FW_APP_CONFIRM
 #define FW_APP_CONFIRM 1
 #endif
@@ -44,6 +48,7 @@ int main(void)
     cfg.handoff = &_sshared;
     cfg.handoff_size = BOARD_SHARED_SIZE;
     cfg.confirm = FW_APP_CONFIRM != 0;
+    cfg.no_downgrade = FW_DOWNGRADE != 0;
     cfg.reset = fw_cm_sysreset;
     cfg.stack_bottom = &_sstack;
     cfg.stack_top = &_estack;

@@ -24,6 +24,22 @@ int main(void);
  * failure would read as an invalid signature, never as a pass. */
 #define BOOT_MBEDTLS_POOL 8192
 
+/* Downgrade prevention, a build option like MCUboot's (scripts/firmware.sh --downgrade, `make
+ * firmware DOWNGRADE=`): 0 off (MCUboot's default), 1 refuse an older version, 2 refuse a lower
+ * security counter. The application is built with the same value and reports it. */
+#ifndef FW_DOWNGRADE
+#define FW_DOWNGRADE 0
+#endif
+#if FW_DOWNGRADE == 1
+#define BOOT_FLAGS DFU_BOOT_F_DOWNGRADE_VERSION
+#elif FW_DOWNGRADE == 2
+#define BOOT_FLAGS DFU_BOOT_F_DOWNGRADE_SECCNT
+#elif FW_DOWNGRADE == 0
+#define BOOT_FLAGS 0u
+#else
+#error "FW_DOWNGRADE must be 0 (off), 1 (version) or 2 (security counter)"
+#endif
+
 /* Static instances: the program's business (the dfukit libraries keep none). */
 static fw_boot_t boot;
 static unsigned char mbed_pool[BOOT_MBEDTLS_POOL];
@@ -64,6 +80,7 @@ int main(void)
     cfg.clock = &boot_clock;
     cfg.stack_bottom = &_sstack;
     cfg.stack_top = &_estack;
+    cfg.boot_flags = BOOT_FLAGS;
     uintptr_t vt = fw_boot_run(&boot, &cfg);
     if (vt != 0u) {
         fw_cm_jump(vt);

@@ -110,6 +110,7 @@ static int app_setup(fw_app_t *a, const fw_app_cfg_t *cfg, const char **confirme
     ocfg.release = a->version;
     ocfg.platform = cfg->board;
     ocfg.mcuboot_mode = DFU_SMP_MODE_SWAP_MOVE;
+    ocfg.no_downgrade = cfg->no_downgrade;
     ocfg.last_boot = have_last ? &a->last_boot : NULL;
     ocfg.boot_log = a->log.size != 0u ? &a->log : NULL;
     dfu_smp_server_cfg_t scfg;

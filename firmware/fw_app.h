@@ -39,6 +39,7 @@ typedef struct fw_app_cfg {
     void *handoff; /* the bootloader's RAM hand-off area (NULL = none) */
     size_t handoff_size;
     bool confirm;        /* confirm the running image at start (if it is not yet) */
+    bool no_downgrade;   /* the bootloader refuses downgrades (reported by bootloader info) */
     void (*reset)(void); /* the board's system reset; does not return */
     const uint32_t *stack_bottom, *stack_top; /* painted stack, reported before a reset */
 } fw_app_cfg_t;

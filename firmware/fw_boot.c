@@ -79,6 +79,7 @@ static int boot_setup(fw_boot_t *b, const fw_boot_cfg_t *cfg)
     b->cfg.clock = cfg->clock;
     b->cfg.buf = b->copy_buf;
     b->cfg.buf_len = sizeof(b->copy_buf);
+    b->cfg.flags = cfg->boot_flags;
     dfu_boot_image_validator(&b->cfg.validator, &b->iv);
     return dfu_boot_init(&b->boot, &b->cfg);
 }

@@ -37,6 +37,7 @@ typedef struct fw_boot_cfg {
     size_t handoff_size;           /* >= DFU_BOOT_HANDOFF_SIZE */
     const dfu_boot_clock_t *clock; /* time the boot took, for the record (NULL = none) */
     const uint32_t *stack_bottom, *stack_top; /* painted stack, for the figure in the line */
+    uint32_t boot_flags; /* DFU_BOOT_F_DOWNGRADE_* (downgrade prevention), 0 = none */
 } fw_boot_cfg_t;
 
 /* Everything one boot needs; caller-allocated (a board's boot main keeps it static). */

@@ -5,11 +5,14 @@
 #   app-noconfirm.bin  never does (the next reset reverts it)
 #   stackprobe.elf     test program (tests/qemu): overflows its stack into the MPU guard
 #   flashprobe.elf     test program (tests/qemu): the flash port's NOR rules on the target
-# Usage: scripts/firmware.sh [--board NAME] [--out DIR] [--key KEY.pem]
+# Usage: scripts/firmware.sh [--board NAME] [--out DIR] [--key KEY.pem] [--downgrade MODE]
 #   --board  qemu-mps2-an386 (default, runs in QEMU) or nrf52832 (built and sized only)
 #   --out    output directory (default build-fw for the QEMU board, build-fw/<board> otherwise)
 #   --key    public (or private) key PEM the bootloader accepts; default: the development key
 #            firmware/keys/dev-ecdsa-p256.pem. Needs build/dfukit (getpub).
+#   --downgrade  the bootloader's downgrade prevention: off (default, as MCUboot's), version
+#            (refuse an older version) or seccnt (refuse a lower security counter); the
+#            application is built with the same setting and reports it (bootloader info)
 # Every source is compiled with the device warnings (errors) and -fcallgraph-info=su (the stack
 # report of scripts/footprint.sh reads the .ci files); links use --gc-sections, newlib-nano,
 # no libc heap (checked), mbedTLS from Debian's source package (scripts/mbedtls_target.sh).
@@ -20,14 +23,23 @@ BOARD=qemu-mps2-an386
 OUT=""
 KEY=firmware/keys/dev-ecdsa-p256.pem
 DFUKIT=${DFUKIT:-build/dfukit}
+DOWNGRADE=off
 while [ $# -gt 0 ]; do
     case "$1" in
     --board) BOARD=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --key) KEY=$2; shift 2 ;;
-    *) echo "usage: scripts/firmware.sh [--board NAME] [--out DIR] [--key KEY.pem]" >&2; exit 2 ;;
+    --downgrade) DOWNGRADE=$2; shift 2 ;;
+    *) echo "usage: scripts/firmware.sh [--board NAME] [--out DIR] [--key KEY.pem] [--downgrade off|version|seccnt]" >&2
+       exit 2 ;;
     esac
 done
+case "$DOWNGRADE" in
+off) FW_DOWNGRADE=0 ;;
+version) FW_DOWNGRADE=1 ;;
+seccnt) FW_DOWNGRADE=2 ;;
+*) echo "firmware: --downgrade '$DOWNGRADE': use off, version or seccnt" >&2; exit 2 ;;
+esac
 BDIR=ports/$BOARD
 if [ ! -f "$BDIR/board.h" ]; then
     echo "firmware: no board port '$BOARD' (ports/*/board.h: $(ls ports | tr '\n' ' '))" >&2
@@ -73,6 +85,7 @@ print("};")
 print(f"const size_t fw_key_der_len = {len(der)};")
 PY
 echo "firmware: bootloader key from $KEY"
+echo "firmware: downgrade prevention $DOWNGRADE"
 
 # ---- compile -----------------------------------------------------------------------------------
 ARCH=(-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections)
@@ -80,7 +93,7 @@ CFLAGS=("${ARCH[@]}" -std=c11 -fcallgraph-info=su -fno-partial-inlining -Wall -W
         -Wsign-conversion -Wmissing-prototypes -Wshadow -Wno-unused-parameter
         -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/src/crypto" -I"$ROOT/firmware" -I"$ROOT/$BDIR"
         -I"$OUT/gen" -I"$MBED_INC" "-DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\""
-        -DDFU_BOOT_STRATEGIES=1u -DDFU_IMAGE_ENC=0)
+        -DDFU_BOOT_STRATEGIES=1u -DDFU_IMAGE_ENC=0 -DFW_DOWNGRADE=$FW_DOWNGRADE)
 # Build options (bootloader and application agree): swap-using-move only, no encrypted images.
 
 # compile SRC OBJDIR [extra flags...] -> OBJDIR/<component>__<name>.o (the footprint report

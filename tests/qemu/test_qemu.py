@@ -27,6 +27,11 @@ flash, driven by `dfukit` over `--conn tcp:` exactly as a user would (scripts/qe
   6. key      the firmware built for another key (scripts/firmware.sh --key PUB.pem, what
               `make firmware KEY=PUB.pem` runs, given a public key): its bootloader boots an
               image signed with that key and refuses one signed with the development key.
+  7. downgrade + permanent: the firmware built with downgrade prevention (scripts/firmware.sh
+              --downgrade version, what `make firmware DOWNGRADE=version` runs) reports it; an
+              older image uploaded and marked for test is refused by the bootloader at boot
+              (boot record, doctor); a newer one installed with `update --mode confirm-only` is
+              swapped in permanently (boot record, doctor).
 
 Usage: test_qemu.py [--dfukit build/dfukit] [--fw build-fw] [--seed N] [--cuts N] [--keep]
 """
@@ -90,10 +95,12 @@ def free_port():
 class Qemu:
     """One run of the board: scripts/qemu.sh run (it execs QEMU, so our child is QEMU itself)."""
 
-    def __init__(self, flash, log, wait=True):
+    def __init__(self, flash, log, wait=True, boot=None):
         self.port = free_port()
         self.log = log
         env = dict(os.environ, DFU_QEMU_LOG=log, DFU_QEMU_WAIT="on" if wait else "off")
+        if boot:
+            env["DFU_QEMU_BOOT"] = boot
         self.proc = subprocess.Popen(["bash", QEMU_SH, "run", flash, str(self.port)], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.conn = f"tcp:127.0.0.1:{self.port}"
@@ -590,6 +597,73 @@ def test_key(e, imgs, pub):
           f"the development-key bootloader refuses 5.0.0: {line}")
 
 
+def test_downgrade(e):
+    """`make firmware DOWNGRADE=version`: the bootloader refuses an older image; and a
+    permanent swap (`update --mode confirm-only`) on the same device (issue 14 outcomes)."""
+    print("test 7: downgrade prevention (DOWNGRADE=version) refuses 1.5.0; 3.0.0 installed "
+          "permanently")
+    out = e.path("fw-nodowngrade")
+    rc, txt = e.run(["bash", os.path.join(ROOT, "scripts", "firmware.sh"), "--downgrade",
+                     "version", "--out", out], timeout=600, env={"DFUKIT": e.dfukit})
+    check(rc == 0 and "downgrade prevention version" in txt,
+          "scripts/firmware.sh --downgrade version built the firmware")
+    app = os.path.join(out, "app.bin")
+    v2, v15, v3 = (e.sign(app, f"down-{v}.bin", v) for v in ("2.0.0", "1.5.0", "3.0.0"))
+    flash = e.path("down.img")
+    rc, txt = e.run(["bash", QEMU_SH, "install", flash, v2])
+    check(rc == 0, "scripts/qemu.sh install wrote 2.0.0 into the primary slot")
+    q = Qemu(flash, e.newlog("downgrade"), boot=os.path.join(out, "boot.elf"))
+    try:
+        rc, txt = e.dfukit_cmd(q, "doctor")
+        check(rc == 0 and "downgrades refused" in txt,
+              "doctor: the application reports the bootloader's downgrade prevention")
+        # dfukit's update refuses it before uploading; the bootloader is what is tested here
+        rc, txt = e.dfukit_cmd(q, "update", v15)
+        check(rc != 0 and "downgrade" in txt,
+              f"dfukit update 1.5.0 refused before the upload (exit {rc})")
+        rc, txt = e.dfukit_cmd(q, "image", "upload", v15)
+        check(rc == 0, "image upload 1.5.0 into slot 1")
+        h = e.image_list(q)[1]["hash"]
+        rc, txt = e.dfukit_cmd(q, "image", "test", h)
+        check(rc == 0, "image test: 1.5.0 marked for a test boot")
+        nboot = len([l for l in boot_lines(q.uart()) if l.endswith('"')])
+        rc, txt = e.dfukit_cmd(q, "reset")
+        check(rc == 0, "dfukit reset accepted")
+        wait_for(lambda: len([l for l in boot_lines(q.uart()) if l.endswith('"')]) > nboot, 60,
+                 "the boot line after the reset")
+        line = boot_lines(q.uart())[-1]
+        check("version=2.0.0" in line and "downgrade" in line,
+              f"boot line: 1.5.0 refused as a downgrade, 2.0.0 booted: {line}")
+        s = wait_for(lambda: _list_or_none(e, q), 60, "the device after the reset")
+        check(s[0]["version"] == "2.0.0" and s[0]["active"] and s[0]["confirmed"],
+              "image list: slot 0 still runs 2.0.0, confirmed")
+        lb = e.last_boot(q)
+        check(lb["swap"] == "none" and lb["reason_code"] == 9 and lb["version"] == "2.0.0"
+              and lb["other_version"] == "1.5.0" and lb["reason"] == "downgrade refused",
+              f"boot record: 1.5.0 refused as a downgrade ({lb['reason']})")
+        rc, txt = e.dfukit_cmd(q, "doctor")
+        first = txt.strip().split("\n")[0]
+        check(rc == 0 and first.startswith("doctor: at the last reset the bootloader refused "
+                                           "1.5.0 as a downgrade"), f"doctor says why: {first}")
+        # a permanent swap: marked confirm-only, no test boot, no revert possible
+        rc, txt = e.dfukit_cmd(q, "update", v3, "--mode", "confirm-only")
+        print("    " + "\n    ".join(txt.strip().split("\n")[-2:]))
+        check(rc == 0 and "VERDICT: OK" in txt, "dfukit update 3.0.0 --mode confirm-only: OK")
+        s = e.image_list(q)
+        check(s[0]["version"] == "3.0.0" and s[0]["active"] and s[0]["confirmed"],
+              "image list: slot 0 runs 3.0.0, confirmed")
+        lb = e.last_boot(q)
+        check(lb["swap"] == "perm" and lb["reason_code"] == 2 and lb["version"] == "3.0.0"
+              and lb["other_version"] == "2.0.0",
+              f"boot record: permanent swap 2.0.0 -> 3.0.0 ({lb['reason']})")
+        rc, txt = e.dfukit_cmd(q, "doctor")
+        first = txt.strip().split("\n")[0]
+        check(rc == 0 and first.startswith("doctor: at the last reset the bootloader installed "
+                                           "3.0.0 permanently"), f"doctor says why: {first}")
+    finally:
+        q.cut()
+
+
 def _read(path):
     return open(path, "rb").read().decode("latin-1") if os.path.exists(path) else ""
 
@@ -645,6 +719,7 @@ def main():
         test_guard(e)
         test_flashprobe(e)
         test_key(e, imgs, wrong_pub)
+        test_downgrade(e)
         ok = True
     except (TestFailure, subprocess.TimeoutExpired) as x:
         print(f"FAIL: {x}")
