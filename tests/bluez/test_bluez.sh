@@ -201,6 +201,10 @@ run rightpk 30 echo paired --conn ble:fw-a,passkey=123456
 check "right passkey: exit 0" [ "$RC" -eq 0 ]
 check "right passkey: echo" has "$D/rightpk.out" "^paired$"
 check "right passkey: bonded in the stand-in" has "$D/standin.log" "paired (passkey entry), L3, bonded"
+check "agent registered with capability KeyboardOnly (a passkey given)" \
+    has "$D/standin.log" "agent registered: .* capability 'KeyboardOnly'"
+check "discovery filtered on the SMP service UUID" \
+    has "$D/standin.log" "discovery filter from .*: UUIDs include the SMP service"
 
 # the bond is reused: no passkey needed any more; doctor reports security and bond state
 run doc 30 doctor --conn ble:C0:FF:EE:00:00:01 --json
