@@ -329,7 +329,9 @@ static int m_set_filter(sd_bus_message *m, void *u, sd_bus_error *e)
     f.set = n > 0; /* no entries: the filter is removed */
     ss->f = f;
     si_log(s, "discovery filter from %s: %s%s", sd_bus_message_get_sender(m),
-           !f.set ? "removed" : f.uuid_smp ? "UUIDs include the SMP service" : "set",
+           !f.set       ? "removed"
+           : f.uuid_smp ? "UUIDs include the SMP service"
+                        : "set",
            f.set && f.bredr_only ? ", BR/EDR only" : "");
     return sd_bus_reply_method_return(m, "");
 }
