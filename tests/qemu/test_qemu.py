@@ -175,6 +175,19 @@ class Env:
             raise TestFailure(f"the firmware does not serve boot records: {out}")
         return doc["last_boot"]
 
+    def doctor(self, q):
+        """`dfukit doctor`: exit code, output, its first line."""
+        rc, out = self.dfukit_cmd(q, "doctor")
+        return rc, out, out.strip().split("\n")[0]
+
+    def build_firmware(self, name, *opts):
+        """scripts/firmware.sh OPTS into the work dir (what `make firmware KEY=/DOWNGRADE=` runs);
+        returns the exit code, its output and the output directory."""
+        out = self.path(name)
+        rc, txt = self.run(["bash", os.path.join(ROOT, "scripts", "firmware.sh"), *opts, "--out",
+                            out], timeout=600, env={"DFUKIT": self.dfukit})
+        return rc, txt, out
+
     def boot_log(self, q):
         rc, out = self.dfukit_cmd(q, "bootloader", "--log", "--json", timeout=60)
         if rc != 0:
@@ -192,6 +205,22 @@ class Env:
 
 def boot_lines(text):
     return [l for l in text.replace("\r", "").split("\n") if l.startswith("dfukit-boot: ")]
+
+
+def done_boot_lines(text):
+    """The boot lines printed to the end (the reason's closing quote): one per finished boot."""
+    return [l for l in boot_lines(text) if l.endswith('"')]
+
+
+def runs_confirmed(s, version):
+    """`image list` (by slot): slot 0 runs `version`, active and confirmed."""
+    return s[0]["version"] == version and s[0]["active"] and s[0]["confirmed"]
+
+
+def record_is(lb, swap, code, version, other):
+    """The boot record says: `swap`, reason `code`, now runs `version`, the other image `other`."""
+    return (lb["swap"] == swap and lb["reason_code"] == code and lb["version"] == version
+            and lb["other_version"] == other)
 
 
 def wait_for(pred, timeout, what, step=0.02):
@@ -237,12 +266,12 @@ def test_update(e, imgs):
         print("    " + "\n    ".join(out.strip().split("\n")[-4:]))
         check(rc == 0 and "VERDICT: OK" in out, "dfukit update v2 over tcp: verdict OK")
         s = e.image_list(q)
-        check(s[0]["version"] == "2.0.0" and s[0]["active"] and s[0]["confirmed"],
+        check(runs_confirmed(s, "2.0.0"),
               "image list: slot 0 runs 2.0.0, confirmed")
         check(s.get(1, {}).get("version") == "1.0.0", "image list: slot 1 holds 1.0.0 (revert copy)")
         lb = e.last_boot(q)
-        check(lb["swap"] == "test" and lb["version"] == "2.0.0" and lb["other_version"] == "1.0.0"
-              and lb["reason_code"] == 1, f"boot record: test swap 1.0.0 -> 2.0.0 ({lb['reason']})")
+        check(record_is(lb, "test", 1, "2.0.0", "1.0.0"),
+              f"boot record: test swap 1.0.0 -> 2.0.0 ({lb['reason']})")
         check(lb["flash_erases"] > 0 and lb["flash_bytes"] > 0 and lb["time_ms"] > 1000,
               f"boot record: {lb['flash_erases']} erases, {lb['flash_bytes']} bytes programmed, "
               f"{lb['time_ms']} ms in the bootloader (QEMU timer 0)")
@@ -255,14 +284,13 @@ def test_update(e, imgs):
               "image list: the next reset reverts")
         rc, out = e.dfukit_cmd(q, "reset")
         check(rc == 0, "dfukit reset accepted")
-        wait_for(lambda: any("swap=revert" in l and l.endswith('"') for l in boot_lines(q.uart())),
-                 60, "the revert boot line")
+        wait_for(lambda: any("swap=revert" in l for l in done_boot_lines(q.uart())), 60,
+                 "the revert boot line")
         s = wait_for(lambda: _list_or_none(e, q), 60, "the device after the revert")
-        check(s[0]["version"] == "2.0.0" and s[0]["active"] and s[0]["confirmed"],
+        check(runs_confirmed(s, "2.0.0"),
               "after the reset: slot 0 runs 2.0.0 again, confirmed (reverted)")
         lb = e.last_boot(q)
-        check(lb["swap"] == "revert" and lb["reason_code"] == 3 and lb["version"] == "2.0.0"
-              and lb["other_version"] == "3.0.0",
+        check(record_is(lb, "revert", 3, "2.0.0", "3.0.0"),
               f"boot record: reverted 3.0.0 -> 2.0.0 ({lb['reason']})")
         check("never confirmed" in lb["explanation"] or "not confirmed" in lb["explanation"],
               f"boot record explanation: {lb['explanation']}")
@@ -375,7 +403,7 @@ def test_powercut(e, imgs, seed, ncuts):
         finally:
             q.cut()
         after, done = trailer_progress(e.flash)
-        finished = done or any(l.endswith('"') for l in boot_lines(q.uart()))
+        finished = done or bool(done_boot_lines(q.uart()))
         cuts.append((after, finished))
         print(f"  cut {i + 1:2d}: {delay * 1000:5.0f} ms after the marker, status records "
               f"{p:2d} -> {after:2d} of {total}"
@@ -408,7 +436,7 @@ def test_powercut(e, imgs, seed, ncuts):
         lines = boot_lines(q.uart())
         last = lines[-1] if lines else ""
         check(f"version={expect}" in last and "start=" in last, f"final boot runs {expect}: {last}")
-        check(s[0]["version"] == expect and s[0]["active"] and s[0]["confirmed"],
+        check(runs_confirmed(s, expect),
               f"image list: slot 0 runs {expect}, confirmed")
         lb = e.last_boot(q)
         if reverts:
@@ -454,16 +482,14 @@ def test_wrongkey(e, imgs, running):
                   for l in lines), "boot line: the bootloader refused slot 1 (signature)")
         check(f"version={running}" in lines[-1], f"boot line: it booted {running} instead")
         s = e.image_list(q)
-        check(s[0]["version"] == running and s[0]["active"] and s[0]["confirmed"],
+        check(runs_confirmed(s, running),
               f"image list: slot 0 still runs {running}, confirmed")
         check(1 not in s or not s[1].get("bootable", False), "image list: slot 1 was scrambled")
         lb = e.last_boot(q)
-        check(lb["swap"] == "fail" and lb["reason_code"] == 5 and lb["version"] == running
-              and lb["other_version"] == "5.0.0",
+        check(record_is(lb, "fail", 5, running, "5.0.0"),
               f"boot record: 5.0.0 refused, signature ({lb['reason']}; {lb['refused_err_text']})")
-        rc, out = e.dfukit_cmd(q, "doctor")
+        rc, out, first = e.doctor(q)
         print("    " + "\n    ".join(out.strip().split("\n")))
-        first = out.strip().split("\n")[0]
         check(rc == 0 and f"slot 0: version {running}" in out and "refused 5.0.0" in first
               and "signature" in first, f"dfukit doctor says why: {first}")
     finally:
@@ -563,8 +589,8 @@ def boot_line_of(e, boot_elf, flash, tag):
     p = subprocess.Popen(["bash", QEMU_SH, "run", flash, str(free_port())], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        return wait_for(lambda: next((l for l in boot_lines(_read(log)) if l.endswith('"')),
-                                     None), 60, f"the boot line ({tag})")
+        return wait_for(lambda: next(iter(done_boot_lines(_read(log))), None), 60,
+                        f"the boot line ({tag})")
     finally:
         p.kill()
         p.wait()
@@ -573,9 +599,7 @@ def boot_line_of(e, boot_elf, flash, tag):
 def test_key(e, imgs, pub):
     """`make firmware KEY=pub.pem`: the bootloader trusts the named key instead."""
     print("test 6: firmware built for another key (KEY=public key)")
-    out = e.path("fw-otherkey")
-    rc, txt = e.run(["bash", os.path.join(ROOT, "scripts", "firmware.sh"), "--key", pub,
-                     "--out", out], timeout=600, env={"DFUKIT": e.dfukit})
+    rc, txt, out = e.build_firmware("fw-otherkey", "--key", pub)
     check(rc == 0 and f"bootloader key from {pub}" in txt,
           "scripts/firmware.sh --key PUB.pem built the firmware for that key")
     boot = os.path.join(out, "boot.elf")
@@ -602,9 +626,7 @@ def test_downgrade(e):
     permanent swap (`update --mode confirm-only`) on the same device (issue 14 outcomes)."""
     print("test 7: downgrade prevention (DOWNGRADE=version) refuses 1.5.0; 3.0.0 installed "
           "permanently")
-    out = e.path("fw-nodowngrade")
-    rc, txt = e.run(["bash", os.path.join(ROOT, "scripts", "firmware.sh"), "--downgrade",
-                     "version", "--out", out], timeout=600, env={"DFUKIT": e.dfukit})
+    rc, txt, out = e.build_firmware("fw-nodowngrade", "--downgrade", "version")
     check(rc == 0 and "downgrade prevention version" in txt,
           "scripts/firmware.sh --downgrade version built the firmware")
     app = os.path.join(out, "app.bin")
@@ -626,23 +648,21 @@ def test_downgrade(e):
         h = e.image_list(q)[1]["hash"]
         rc, txt = e.dfukit_cmd(q, "image", "test", h)
         check(rc == 0, "image test: 1.5.0 marked for a test boot")
-        nboot = len([l for l in boot_lines(q.uart()) if l.endswith('"')])
+        nboot = len(done_boot_lines(q.uart()))
         rc, txt = e.dfukit_cmd(q, "reset")
         check(rc == 0, "dfukit reset accepted")
-        wait_for(lambda: len([l for l in boot_lines(q.uart()) if l.endswith('"')]) > nboot, 60,
+        wait_for(lambda: len(done_boot_lines(q.uart())) > nboot, 60,
                  "the boot line after the reset")
         line = boot_lines(q.uart())[-1]
         check("version=2.0.0" in line and "downgrade" in line,
               f"boot line: 1.5.0 refused as a downgrade, 2.0.0 booted: {line}")
         s = wait_for(lambda: _list_or_none(e, q), 60, "the device after the reset")
-        check(s[0]["version"] == "2.0.0" and s[0]["active"] and s[0]["confirmed"],
+        check(runs_confirmed(s, "2.0.0"),
               "image list: slot 0 still runs 2.0.0, confirmed")
         lb = e.last_boot(q)
-        check(lb["swap"] == "none" and lb["reason_code"] == 9 and lb["version"] == "2.0.0"
-              and lb["other_version"] == "1.5.0" and lb["reason"] == "downgrade refused",
+        check(record_is(lb, "none", 9, "2.0.0", "1.5.0") and lb["reason"] == "downgrade refused",
               f"boot record: 1.5.0 refused as a downgrade ({lb['reason']})")
-        rc, txt = e.dfukit_cmd(q, "doctor")
-        first = txt.strip().split("\n")[0]
+        rc, txt, first = e.doctor(q)
         check(rc == 0 and first.startswith("doctor: at the last reset the bootloader refused "
                                            "1.5.0 as a downgrade"), f"doctor says why: {first}")
         # a permanent swap: marked confirm-only, no test boot, no revert possible
@@ -650,14 +670,12 @@ def test_downgrade(e):
         print("    " + "\n    ".join(txt.strip().split("\n")[-2:]))
         check(rc == 0 and "VERDICT: OK" in txt, "dfukit update 3.0.0 --mode confirm-only: OK")
         s = e.image_list(q)
-        check(s[0]["version"] == "3.0.0" and s[0]["active"] and s[0]["confirmed"],
+        check(runs_confirmed(s, "3.0.0"),
               "image list: slot 0 runs 3.0.0, confirmed")
         lb = e.last_boot(q)
-        check(lb["swap"] == "perm" and lb["reason_code"] == 2 and lb["version"] == "3.0.0"
-              and lb["other_version"] == "2.0.0",
+        check(record_is(lb, "perm", 2, "3.0.0", "2.0.0"),
               f"boot record: permanent swap 2.0.0 -> 3.0.0 ({lb['reason']})")
-        rc, txt = e.dfukit_cmd(q, "doctor")
-        first = txt.strip().split("\n")[0]
+        rc, txt, first = e.doctor(q)
         check(rc == 0 and first.startswith("doctor: at the last reset the bootloader installed "
                                            "3.0.0 permanently"), f"doctor says why: {first}")
     finally:
