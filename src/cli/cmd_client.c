@@ -688,6 +688,17 @@ static void client_cfg(const cli_run_t *r, dfu_client_cfg_t *cfg)
     cfg->cancel = &interrupted;
 }
 
+/* A connection string that does not parse (dfu_client_parse_conn / _open said DFU_ERR_INVAL):
+ * "WHO: bad WHAT 'CONN': what is wrong; CONN is one of:" and the kinds. c->conn is the string
+ * with a passkey's digits masked (logs keep no secret). Returns the usage exit code. */
+static int bad_conn_usage(const char *who, const char *what, const dfu_client_t *c)
+{
+    fprintf(stderr, "%s: bad %s '%s': %s; CONN is one of:\n", who, what, c->conn,
+            c->err.detail[0] ? c->err.detail : "not understood");
+    dfu_cli_conn_help(stderr);
+    return DFU_EXIT_USAGE;
+}
+
 static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
 {
     const char *cmd = r->verb->name;
@@ -704,11 +715,9 @@ static int connect(dfu_client_t *c, const cli_run_t *r, const char *conn)
     cfg.conn = conn;
     int rc = dfu_client_open(c, &cfg);
     if (rc == DFU_ERR_INVAL) {
-        /* c->conn: the string with a passkey's digits masked (logs keep no secret) */
-        fprintf(stderr, "dfukit %s: bad --conn '%s': %s; CONN is one of:\n", cmd, c->conn,
-                c->err.detail[0] ? c->err.detail : "not understood");
-        dfu_cli_conn_help(stderr);
-        return DFU_EXIT_USAGE;
+        char who[64];
+        snprintf(who, sizeof(who), "dfukit %s", cmd);
+        return bad_conn_usage(who, "--conn", c);
     }
     if (rc != DFU_OK) {
         return dfu_cli_report_fail(c, r, cmd, rc); /* c->err says what was observed */
@@ -784,11 +793,9 @@ static int run_update_many(cli_run_t *r, char **conns, size_t n)
     dfu_client_t *probe = calloc(1, sizeof(*probe));
     for (size_t i = 0; probe != NULL && i < n; i++) {
         if (dfu_client_parse_conn(probe, conns[i]) != DFU_OK) {
-            fprintf(stderr, "%s: bad connection '%s': %s; CONN is one of:\n", who, probe->conn,
-                    probe->err.detail[0] ? probe->err.detail : "not understood");
-            dfu_cli_conn_help(stderr);
+            int code = bad_conn_usage(who, "connection", probe);
             free(probe);
-            return DFU_EXIT_USAGE;
+            return code;
         }
     }
     free(probe);

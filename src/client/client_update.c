@@ -860,16 +860,15 @@ static int do_verify_confirm(upd_t *u)
     if (!(same_hash(s0, u->f.hash) && s0->active)) {
         /* The slot state tells a revert from a refusal; the bootloader's own record (on devices
          * that keep one) says why. */
-        dfu_client_bootrec_t lb;
-        int lrc = dfu_client_last_boot(u->c, &lb);
+        const dfu_client_bootrec_t *lb = &u->lb; /* kept for the --json verdict */
+        int lrc = dfu_client_last_boot(u->c, &u->lb);
         u->lb_rc = lrc;
-        u->lb = lb;
         bool reverted = same_hash(s1, u->f.hash); /* swapped in, then back out to slot 1 */
         char why[600], msg[1400];
         const char *next;
         if (lrc == DFU_OK) {
-            dfu_client_bootrec_explain(&lb, why, sizeof(why));
-            next = bootrec_next(&lb);
+            dfu_client_bootrec_explain(lb, why, sizeof(why));
+            next = bootrec_next(lb);
         } else if (reverted) {
             snprintf(why, sizeof(why),
                      "it was reverted: slot 1 holds %s, so MCUboot swapped it in and back out: "

@@ -99,8 +99,8 @@ const dfu_client_conn_kind_t *dfu_client_conn_kinds(size_t *n);
 
 typedef struct dfu_client_cfg {
     const char *conn;         /* "udp:HOST[:PORT]", "serial:PATH[,baud=N]", "tcp:HOST:PORT",
-                               * "ble-sim:PATH[,passkey=N]", "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]"
-                               * (BlueZ) */
+                               * "ble-sim:PATH[,passkey=N]",
+                               * "ble:TARGET[,passkey=NNNNNN][,adapter=hciN]" (BlueZ) */
     int timeout_ms;           /* per request; 0 = 3000 */
     int retries;              /* resends after a timeout; <0 = 0, 0 = default 2 */
     FILE *log;                /* verbose protocol log (one line per exchange), NULL = none */
@@ -508,11 +508,10 @@ typedef struct dfu_client_update_ev {
     const char *step, *status, *message;
     const dfu_client_progress_t *progress;
     /* DFU_UPD_EV_VERDICT only: */
-    int exit_code; /* what dfu_client_update returns */
-    const char
-        *outcome;            /* one word: "updated", "up-to-date" (the device already was where
-                              * the mode ends: nothing changed), "reverted", "refused" (MCUboot refused the
-                              * image), "unreachable" (the device never answered), "link-failed"
+    int exit_code;           /* what dfu_client_update returns */
+    const char *outcome;     /* one word: "updated", "up-to-date" (the device already was where the
+                              * mode ends: nothing changed), "reverted", "refused" (MCUboot refused
+                              * the image), "unreachable" (the device never answered), "link-failed"
                               * (it answered, then the link failed or it did not come back),
                               * "interrupted", "failed" (any other stop) */
     const char *fix;         /* what to do: the error table's fix, or the verdict's next step */
