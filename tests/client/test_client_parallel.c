@@ -426,16 +426,23 @@ static pid_t tcp_bridge(int port, const char *tty)
     return -1;
 }
 
+/* Ends a bridge of tcp_bridge() (gone already once its one connection closed; kept if dfukit
+ * never connected). */
+static void bridge_stop(pid_t bridge)
+{
+    if (bridge > 0) {
+        kill(bridge, SIGTERM);
+        waitpid(bridge, NULL, 0);
+    }
+}
+
 /* Runs dfukit with `args` through a fresh one-connection bridge; returns its exit code. */
 static int dfukit_via_bridge(int port, const char *tty, const char *args, const char *out)
 {
     pid_t bridge = tcp_bridge(port, tty);
     CHECK(bridge > 0);
     int rc = tu_dfukit(args, out);
-    if (bridge > 0) {
-        kill(bridge, SIGTERM); /* (if dfukit never connected) */
-        waitpid(bridge, NULL, 0);
-    }
+    bridge_stop(bridge);
     return rc;
 }
 
@@ -444,10 +451,7 @@ static int bridged_runs_confirmed(int port, const char *tty, const char *conn, c
 {
     pid_t bridge = tcp_bridge(port, tty);
     int ok = bridge > 0 && runs_confirmed(conn, version);
-    if (bridge > 0) {
-        kill(bridge, SIGTERM);
-        waitpid(bridge, NULL, 0);
-    }
+    bridge_stop(bridge);
     return ok;
 }
 
